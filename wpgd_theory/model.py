@@ -1,0 +1,189 @@
+"""The correlated-task data model (THEORY.md §1).
+
+``x_i, x ~ N(0, Σ)``; task vectors ``β_1..β_n, β ~ N(0, I_d)`` jointly Gaussian with
+``E[β_i β_jᵀ] = R_ij I`` and ``E[β_i βᵀ] = r_i I``; ``y_i = x_iᵀ β_i + ε_i``, ``y = xᵀ β + ε``,
+``ε ~ N(0, σ²)``. Valid iff the joint correlation ``[[R, r], [rᵀ, 1]]`` is PSD.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from .validation import (
+    UNIT_DIAGONAL_ATOL,
+    as_nonnegative_scalar,
+    as_real_array,
+    as_symmetric_matrix,
+    check_psd_eigenvalues,
+    eigenvalue_tolerance,
+)
+
+__all__ = ["CorrelatedTaskModel", "Prompts", "effective_spectral_gap"]
+
+
+class Prompts(NamedTuple):
+    """A batch of prompts drawn from the model.
+
+    ``context_inputs`` (b, n, d) holds the rows ``x_i``, ``context_labels`` (b, n) the ``y_i``,
+    ``query_input`` (b, d) is ``x`` and ``query_label`` (b,) is ``y``.
+    """
+
+    context_inputs: np.ndarray
+    context_labels: np.ndarray
+    query_input: np.ndarray
+    query_label: np.ndarray
+
+
+def effective_spectral_gap(eigenvalues):
+    """Largest minus smallest *nonzero* eigenvalue (0 if fewer than two are nonzero).
+
+    Examples
+    --------
+    >>> effective_spectral_gap([0.0, 0.5, 2.0])
+    1.5
+    """
+    eigenvalues = np.asarray(eigenvalues, dtype=float)
+    nonzero = eigenvalues[np.abs(eigenvalues) > eigenvalue_tolerance(eigenvalues)]
+    return float(np.ptp(nonzero)) if nonzero.size else 0.0
+
+
+class CorrelatedTaskModel:
+    """Validated correlated-task model with cached eigendecompositions.
+
+    Parameters
+    ----------
+    Sigma : array_like, shape (d, d)
+        Feature covariance ``Σ``: symmetric, PSD, nonzero.
+    R : array_like, shape (n, n)
+        Context-task correlations ``R_ij``: symmetric, PSD, unit diagonal.
+    r : array_like, shape (n,)
+        Correlations ``r_i`` of each context task with the query task, ``|r_i| ≤ 1``.
+    sigma2 : float
+        Label-noise variance ``σ² ≥ 0``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument and the violated condition (shape, NaN/inf, complex, symmetry, PSD,
+        ``R_ii ≠ 1``, ``|r_i| > 1``, joint correlation ``[[R, r], [rᵀ, 1]]`` not PSD, ``σ² < 0``).
+
+    Examples
+    --------
+    >>> model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, 0.5], [0.5, 1]], [0.9, 0.3], 0.1)
+    >>> model.d, model.n, model.M
+    (2, 2, 3.1)
+    >>> model.sigma_eigenvalues, model.R_eigenvalues
+    (array([1., 2.]), array([0.5, 1.5]))
+    >>> CorrelatedTaskModel(np.eye(2), [[1, 0.5], [0.5, 1]], [0.9, -0.9], 0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: joint correlation [[R, r], [rᵀ, 1]] is not positive semidefinite: rᵀ R⁺ r = 3.24 > 1 ...
+    """
+
+    def __init__(self, Sigma, R, r, sigma2):
+        self.Sigma = as_symmetric_matrix(Sigma, "Sigma")
+        self.R = as_symmetric_matrix(R, "R")
+        self.r = as_real_array(r, "r", ndim=1)
+        self.sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
+        self._check_shapes_and_diagonal()
+        s, U = np.linalg.eigh(self.Sigma)
+        self.sigma_eigenvalues = check_psd_eigenvalues(s, "Sigma")
+        self.sigma_eigenvectors = U
+        if not np.any(self.sigma_eigenvalues > 0):
+            raise ValueError("Sigma is zero: the features carry no signal (need tr Sigma > 0)")
+        lam, E = np.linalg.eigh(self.R)
+        self.R_eigenvalues = check_psd_eigenvalues(lam, "R")
+        self.R_eigenvectors = E
+        self.r_coefficients = E.T @ self.r
+        self._check_joint_correlation()
+
+    def _check_shapes_and_diagonal(self):
+        n = self.R.shape[0]
+        if self.r.shape != (n,):
+            raise ValueError(f"r must have shape (n,) = ({n},) to match R, got {self.r.shape}")
+        worst = float(np.max(np.abs(np.diag(self.R) - 1.0)))
+        if worst > UNIT_DIAGONAL_ATOL:
+            raise ValueError(f"R must have unit diagonal (R_ii = 1); max |R_ii - 1| = {worst:.3g}")
+        if np.max(np.abs(self.r)) > 1.0 + UNIT_DIAGONAL_ATOL:
+            raise ValueError(f"r must satisfy |r_i| <= 1; max |r_i| = {np.max(np.abs(self.r)):.6g}")
+
+    def _check_joint_correlation(self):
+        # [[R, r], [rᵀ, 1]] ⪰ 0  ⇔  R − r rᵀ ⪰ 0 (Schur complement of the unit entry). With the
+        # round-off shift tol: diag(λ + tol) − a aᵀ ⪰ 0  ⇔  Σ a_i² / (λ_i + tol) ≤ 1.
+        tol = eigenvalue_tolerance(self.R_eigenvalues)
+        quadratic = float(np.sum(self.r_coefficients**2 / (self.R_eigenvalues + tol)))
+        if quadratic > 1.0:
+            raise ValueError(
+                "joint correlation [[R, r], [rᵀ, 1]] is not positive semidefinite: "
+                f"rᵀ R⁺ r = {quadratic:.3g} > 1 (r must lie in the range of R with rᵀR⁺r <= 1)")
+
+    @property
+    def d(self):
+        """Feature dimension."""
+        return self.Sigma.shape[0]
+
+    @property
+    def n(self):
+        """Number of context examples."""
+        return self.R.shape[0]
+
+    @property
+    def M(self):
+        """``M = σ² + tr Σ``, the risk of predicting 0."""
+        return self.sigma2 + float(np.sum(self.sigma_eigenvalues))
+
+    @property
+    def spectral_gap_sigma(self):
+        """Effective spectral gap ``Δ_Σ`` (largest minus smallest nonzero eigenvalue of Σ)."""
+        return effective_spectral_gap(self.sigma_eigenvalues)
+
+    @property
+    def spectral_gap_R(self):
+        """Effective spectral gap ``Δ_R`` (largest minus smallest nonzero eigenvalue of R)."""
+        return effective_spectral_gap(self.R_eigenvalues)
+
+    @property
+    def joint_correlation(self):
+        """The (n+1)×(n+1) joint task correlation ``[[R, r], [rᵀ, 1]]``."""
+        return np.block([[self.R, self.r[:, None]], [self.r[None, :], np.ones((1, 1))]])
+
+    @cached_property
+    def _task_factor(self):
+        # J = F Fᵀ with F = V sqrt(μ); eigh rather than Cholesky so that singular J works.
+        mu, V = np.linalg.eigh(self.joint_correlation)
+        return V * np.sqrt(np.clip(mu, 0.0, None))
+
+    def sample(self, num_prompts, seed=None):
+        """Draw ``num_prompts`` prompts exactly from the model.
+
+        Parameters
+        ----------
+        num_prompts : int
+            Batch size ``b ≥ 1``.
+        seed : None, int or numpy.random.Generator
+            Seed for ``numpy.random.default_rng``.
+
+        Returns
+        -------
+        Prompts
+            Arrays of shapes (b, n, d), (b, n), (b, d), (b,).
+        """
+        if isinstance(num_prompts, bool) or not isinstance(num_prompts, (int, np.integer)):
+            raise TypeError(f"num_prompts must be an int, got {type(num_prompts).__name__}")
+        if num_prompts < 1:
+            raise ValueError(f"num_prompts must be >= 1, got {num_prompts}")
+        rng = np.random.default_rng(seed)
+        b, n, d = int(num_prompts), self.n, self.d
+        # Task vectors: each of the d coordinates is an independent N(0, J) vector over tasks.
+        tasks = np.einsum("ij,bjk->bik", self._task_factor, rng.standard_normal((b, n + 1, d)))
+        sqrt_sigma = self.sigma_eigenvectors * np.sqrt(self.sigma_eigenvalues)
+        inputs = rng.standard_normal((b, n + 1, d)) @ sqrt_sigma.T
+        noise = np.sqrt(self.sigma2) * rng.standard_normal((b, n + 1))
+        labels = np.einsum("bik,bik->bi", inputs, tasks) + noise
+        return Prompts(inputs[:, :n], labels[:, :n], inputs[:, n], labels[:, n])
+
+    def __repr__(self):
+        return (f"CorrelatedTaskModel(d={self.d}, n={self.n}, sigma2={self.sigma2:g}, "
+                f"M={self.M:g})")

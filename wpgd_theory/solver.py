@@ -1,0 +1,239 @@
+"""The optimal WPGD solver (Theorems 2–3): all fixed points of φ, the best one, P* and ω*.
+
+For each fixed point ``γ*`` of ``φ(γ) = 1 + h₁(h₂(γ))``::
+
+    ω* = (h₂(γ*) R + I)⁻¹ r                  (canonical scaling, Theorem 2)
+    P* = A (BΣ + CI)⁻¹ ∝ ((γ*/M) Σ + I)⁻¹     (best P for ω*; NOT the poster's Σ^{-1/2}(…)⁻¹Σ^{-1/2})
+
+Everything after the two eigendecompositions is O(n + d) work in the eigenbases, except forming
+the d×d matrix P* and the n-vector ω*. With ``precision=digits`` the same formulas run on
+``mpmath`` numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import mpmath
+import numpy as np
+
+from .model import CorrelatedTaskModel
+from .risk import moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments
+from .spectral import (
+    SpectralGapTest, find_fixed_points, fixed_point_map, fixed_point_map_derivative, h2,
+    relevant_R_eigenvalues, spectral_gap_condition,
+)
+
+__all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint"]
+
+
+class FixedPoint(NamedTuple):
+    """One stationary point: ``γ*``, ``h₂(γ*)``, its risk and the slope ``φ'(γ*)``."""
+
+    gamma: Any
+    h2: Any
+    risk: Any
+    slope: float
+
+
+@dataclass(frozen=True)
+class WPGDSolution:
+    """Result of :func:`solve_optimal_wpgd`, with named fields in the spirit of ``OptimizeResult``.
+
+    Attributes
+    ----------
+    preconditioner : ndarray, shape (d, d)
+        ``P*`` — the optimal preconditioner for ``weights``, ``∝ ((γ*/M)Σ + I)⁻¹``.
+    weights : ndarray, shape (n,)
+        ``ω* = (h₂(γ*)R + I)⁻¹ r`` (canonical scaling).
+    gamma_star, h2_star, risk
+        ``γ*``, ``h₂(γ*)`` and the optimal risk ``L*``.
+    fixed_points : tuple of FixedPoint
+        Every fixed point of ``φ`` found, ascending; ``gamma_star`` is the lowest-risk one.
+    uniqueness_guaranteed : bool
+        Whether Theorem 3's sufficient condition ``Δ_Σ Δ_R < M + s_min`` holds.
+    spectral_gap : SpectralGapTest
+        The numbers behind ``uniqueness_guaranteed``.
+    fixed_point_residual : float
+        ``|φ(γ*) − γ*|``.
+    stationarity_residual : float
+        ``‖∂L/∂ω‖ / (2 |tr(P*Σ²)| ‖r‖)`` at ``(P*, ω*)`` (``∂L/∂P`` vanishes by construction).
+    message : str
+        What happened, including degenerate cases.
+    """
+
+    preconditioner: np.ndarray
+    weights: np.ndarray
+    gamma_star: Any
+    h2_star: Any
+    risk: Any
+    fixed_points: tuple
+    uniqueness_guaranteed: bool
+    spectral_gap: SpectralGapTest
+    fixed_point_residual: Any
+    stationarity_residual: Any
+    message: str
+    model: CorrelatedTaskModel = field(repr=False)
+
+    def __str__(self):
+        return (f"WPGDSolution(risk={self.risk}, gamma_star={self.gamma_star}, "
+                f"fixed_points={len(self.fixed_points)}, "
+                f"uniqueness_guaranteed={self.uniqueness_guaranteed})\n  {self.message}")
+
+
+def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
+    """Optimal WPGD ``min_{P, ω} E[(y − xᵀPXᵀ(ω ⊙ y))²]`` under the correlated-task model.
+
+    Parameters
+    ----------
+    Sigma : array_like, shape (d, d)
+        Feature covariance (symmetric PSD, nonzero; may be singular).
+    R : array_like, shape (n, n)
+        Context-task correlation matrix (unit diagonal, PSD; may be singular).
+    r : array_like, shape (n,)
+        Correlations of the context tasks with the query task.
+    sigma2 : float
+        Label-noise variance ``≥ 0``.
+    precision : int, optional
+        Decimal digits. If given, the eigendecompositions, the fixed point (refined with
+        ``mpmath.findroot``) and all outputs are computed in mpmath at that precision and
+        returned as mpmath numbers (object arrays for ``preconditioner`` and ``weights``).
+    grid_size : int, optional
+        Grid used to bracket every fixed point before ``brentq`` (see
+        :func:`~wpgd_theory.spectral.find_fixed_points`).
+
+    Returns
+    -------
+    WPGDSolution
+
+    Examples
+    --------
+    >>> Sigma = np.diag([1.0, 2.0])
+    >>> R = [[1.0, 0.5], [0.5, 1.0]]
+    >>> solution = solve_optimal_wpgd(Sigma, R, [0.9, 0.3], 0.1)
+    >>> round(solution.risk, 12), round(solution.gamma_star, 12)
+    (2.458882582306, 2.203765586773)
+    >>> solution.weights
+    array([0.64896268, 0.13823632])
+    >>> solution.uniqueness_guaranteed, len(solution.fixed_points)
+    (True, 1)
+    >>> solution.stationarity_residual < 1e-14
+    True
+
+    The same in 40-digit arithmetic:
+
+    >>> import mpmath
+    >>> exact = solve_optimal_wpgd(Sigma, R, [0.9, 0.3], 0.1, precision=40)
+    >>> mpmath.nstr(exact.risk, 30)
+    '2.45888258230648547681145183735'
+    >>> exact.stationarity_residual < mpmath.mpf(10) ** -38
+    True
+    """
+    return solve_model(CorrelatedTaskModel(Sigma, R, r, sigma2), precision=precision,
+                       grid_size=grid_size)
+
+
+def solve_model(model, *, precision=None, grid_size=129):
+    """:func:`solve_optimal_wpgd` for an already validated :class:`CorrelatedTaskModel`."""
+    if not isinstance(model, CorrelatedTaskModel):
+        raise TypeError(f"model must be a CorrelatedTaskModel, got {type(model).__name__}")
+    if precision is not None and (isinstance(precision, bool) or not isinstance(precision, int)
+                                  or precision < 15):
+        raise ValueError(f"precision must be an int number of digits >= 15, got {precision!r}")
+    gap = spectral_gap_condition(model)
+    if relevant_R_eigenvalues(model).size == 0:
+        return _solve_uninformative(model, gap, precision)
+    search = find_fixed_points(model, grid_size=grid_size)
+    if precision is None:
+        return _assemble(model, model, search.fixed_points, search.slopes, gap, float)
+    with mpmath.workdps(precision):
+        spectra = _mp_spectra(model)
+        roots = [_mp_refine(spectra, g) for g in search.fixed_points]
+        slopes = [float(fixed_point_map_derivative(g, spectra)) for g in roots]
+        return _assemble(model, spectra, roots, slopes, gap, mpmath.mpf)
+
+
+def _assemble(model, spectra, roots, slopes, gap, scalar):
+    lam, a, s = spectra.R_eigenvalues, spectra.r_coefficients, spectra.sigma_eigenvalues
+    candidates = []
+    for gamma, slope in zip(roots, slopes):
+        h_bar = h2(gamma, s, spectra.M)
+        coefficients = a / (1 + lam * h_bar)          # ω̃ = Eᵀω* = a / (1 + λ h₂)
+        moments = moments_from_coefficients(coefficients, spectra)
+        candidates.append((scalar(risk_from_moments(*moments, spectra)), scalar(gamma),
+                           scalar(h_bar), coefficients, moments, slope))
+    best = min(candidates, key=lambda c: c[0])
+    risk_star, gamma, h_bar, coefficients, moments, _ = best
+    p = preconditioner_eigenvalues(*moments, spectra)
+    return WPGDSolution(
+        preconditioner=(spectra.sigma_eigenvectors * p) @ spectra.sigma_eigenvectors.T,
+        weights=spectra.R_eigenvectors @ coefficients,
+        gamma_star=gamma, h2_star=h_bar, risk=risk_star,
+        fixed_points=tuple(FixedPoint(c[1], c[2], c[0], float(c[5])) for c in candidates),
+        uniqueness_guaranteed=gap.holds, spectral_gap=gap,
+        fixed_point_residual=scalar(abs(fixed_point_map(gamma, spectra) - gamma)),
+        stationarity_residual=scalar(_stationarity_residual(spectra, coefficients, p)),
+        message=(f"{len(candidates)} fixed point(s) on [1 + λ_min, 1 + λ_max]; "
+                 "returned the one of lowest risk"),
+        model=model,
+    )
+
+
+def _stationarity_residual(spectra, coefficients, p):
+    # ∂L/∂ω in R's eigenbasis: −2 tr(PΣ²) a + 2 tr(PᵀΣPΣ²)(λ + 1)ω̃ + 2M tr(PᵀΣPΣ) ω̃.
+    s, lam, a = spectra.sigma_eigenvalues, spectra.R_eigenvalues, spectra.r_coefficients
+    trace_PS2 = np.sum(p * s**2)
+    grad = (-2 * trace_PS2 * a + 2 * np.sum(p**2 * s**3) * (lam + 1) * coefficients
+            + 2 * spectra.M * np.sum(p**2 * s**2) * coefficients)
+    scale = 2 * abs(trace_PS2) * np.sqrt(np.sum(a * a))
+    return np.sqrt(np.sum(grad * grad)) / scale
+
+
+def _solve_uninformative(model, gap, precision):
+    zero = mpmath.mpf(0) if precision else 0.0
+    M = mpmath.mpf(model.sigma2) + mpmath.fsum(model.sigma_eigenvalues) if precision else model.M
+    nan = mpmath.nan if precision else float("nan")
+    return WPGDSolution(
+        preconditioner=np.full((model.d, model.d), zero), weights=np.full(model.n, zero),
+        gamma_star=nan, h2_star=nan, risk=M, fixed_points=(), uniqueness_guaranteed=gap.holds,
+        spectral_gap=gap, fixed_point_residual=zero, stationarity_residual=zero,
+        message=("r = 0: no context task is correlated with the query task, so every WPGD "
+                 "predictor is useless; optimal risk is M (predict 0), weights 0"),
+        model=model,
+    )
+
+
+class _Spectra(NamedTuple):
+    sigma_eigenvalues: np.ndarray
+    sigma_eigenvectors: Any
+    M: Any
+    R_eigenvalues: np.ndarray
+    R_eigenvectors: Any
+    r_coefficients: np.ndarray
+
+
+def _mp_eigh(matrix):
+    eigenvalues, vectors = mpmath.eigsy(mpmath.matrix(matrix.tolist()))
+    n = matrix.shape[0]
+    values = np.array([eigenvalues[i] for i in range(n)], dtype=object)
+    V = np.array([[vectors[i, j] for j in range(n)] for i in range(n)], dtype=object)
+    order = np.argsort([float(v) for v in values], kind="stable")
+    values, V = values[order], V[:, order]
+    # Clip the round-off negatives of PSD matrices, as the float route does.
+    return np.array([max(v, mpmath.mpf(0)) for v in values], dtype=object), V
+
+
+def _mp_spectra(model):
+    s, U = _mp_eigh(model.Sigma)
+    lam, E = _mp_eigh(model.R)
+    r = np.array([mpmath.mpf(v) for v in model.r], dtype=object)
+    return _Spectra(s, U, mpmath.mpf(model.sigma2) + mpmath.fsum(s), lam, E, E.T @ r)
+
+
+def _mp_refine(spectra, gamma_float):
+    F = lambda g: fixed_point_map(g, spectra) - g  # noqa: E731
+    width = mpmath.mpf(gamma_float) * mpmath.mpf(10) ** -8
+    lo, hi = mpmath.mpf(gamma_float) - width, mpmath.mpf(gamma_float) + width
+    if F(lo) * F(hi) < 0:
+        return mpmath.findroot(F, (lo, hi), solver="anderson")
+    return mpmath.findroot(F, mpmath.mpf(gamma_float))  # tangential root: secant

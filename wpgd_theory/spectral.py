@@ -1,0 +1,201 @@
+"""Spectral maps h₁, h₂, the fixed-point map of Theorem 2 and the spectral-gap test of Theorem 3.
+
+With ``Σ = Σ_i s_i u_i u_iᵀ``, ``R = E diag(λ) Eᵀ``, ``a = Eᵀ r`` and ``M = σ² + tr Σ``
+(THEORY.md §3)::
+
+    h₁(h̄) = Σ_i λ_i a_i² / (1 + λ_i h̄)²  ÷  Σ_i a_i² / (1 + λ_i h̄)²
+    h₂(γ) = [1 + M · Σ_i s_i² / (M + s_i γ)²  ÷  Σ_i s_i³ / (M + s_i γ)²]⁻¹
+    φ(γ)  = 1 + h₁(h₂(γ))                       (stationary points: γ* = φ(γ*))
+
+The formulas use only arithmetic and sums, so they evaluate unchanged on float arrays and on
+object arrays of ``mpmath.mpf`` (the high-precision route of the solver). Functions taking a
+``spectra`` argument accept any object with attributes ``sigma_eigenvalues``, ``M``,
+``R_eigenvalues`` and ``r_coefficients`` — a :class:`~wpgd_theory.model.CorrelatedTaskModel`.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.optimize import brentq
+
+from .validation import eigenvalue_tolerance
+
+__all__ = [
+    "h1", "h1_derivative", "h2", "h2_derivative",
+    "fixed_point_map", "fixed_point_map_derivative", "fixed_point_bracket",
+    "find_fixed_points", "FixedPointSearch",
+    "spectral_gap_condition", "SpectralGapTest",
+]
+
+
+def _sum_last(values):
+    return np.sum(values, axis=-1)
+
+
+def _scalar_or_array(result):
+    if isinstance(result, np.generic) or (isinstance(result, np.ndarray) and result.ndim == 0):
+        return result.item()  # Python float, or the mpmath number of an object array
+    return result
+
+
+def _column(x):
+    return np.asarray(x)[..., None]
+
+
+def h1(h_bar, R_eigenvalues, r_coefficients):
+    """``h₁(h̄) = ωᵀRω / ωᵀω`` at ``ω ∝ (h̄R + I)⁻¹ r``, in the eigenbasis of R.
+
+    Vectorised over ``h_bar``. Directions with ``a_i = 0`` carry zero weight.
+
+    Examples
+    --------
+    >>> h1(0.5, np.array([0.5, 1.5]), np.array([1.0, 0.0]))   # only λ = 0.5 is seen
+    0.5
+    """
+    lam, a2, hb = np.asarray(R_eigenvalues), np.asarray(r_coefficients) ** 2, _column(h_bar)
+    w = a2 / (1 + lam * hb) ** 2
+    return _scalar_or_array(_sum_last(lam * w) / _sum_last(w))
+
+
+def h1_derivative(h_bar, R_eigenvalues, r_coefficients):
+    """``dh₁/dh̄ = −2 [Σλ²w/(1+λh̄) · Σw − Σλw · Σλw/(1+λh̄)] / (Σw)²``, ``w = a²/(1+λh̄)²``."""
+    lam, a2, hb = np.asarray(R_eigenvalues), np.asarray(r_coefficients) ** 2, _column(h_bar)
+    w = a2 / (1 + lam * hb) ** 2
+    damp = lam * w / (1 + lam * hb)
+    W, N = _sum_last(w), _sum_last(lam * w)
+    return _scalar_or_array(-2 * (_sum_last(lam * damp) * W - N * _sum_last(damp)) / W**2)
+
+
+def _h2_sums(gamma, sigma_eigenvalues, M):
+    s, g = np.asarray(sigma_eigenvalues), _column(gamma)
+    denominator = (M + s * g) ** 2
+    return s, g, _sum_last(s**2 / denominator), _sum_last(s**3 / denominator)
+
+
+def h2(gamma, sigma_eigenvalues, M):
+    """``h₂(γ) = S₃ / (S₃ + M S₂)`` with ``S_k = Σ s_i^k / (M + s_i γ)²``.
+
+    Equivalently ``[1 + M S₂/S₃]⁻¹`` (THEORY.md §3); vectorised over ``gamma``.
+
+    Examples
+    --------
+    >>> h2(2.0, np.array([1.0, 1.0]), 3.0)   # Σ = I: h₂ ≡ 1/(1 + M)
+    0.25
+    """
+    _, _, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
+    return _scalar_or_array(S3 / (S3 + M * S2))
+
+
+def h2_derivative(gamma, sigma_eigenvalues, M):
+    """``dh₂/dγ = M (S₃' S₂ − S₃ S₂') / (S₃ + M S₂)²`` with ``S_k' = −2 Σ s^{k+1}/(M + sγ)³``."""
+    s, g, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
+    cube = (M + s * g) ** 3
+    dS2, dS3 = -2 * _sum_last(s**3 / cube), -2 * _sum_last(s**4 / cube)
+    return _scalar_or_array(M * (dS3 * S2 - S3 * dS2) / (S3 + M * S2) ** 2)
+
+
+def fixed_point_map(gamma, spectra):
+    """The map ``φ(γ) = 1 + h₁(h₂(γ))`` whose fixed points are the stationary ``γ*``."""
+    h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
+    return 1 + h1(h_bar, spectra.R_eigenvalues, spectra.r_coefficients)
+
+
+def fixed_point_map_derivative(gamma, spectra):
+    """``φ'(γ) = h₁'(h₂(γ)) · h₂'(γ)`` (chain rule; ≥ 0 since both factors are ≤ 0)."""
+    h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
+    return (h1_derivative(h_bar, spectra.R_eigenvalues, spectra.r_coefficients)
+            * h2_derivative(gamma, spectra.sigma_eigenvalues, spectra.M))
+
+
+def relevant_R_eigenvalues(spectra):
+    """Eigenvalues of R whose direction carries part of ``r`` (``a_i ≠ 0`` beyond round-off)."""
+    a = np.abs(np.asarray(spectra.r_coefficients, dtype=float))
+    tol = eigenvalue_tolerance(a) * max(float(np.max(a, initial=0.0)), 1e-300)
+    return np.asarray(spectra.R_eigenvalues, dtype=float)[a > tol]
+
+
+def fixed_point_bracket(spectra):
+    """``[1 + λ_min, 1 + λ_max]`` over the relevant eigenvalues: φ maps it into itself."""
+    lam = relevant_R_eigenvalues(spectra)
+    if lam.size == 0:
+        raise ValueError("r = 0: h₁ is undefined and there is no fixed point")
+    return 1.0 + float(lam.min()), 1.0 + float(lam.max())
+
+
+class FixedPointSearch(NamedTuple):
+    """All fixed points of ``φ`` found on its bracket, ascending.
+
+    ``slopes`` are ``φ'(γ*)``: a fixed point with slope > 1 is repelling (it lies between two
+    others); ``residuals`` are ``|φ(γ*) − γ*|``.
+    """
+
+    fixed_points: np.ndarray
+    slopes: np.ndarray
+    residuals: np.ndarray
+    bracket: tuple
+
+
+def find_fixed_points(spectra, *, grid_size=129):
+    """Find every fixed point of ``φ(γ) = 1 + h₁(h₂(γ))`` on ``[1 + λ_min, 1 + λ_max]``.
+
+    ``F(γ) = φ(γ) − γ`` is evaluated on a uniform grid of ``grid_size`` points; each sign change
+    is refined with :func:`scipy.optimize.brentq` to full precision. ``F ≥ 0`` at the left end
+    and ``≤ 0`` at the right end, so at least one root is always found. Two roots closer than
+    the grid spacing (or a tangential double root) can be missed: :mod:`wpgd_theory.certify`
+    decides the count rigorously.
+
+    Examples
+    --------
+    >>> from wpgd_theory.model import CorrelatedTaskModel
+    >>> model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    >>> search = find_fixed_points(model)
+    >>> search.fixed_points, search.bracket
+    (array([2.20376559]), (1.5, 2.5))
+    """
+    lo, hi = fixed_point_bracket(spectra)
+    s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
+    positive = s[s > 0]
+    if hi - lo <= 4 * np.finfo(float).eps * hi or np.ptp(positive) <= eigenvalue_tolerance(s):
+        roots = np.array([float(fixed_point_map(lo, spectra))])  # φ is constant
+    else:
+        roots = _grid_roots(lambda g: fixed_point_map(g, spectra) - g, lo, hi, grid_size)
+    return FixedPointSearch(
+        fixed_points=roots,
+        slopes=np.atleast_1d(fixed_point_map_derivative(roots, spectra)).astype(float),
+        residuals=np.abs(np.atleast_1d(fixed_point_map(roots, spectra)) - roots),
+        bracket=(lo, hi),
+    )
+
+
+def _grid_roots(F, lo, hi, grid_size):
+    grid = np.linspace(lo, hi, grid_size)
+    values = F(grid)
+    roots = list(grid[values == 0])
+    for k in np.flatnonzero(values[:-1] * values[1:] < 0):
+        roots.append(brentq(F, grid[k], grid[k + 1], xtol=1e-300, rtol=4 * np.finfo(float).eps))
+    return np.array(sorted(roots))
+
+
+class SpectralGapTest(NamedTuple):
+    """Theorem 3's hypothesis ``Δ_Σ · Δ_R < M + s_min`` evaluated on a model."""
+
+    delta_sigma: float
+    delta_R: float
+    bound: float
+    holds: bool
+
+
+def spectral_gap_condition(model):
+    """Evaluate ``Δ_Σ · Δ_R < M + s_min`` (effective gaps: nonzero eigenvalues only).
+
+    Examples
+    --------
+    >>> from wpgd_theory.model import CorrelatedTaskModel
+    >>> model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    >>> spectral_gap_condition(model)
+    SpectralGapTest(delta_sigma=1.0, delta_R=1.0, bound=4.1, holds=True)
+    """
+    delta_sigma, delta_R = model.spectral_gap_sigma, model.spectral_gap_R
+    bound = model.M + float(np.min(model.sigma_eigenvalues))
+    return SpectralGapTest(delta_sigma, delta_R, bound, bool(delta_sigma * delta_R < bound))
