@@ -45,6 +45,7 @@ __all__ = [
     "theorem1_gla_predict",
     "theorem1_residual",
     "Theorem1Residual",
+    "relative_error",
 ]
 
 
@@ -569,6 +570,7 @@ class Theorem1Residual(NamedTuple):
     gla: np.ndarray
     dwpgd: np.ndarray
     weights: np.ndarray
+    scale: np.ndarray
     residual: float
 
 
@@ -580,8 +582,9 @@ def theorem1_residual(x, X, y, P_q, P_k, gates):
     Returns
     -------
     Theorem1Residual
-        ``(gla, dwpgd, weights, residual)``: the GLA prediction, the DWPGD prediction
-        ``xᵀ P_q (X P_k ⊙ Ω)ᵀ y``, the induced ``Ω`` and the worst relative residual.
+        ``(gla, dwpgd, weights, scale, residual)``: the GLA prediction, the DWPGD prediction
+        ``xᵀ P_q (X P_k ⊙ Ω)ᵀ y``, the induced ``Ω``, the l1 mass of the terms and the worst
+        relative residual.
 
     Examples
     --------
@@ -603,6 +606,18 @@ def theorem1_residual(x, X, y, P_q, P_k, gates):
     scale = dwpgd_predict(np.abs(np.asarray(x, float) @ np.asarray(P_q, float)),
                           np.abs(np.asarray(X, float) @ np.asarray(P_k, float)),
                           np.abs(np.asarray(y, float)), np.eye(d), np.eye(d), np.abs(Omega))
-    error = np.abs(gla - dwpgd)
+    return Theorem1Residual(gla, dwpgd, Omega, scale, relative_error(gla, dwpgd, scale))
+
+
+def relative_error(a, b, scale):
+    """Worst ``|a − b| / scale`` over a batch (``|a − b|`` where ``scale = 0``).
+
+    Examples
+    --------
+    >>> relative_error([1.0, 0.0], [1.5, 0.0], [10.0, 0.0])
+    0.05
+    """
+    error = np.abs(np.asarray(a, float) - np.asarray(b, float))
+    scale = np.broadcast_to(np.asarray(scale, float), error.shape)
     relative = np.where(scale > 0, error / np.where(scale > 0, scale, 1.0), error)
-    return Theorem1Residual(gla, dwpgd, Omega, float(np.max(relative)))
+    return float(np.max(relative))
