@@ -26,12 +26,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proofs_checks._report import CheckReport, StatementReport
+from wpgd_theory.gates import GATE_FAMILIES as REGISTRY
+from wpgd_theory.gla import theorem1_prompt
 from wpgd_theory.multilayer import (
     multilayer_construction,
     multilayer_gla,
     multilayer_wpgd,
     multistep_wpgd,
-    prompt_tokens,
 )
 
 STATEMENT = "Theorem 6 (derived): L-layer causal GLA = coupled multi-step WPGD"
@@ -55,10 +56,6 @@ class Theorem6Instance:
         return len(self.P_k)
 
 
-def _sigmoid(t):
-    return 1.0 / (1.0 + np.exp(-t))
-
-
 def _constant_gates(shape_of):
     """Family of fixed (input-independent) gates with per-layer array shape ``shape_of(T, D)``."""
     def make(rng, T, D, layers):
@@ -66,23 +63,24 @@ def _constant_gates(shape_of):
     return make
 
 
-def _token_gates(shape_of):
-    """Data-dependent gates ``σ(Z_ℓ W)`` read from the layer's tokens, label slot included."""
+def _registry_gates(family):
+    """A :mod:`wpgd_theory.gates` family with fresh random parameters in every layer, evaluated
+    on the layer's tokens (so the gates see the evolving label slot)."""
     def make(rng, T, D, layers):
-        def gate(W):
-            return lambda Z: _sigmoid(Z @ W).reshape(shape_of(T, D))
-        return [gate(rng.normal(size=(D, shape_of(T, D)[-1]))) for _ in range(layers)]
+        def gate(parameters):
+            return lambda Z: family(Z, **parameters)
+        return [gate(family.random_parameters(rng, D, D, D)) for _ in range(layers)]
     return make
 
 
-#: name -> ``make(rng, T, D, layers) -> list of L gate specifications``.
+#: name -> ``make(rng, T, D, layers) -> list of L gate specifications``: fixed gates of each
+#: shape, then every data-dependent family of the :mod:`wpgd_theory.gates` registry.
 GATE_FAMILIES: dict[str, Callable] = {
     "linear attention (G = 1)": lambda rng, T, D, layers: [1.0] * layers,
     "scalar": _constant_gates(lambda T, D: (T, 1, 1)),
     "vector (key-wise)": _constant_gates(lambda T, D: (T, 1, D)),
     "matrix": _constant_gates(lambda T, D: (T, D, D)),
-    "data-dependent scalar": _token_gates(lambda T, D: (T, 1, 1)),
-    "data-dependent vector": _token_gates(lambda T, D: (T, 1, D)),
+    **{name: _registry_gates(family) for name, family in REGISTRY.items()},
 }
 
 
@@ -109,7 +107,7 @@ def _relative_error(actual, reference):
 
 
 def _network_states(instance, *, causal, gates):
-    Z = prompt_tokens(instance.X, instance.y, instance.x)
+    Z = theorem1_prompt(instance.x, instance.X, instance.y)
     weights = multilayer_construction(instance.P_k, instance.P_q)
     return multilayer_gla(Z, weights, gates, causal=causal, return_all=True)
 
@@ -122,7 +120,7 @@ def check_theorem6(instance, *, causal=True):
     """
     d = instance.X.shape[1]
     states = _network_states(instance, causal=causal, gates=instance.gates)
-    algorithm = multilayer_wpgd(instance.X, instance.y, instance.x, instance.P_k, instance.P_q,
+    algorithm = multilayer_wpgd(instance.x, instance.X, instance.y, instance.P_q, instance.P_k,
                                 instance.gates, causal=causal)
     inputs = np.vstack([instance.X, instance.x])
     residual = max(_relative_error(states[:, :, d], algorithm.residuals),
@@ -151,7 +149,8 @@ def check_pgd_reduction(instance):
 
 
 def report(examples=20, seed=0):
-    """Run both checks on ``examples`` seeded instances, cycling through :data:`GATE_FAMILIES`."""
+    """Run the checks on ``examples`` seeded instances, cycling through :data:`GATE_FAMILIES`
+    (the built-in ones and every family of the :mod:`wpgd_theory.gates` registry)."""
     families = list(GATE_FAMILIES)
     worst, witness = 0.0, None
     for k in range(examples):

@@ -19,13 +19,13 @@ from proofs_checks.check_theorem6 import (
     instances,
     random_instance,
 )
+from wpgd_theory.gates import GATE_FAMILIES as REGISTRY
+from wpgd_theory.gla import dwpgd_predict, induced_weights, theorem1_prompt
 from wpgd_theory.multilayer import (
-    gate_products,
     multilayer_construction,
     multilayer_gla,
     multilayer_wpgd,
     multistep_wpgd,
-    prompt_tokens,
 )
 
 
@@ -35,14 +35,14 @@ def _instance(seed=0, n=5, d=3, layers=3, family="vector (key-wise)"):
 
 def _forward(inst, *, causal=True, gates="instance"):
     gates = inst.gates if gates == "instance" else gates
-    return multilayer_gla(prompt_tokens(inst.X, inst.y, inst.x),
+    return multilayer_gla(theorem1_prompt(inst.x, inst.X, inst.y),
                           multilayer_construction(inst.P_k, inst.P_q), gates,
                           causal=causal, return_all=True)
 
 
 # ---------------------------------------------------------------- network = algorithm
 
-@pytest.mark.parametrize("family", list(GATE_FAMILIES))
+@pytest.mark.parametrize("family", [name for name in GATE_FAMILIES if name not in REGISTRY])
 @pytest.mark.parametrize("layers", [1, 2, 3, 4])
 @pytest.mark.parametrize("causal", [True, False], ids=["causal", "prefix"])
 def test_every_family_and_depth(family, layers, causal):
@@ -52,15 +52,17 @@ def test_every_family_and_depth(family, layers, causal):
 
 @given(instances(max_layers=1))
 def test_one_layer_is_theorem_1(inst):
-    """L = 1, causal: ``ŷ = xᵀ P_q (X P_k ⊙ Ω)ᵀ y`` with ``Ω_j = g_{j+1} ⊙ … ⊙ g_{n+1}``."""
-    n, d = inst.X.shape
-    Z = prompt_tokens(inst.X, inst.y, inst.x)
+    """L = 1, causal: both routes give Theorem 1's ``ŷ = xᵀ P_q (X P_k ⊙ Ω)ᵀ y``,
+    ``Ω_j = g_{j+1} ⊙ … ⊙ g_{n+1}`` (:func:`wpgd_theory.gla.dwpgd_predict`, a third route)."""
+    d = inst.X.shape[1]
+    Z = theorem1_prompt(inst.x, inst.X, inst.y)
     gates = inst.gates[0](Z) if callable(inst.gates[0]) else inst.gates[0]
-    g = np.broadcast_to(gates, (n + 1, d + 1, d + 1))[:, d, :d]
-    omega = np.array([np.prod(g[j + 1:], axis=0) for j in range(n)])  # g_{j+1..n+1}, 0-based
-    theorem1 = inst.x @ inst.P_q[0] @ ((inst.X @ inst.P_k[0]) * omega).T @ inst.y
+    omega = induced_weights(np.broadcast_to(gates, Z.shape[:1] + (d + 1, d + 1)), d)
+    theorem1 = dwpgd_predict(inst.x, inst.X, inst.y, inst.P_q[0], inst.P_k[0], omega)
     network = -_forward(inst)[-1, -1, d]
-    assert abs(network - theorem1) <= TOLERANCE * max(1.0, abs(theorem1))
+    algorithm = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k, inst.gates)
+    for value in (network, algorithm.query_prediction):
+        assert abs(value - theorem1) <= TOLERANCE * max(1.0, abs(theorem1))
 
 
 @given(instances(families=["scalar"]))
@@ -70,7 +72,7 @@ def test_prefix_scalar_gating_is_multistep_wpgd(inst):
     gammas = np.array([g[:n, 0, 0] for g in inst.gates])                   # (L, n)
     omega = np.array([[np.prod(row[j + 1:]) for j in range(n)] for row in gammas])
     betas = multistep_wpgd(inst.X, inst.y, inst.P_q @ inst.P_k.transpose(0, 2, 1), omega)
-    result = multilayer_wpgd(inst.X, inst.y, inst.x, inst.P_k, inst.P_q, inst.gates, causal=False)
+    result = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k, inst.gates, causal=False)
     scale = np.max(np.abs(betas))
     np.testing.assert_allclose(result.iterates, np.broadcast_to(betas[:, None], result.iterates.shape),
                                rtol=0, atol=TOLERANCE * scale)
@@ -80,8 +82,8 @@ def test_prefix_scalar_gating_is_multistep_wpgd(inst):
 
 def test_causal_and_prefix_agree_after_one_layer_only():
     inst = _instance(seed=3, layers=3, family="linear attention (G = 1)")
-    causal = multilayer_wpgd(inst.X, inst.y, inst.x, inst.P_k, inst.P_q).predictions[:, -1]
-    prefix = multilayer_wpgd(inst.X, inst.y, inst.x, inst.P_k, inst.P_q, causal=False)
+    causal = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k).predictions[:, -1]
+    prefix = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k, causal=False)
     prefix = prefix.predictions[:, -1]
     assert abs(causal[1] - prefix[1]) <= TOLERANCE * abs(prefix[1])
     assert np.all(np.abs(causal[2:] - prefix[2:]) > 1e-3 * np.abs(prefix[2:]))
@@ -90,7 +92,7 @@ def test_causal_and_prefix_agree_after_one_layer_only():
 @given(instances(families=["linear attention (G = 1)"]))
 def test_first_token_runs_pgd_on_its_own_sample(inst):
     """Causal, ``G ≡ 1``: position 1 sees only ``(x_1, y_1)``: β_1 follows PGD on that sample."""
-    result = multilayer_wpgd(inst.X, inst.y, inst.x, inst.P_k, inst.P_q)
+    result = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k)
     betas = multistep_wpgd(inst.X[:1], inst.y[:1], inst.P_q @ inst.P_k.transpose(0, 2, 1))
     np.testing.assert_allclose(result.iterates[:, 0], betas, rtol=0,
                                atol=TOLERANCE * max(1.0, np.max(np.abs(betas))))
@@ -114,7 +116,7 @@ def test_query_self_term_from_layer_two():
     ŷ ← ŷ + p x x_1 (y_1 − x_1 β_1) − p x² ŷ.
     """
     X, y, x, p = np.array([[2.0]]), np.array([1.0]), np.array([3.0]), 0.1
-    result = multilayer_wpgd(X, y, x, [[[p]]] * 2, [[[1.0]]] * 2)
+    result = multilayer_wpgd(x, X, y, [[[1.0]]] * 2, [[[p]]] * 2)
     r1 = 1.0 - 2.0 * (p * 2.0 * 1.0)                       # y_1 − x_1 β_1 after layer 1
     yhat1 = p * 3.0 * 2.0 * 1.0
     yhat2 = yhat1 + p * 3.0 * 2.0 * r1 - p * 9.0 * yhat1
@@ -124,7 +126,7 @@ def test_query_self_term_from_layer_two():
 def test_weights_are_per_position_gate_products():
     inst = _instance(seed=5, n=4, layers=1, family="vector (key-wise)")
     d = inst.X.shape[1]
-    result = multilayer_wpgd(inst.X, inst.y, inst.x, inst.P_k, inst.P_q, inst.gates)
+    result = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k, inst.gates)
     g = inst.gates[0][:, 0, :d]
     assert np.allclose(result.weights[0, 3, 1], g[2] * g[3], rtol=1e-15)
     assert np.allclose(result.weights[0, 2, 1], g[2], rtol=1e-15)
@@ -142,7 +144,7 @@ def test_check_detects_gate_offset_by_one(shift):
     """Gates shifted by one position emulate ``g_j ⋯ g_{i−1}`` (or ``g_{j+2} ⋯ g_{i+1}``)."""
     inst = _instance(seed=7, layers=2, family="vector (key-wise)")
     d = inst.X.shape[1]
-    wrong = multilayer_wpgd(inst.X, inst.y, inst.x, inst.P_k, inst.P_q,
+    wrong = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k,
                             _mutated_gates(inst.gates, shift))
     network = _forward(inst)[:, :, d]
     assert np.max(np.abs(network - wrong.residuals)) > 1e-3 * np.max(np.abs(network))
@@ -152,9 +154,9 @@ def test_check_detects_wrong_value_sign():
     inst = _instance(seed=8, layers=2, family="scalar")
     weights = [(W_q, W_k, -W_v) for W_q, W_k, W_v in multilayer_construction(inst.P_k, inst.P_q)]
     d = inst.X.shape[1]
-    states = multilayer_gla(prompt_tokens(inst.X, inst.y, inst.x), weights, inst.gates,
+    states = multilayer_gla(theorem1_prompt(inst.x, inst.X, inst.y), weights, inst.gates,
                             return_all=True)
-    expected = multilayer_wpgd(inst.X, inst.y, inst.x, inst.P_k, inst.P_q, inst.gates).residuals
+    expected = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k, inst.gates).residuals
     assert np.max(np.abs(states[:, :, d] - expected)) > 1e-3 * np.max(np.abs(expected))
 
 
@@ -162,18 +164,22 @@ def test_check_detects_transposed_preconditioner():
     inst = _instance(seed=9, layers=2, family="matrix")
     swapped = replace(inst, P_k=inst.P_q / 10, P_q=inst.P_k * 10)  # P_k P_qᵀ instead of P_q P_kᵀ
     d = inst.X.shape[1]
-    wrong = multilayer_wpgd(swapped.X, swapped.y, swapped.x, swapped.P_k, swapped.P_q, inst.gates)
+    wrong = multilayer_wpgd(swapped.x, swapped.X, swapped.y, swapped.P_q, swapped.P_k, inst.gates)
     network = _forward(inst)[:, :, d]
     assert np.max(np.abs(network - wrong.residuals)) > 1e-3 * np.max(np.abs(network))
 
 
 # ---------------------------------------------------------------- registry gate families
 
-def test_registry_gate_families():
-    gates_module = pytest.importorskip("wpgd_theory.gates")
-    registry = getattr(gates_module, "GATE_FAMILIES", None) or getattr(gates_module, "REGISTRY")
-    assert registry, "the gate registry is empty"
-    pytest.skip("registry API not wired yet")  # replaced once wpgd_theory.gates is committed
+@pytest.mark.parametrize("family", list(REGISTRY))
+def test_registry_gate_families_for_every_depth(family):
+    """Every architecture's gate (Mamba, Mamba-2, mLSTM, ...), fresh parameters per layer,
+    evaluated on the layer's tokens, L = 1..4, causal and prefix."""
+    for layers in range(1, 5):
+        inst = _instance(seed=10 + layers, n=4, d=2, layers=layers, family=family)
+        for causal in (True, False):
+            outcome = check_theorem6(inst, causal=causal)
+            assert outcome.passed, (layers, causal, outcome.residual)
 
 
 # ---------------------------------------------------------------- bad input
@@ -183,17 +189,18 @@ PK = PQ = [np.eye(2)] * 2
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: multilayer_wpgd(X, Y, XQ, [], []), ValueError, "P_k is empty"),
-    (lambda: multilayer_wpgd(X, Y, XQ, PK, PQ[:1]), ValueError, "P_k has 2 layers but P_q has 1"),
-    (lambda: multilayer_wpgd(X, Y, XQ, PK, PQ, gates=[1.0]), ValueError, "gates has 1 entries"),
-    (lambda: multilayer_wpgd(X, Y, XQ, PK, PQ, gates=0.5), TypeError, "gates must be a sequence"),
-    (lambda: multilayer_wpgd(X, Y[:2], XQ, PK, PQ), ValueError, "y must have shape"),
-    (lambda: multilayer_wpgd(X, Y, np.ones(3), PK, PQ), ValueError, "x must have shape"),
-    (lambda: multilayer_wpgd(X, Y, XQ, [np.ones((2, 3))] * 2, PQ), ValueError, r"P_k\[0\]"),
-    (lambda: multilayer_wpgd(np.full((3, 2), np.nan), Y, XQ, PK, PQ), ValueError, "X contains NaN"),
-    (lambda: multilayer_wpgd(X, Y, XQ, PK, PQ, gates=[1.0, np.ones((5, 1, 1))]), ValueError,
+    (lambda: multilayer_wpgd(XQ, X, Y, [], []), ValueError, "P_k is empty"),
+    (lambda: multilayer_wpgd(XQ, X, Y, PQ, PK[:1]), ValueError, "P_k has 1 layers but P_q has 2"),
+    (lambda: multilayer_wpgd(XQ, X, Y, PK, PQ, gates=[1.0]), ValueError, "gates has 1 entries"),
+    (lambda: multilayer_wpgd(XQ, X, Y, PK, PQ, gates=0.5), TypeError, "gates must be a sequence"),
+    (lambda: multilayer_wpgd(XQ, X, Y[:2], PK, PQ), ValueError, "y must have shape"),
+    (lambda: multilayer_wpgd(np.ones(3), X, Y, PK, PQ), ValueError, "x must have shape"),
+    (lambda: multilayer_wpgd(XQ, X, Y, PQ, [np.ones((2, 3))] * 2), ValueError, r"P_k\[0\]"),
+    (lambda: multilayer_wpgd(XQ, X, Y, PQ, [np.eye(2), np.ones(2)]), ValueError, r"P_k\[1\]"),
+    (lambda: multilayer_wpgd(XQ, np.full((3, 2), np.nan), Y, PK, PQ), ValueError, "X contains NaN"),
+    (lambda: multilayer_wpgd(XQ, X, Y, PK, PQ, gates=[1.0, np.ones((5, 1, 1))]), ValueError,
      r"gates\[1\]"),
-    (lambda: multilayer_wpgd(X, Y, XQ, PK, PQ, gates=[1.0, lambda Z: Z[:, :1, None] * np.nan]),
+    (lambda: multilayer_wpgd(XQ, X, Y, PK, PQ, gates=[1.0, lambda Z: Z[:, :1, None] * np.nan]),
      ValueError, r"gates\[1\]\(tokens\) contains NaN"),
     (lambda: multilayer_gla(np.ones((4, 3)), []), ValueError, "weights is empty"),
     (lambda: multilayer_gla(np.ones((4, 3)), [(np.eye(3), np.eye(3), np.eye(2))]), ValueError,
@@ -204,7 +211,6 @@ PK = PQ = [np.eye(2)] * 2
      "at least one context token"),
     (lambda: multilayer_construction(PK, PQ[:1]), ValueError, "P_k has 2 layers but P_q has 1"),
     (lambda: multistep_wpgd(X, Y, PK, sample_weights=np.ones(4)), ValueError, "sample_weights"),
-    (lambda: gate_products(np.ones(3)), ValueError, "g must be 2-dimensional"),
 ])
 def test_bad_input_names_the_argument(call, error, message):
     with pytest.raises(error, match=message):

@@ -7,7 +7,8 @@ statement and the proof.
 
 Two independent routes compute the same numbers:
 
-* :func:`multilayer_gla` — the network: ``Z_{ℓ+1} = Z_ℓ + GLA_ℓ(Z_ℓ)``, each layer the recurrence
+* :func:`multilayer_gla` — the network: ``Z_{ℓ+1} = Z_ℓ + GLA_ℓ(Z_ℓ)``, each layer
+  :func:`wpgd_theory.gla.gla_forward`, i.e. the recurrence ``S_t = G_t ⊙ S_{t-1} + v_t k_tᵀ`` of
   :func:`wpgd_theory.gla.gla_recurrence` on ``q = Z W_q``, ``k = Z W_k``, ``v = Z W_v``;
 * :func:`multilayer_wpgd` — the algorithm: every position ``i`` of the prompt (context tokens and
   the query) carries an iterate ``β_i`` updated by
@@ -18,6 +19,8 @@ Two independent routes compute the same numbers:
      \qquad ω^ℓ_{j→i} = g^ℓ_{j+1} ⊙ \dots ⊙ g^ℓ_i ,
 
   with ``y_{n+1} := 0`` for the query, which is what the label slot of the query token holds.
+  It uses no state matrices; its gate products come from :func:`wpgd_theory.gla.cumulative_gates`
+  (the parallel form's helper, which the recurrence does not use).
 
 :func:`multilayer_construction` gives the layer weights that make the two agree, and
 :func:`multistep_wpgd` is textbook multi-step (W)PGD ``β_{ℓ+1} = β_ℓ + P_ℓ Xᵀ(ω_ℓ ⊙ (y − Xβ_ℓ))``,
@@ -29,38 +32,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wpgd_theory.gla import gla_recurrence
+from wpgd_theory.gla import cumulative_gates, gla_forward, theorem1_projections
+from wpgd_theory.validation import as_real_array
 
 __all__ = [
     "MultiLayerWPGD",
-    "gate_products",
     "multilayer_construction",
     "multilayer_gla",
     "multilayer_wpgd",
     "multistep_wpgd",
-    "prompt_tokens",
 ]
 
 
 # ----------------------------------------------------------------------------- validation
-
-def _real_array(value, name, ndim=None):
-    """``value`` as a finite float array (optionally of ``ndim`` dimensions), or raise naming it."""
-    if isinstance(value, (str, bytes)) or callable(value):
-        raise TypeError(f"{name} must be a real numeric array, got {type(value).__name__}")
-    try:
-        array = np.asarray(value)
-    except ValueError as exc:
-        raise ValueError(f"{name} is not a rectangular array: {exc}") from None
-    if array.dtype == object or np.iscomplexobj(array) or array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
-    array = array.astype(float)
-    if ndim is not None and array.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return array
-
 
 def _per_layer(value, name):
     """A non-empty list of per-layer entries (a list, a tuple, or an array's leading axis)."""
@@ -94,7 +78,7 @@ def _layer_gate_matrices(spec, tokens, shape, layer):
     if callable(spec):
         spec = spec(tokens.copy())
         name = f"gates[{layer}](tokens)"
-    gate = _real_array(spec, name)
+    gate = as_real_array(spec, name)
     try:
         return np.broadcast_to(gate, shape)
     except ValueError:
@@ -102,11 +86,11 @@ def _layer_gate_matrices(spec, tokens, shape, layer):
                          f"(T, d_v, d_k) = {shape}") from None
 
 
-def _context(X, y, x):
-    """Validated ``X (n, d)``, ``y (n,)``, ``x (d,)``."""
-    X = _real_array(X, "X", ndim=2)
-    y = _real_array(y, "y", ndim=1)
-    x = _real_array(x, "x", ndim=1)
+def _context(x, X, y):
+    """Validated ``x (d,)``, ``X (n, d)``, ``y (n,)``."""
+    X = as_real_array(X, "X", ndim=2)
+    y = as_real_array(y, "y", ndim=1)
+    x = as_real_array(x, "x", ndim=1)
     n, d = X.shape
     if n == 0 or d == 0:
         raise ValueError(f"X must have at least one row and one column, got shape {X.shape}")
@@ -114,12 +98,12 @@ def _context(X, y, x):
         raise ValueError(f"y must have shape (n,) = ({n},) to match X, got {y.shape}")
     if x.shape != (d,):
         raise ValueError(f"x must have shape (d,) = ({d},) to match X, got {x.shape}")
-    return X, y, x
+    return x, X, y
 
 
 def _preconditioner_stack(P, name, d):
     """Per-layer ``(d, d)`` matrices as an array of shape ``(L, d, d)``."""
-    layers = [_real_array(P_l, f"{name}[{l}]", ndim=2) for l, P_l in enumerate(_per_layer(P, name))]
+    layers = [as_real_array(P_l, f"{name}[{l}]", ndim=2) for l, P_l in enumerate(_per_layer(P, name))]
     for l, P_l in enumerate(layers):
         if P_l.shape != (d, d):
             raise ValueError(f"{name}[{l}] must have shape (d, d) = ({d}, {d}), got {P_l.shape}")
@@ -127,22 +111,6 @@ def _preconditioner_stack(P, name, d):
 
 
 # ----------------------------------------------------------------------------- the network
-
-def prompt_tokens(X, y, x):
-    """The in-context prompt ``Z = [[X, y], [xᵀ, 0]]`` of shape ``(n + 1, d + 1)``.
-
-    Row ``i ≤ n`` is ``z_i = [x_i; y_i]``; the last row is the query token ``[x; 0]``.
-
-    Examples
-    --------
-    >>> prompt_tokens([[1.0], [2.0]], [3.0, 4.0], [5.0])
-    array([[1., 3.],
-           [2., 4.],
-           [5., 0.]])
-    """
-    X, y, x = _context(X, y, x)
-    return np.vstack([np.column_stack([X, y]), np.append(x, 0.0)])
-
 
 def multilayer_construction(P_k, P_q):
     """Layer weights ``(W_q, W_k, W_v)`` under which an L-layer residual GLA runs WPGD.
@@ -152,7 +120,8 @@ def multilayer_construction(P_k, P_q):
 
         W_k = [[P_k^ℓ, 0], [0, 0]],  W_q = [[P_q^ℓ, 0], [0, 0]],  W_v = [[0, 0], [0, -1]],
 
-    so with the residual stream the label slot of token i holds the residual ``y_i − ŷ_i`` and the
+    i.e. :func:`wpgd_theory.gla.theorem1_projections` with the value sign flipped. With the
+    residual stream the label slot of token i then holds the residual ``y_i − ŷ_i`` and the
     query's label slot holds ``−ŷ`` (von Oswald et al. 2023; Ahn et al. 2023).
 
     Parameters
@@ -180,19 +149,11 @@ def multilayer_construction(P_k, P_q):
     if len(P_k) != len(P_q):
         raise ValueError(f"P_k has {len(P_k)} layers but P_q has {len(P_q)}")
     d = np.shape(P_k[0])[0] if np.ndim(P_k[0]) == 2 else 0
-    P_k = _preconditioner_stack(P_k, "P_k", d)
-    P_q = _preconditioner_stack(P_q, "P_q", d)
-    W_v = np.zeros((d + 1, d + 1))
-    W_v[d, d] = -1.0
-    return [(_embed(P_q_l), _embed(P_k_l), W_v.copy()) for P_k_l, P_q_l in zip(P_k, P_q)]
-
-
-def _embed(block):
-    """``[[block, 0], [0, 0]]`` with one extra (label) row and column."""
-    d = block.shape[0]
-    W = np.zeros((d + 1, d + 1))
-    W[:d, :d] = block
-    return W
+    layers = []
+    for P_k_l, P_q_l in zip(_preconditioner_stack(P_k, "P_k", d), _preconditioner_stack(P_q, "P_q", d)):
+        W_q, W_k, W_v = theorem1_projections(P_k_l, P_q_l)
+        layers.append((W_q, W_k, 0.0 - W_v))    # subtract the update (0.0 − keeps zeros unsigned)
+    return layers
 
 
 def _layer_weights(weights, D):
@@ -201,7 +162,7 @@ def _layer_weights(weights, D):
     for l, triple in enumerate(_per_layer(weights, "weights")):
         if not isinstance(triple, (list, tuple)) or len(triple) != 3:
             raise TypeError(f"weights[{l}] must be a triple (W_q, W_k, W_v)")
-        W_q, W_k, W_v = (_real_array(W, f"weights[{l}].{name}", ndim=2)
+        W_q, W_k, W_v = (as_real_array(W, f"weights[{l}].{name}", ndim=2)
                          for W, name in zip(triple, ("W_q", "W_k", "W_v")))
         if W_q.shape != W_k.shape or W_q.shape[0] != D:
             raise ValueError(f"weights[{l}]: W_q and W_k must both have shape (D, d_k) with "
@@ -215,13 +176,12 @@ def _layer_weights(weights, D):
 
 def _gla_layer(Z, W_q, W_k, W_v, gates, causal):
     """One GLA layer's outputs ``o_t`` (rows); ``gates`` already of shape (T, D, d_k)."""
-    q, k, v = Z @ W_q, Z @ W_k, Z @ W_v
     if causal:
-        return gla_recurrence(q, k, v, gates)
+        return gla_forward(Z, W_q, W_k, W_v, gates)
     # prefix mode: every token reads the state after the context tokens 1..n (the query, last,
     # is never a key), i.e. o_t = S_n q_t for all t.
-    _, context_state = gla_recurrence(q[:-1], k[:-1], v[:-1], gates[:-1], return_state=True)
-    return q @ context_state.T
+    _, context_state = gla_forward(Z[:-1], W_q, W_k, W_v, gates[:-1], return_state=True)
+    return (Z @ W_q) @ context_state.T
 
 
 def multilayer_gla(Z, weights, gates=None, *, causal=True, return_all=False):
@@ -230,7 +190,7 @@ def multilayer_gla(Z, weights, gates=None, *, causal=True, return_all=False):
     Parameters
     ----------
     Z : array_like, shape (T, D)
-        Input tokens (rows), e.g. :func:`prompt_tokens`.
+        Input tokens (rows), e.g. :func:`wpgd_theory.gla.theorem1_prompt`.
     weights : sequence of L triples (W_q, W_k, W_v)
         ``W_q, W_k`` of shape ``(D, d_k)`` and ``W_v`` of shape ``(D, D)``; token ``z_t`` gives
         ``q_t = W_qᵀ z_t``, ``k_t = W_kᵀ z_t``, ``v_t = W_vᵀ z_t``.
@@ -254,11 +214,12 @@ def multilayer_gla(Z, weights, gates=None, *, causal=True, return_all=False):
     --------
     One layer of the Theorem 1 construction: the query's label slot is ``−xᵀ P_q P_kᵀ Xᵀ y``.
 
-    >>> Z = prompt_tokens([[1.0], [2.0]], [1.0, 2.0], [1.0])
+    >>> from wpgd_theory.gla import theorem1_prompt
+    >>> Z = theorem1_prompt([1.0], [[1.0], [2.0]], [1.0, 2.0])
     >>> multilayer_gla(Z, multilayer_construction([[[0.2]]], [[[1.0]]]))[-1]
     array([ 1., -1.])
     """
-    Z = _real_array(Z, "Z", ndim=2)
+    Z = as_real_array(Z, "Z", ndim=2)
     T, D = Z.shape
     if T < 2:
         raise ValueError(f"Z must hold at least one context token and the query, got shape {Z.shape}")
@@ -273,41 +234,15 @@ def multilayer_gla(Z, weights, gates=None, *, causal=True, return_all=False):
 
 # ----------------------------------------------------------------------------- the algorithm
 
-def gate_products(g):
-    """Pairwise gate products ``Ω[i, j] = g_{j+1} ⊙ … ⊙ g_i`` for ``j ≤ i`` (0 for ``j > i``).
-
-    ``Ω[i, i] = 1`` (empty product). Row ``n`` (the query) is Theorem 1's ``Ω`` matrix.
-
-    Parameters
-    ----------
-    g : array_like, shape (T, d)
-        Per-position gate vectors (the label row of ``G_t``, restricted to the key coordinates).
-
-    Returns
-    -------
-    ndarray, shape (T, T, d)
-
-    Examples
-    --------
-    >>> gate_products([[2.0], [3.0], [5.0]])[..., 0]
-    array([[ 1.,  0.,  0.],
-           [ 3.,  1.,  0.],
-           [15.,  5.,  1.]])
-    """
-    g = _real_array(g, "g", ndim=2)
-    T = g.shape[0]
-    omega = np.zeros((T, T, g.shape[1]))
-    for i in range(T):
-        for j in range(i + 1):
-            omega[i, j] = np.prod(g[j + 1:i + 1], axis=0)
-    return omega
+def _causal_weights(g):
+    """``Ω[i, j] = g_{j+1} ⊙ … ⊙ g_i`` for ``j ≤ i``, 0 for ``j > i``; ``g`` of shape (T, d)."""
+    return cumulative_gates(g[:, None, :])[:, :, 0, :]
 
 
-def _prefix_products(g):
-    """Prefix-mode weights: every position uses ``g_{j+1} ⊙ … ⊙ g_n`` for context ``j ≤ n``."""
-    T = g.shape[0]
-    omega = np.zeros((T, T, g.shape[1]))
-    omega[:, :-1] = gate_products(g[:-1])[-1]
+def _prefix_weights(g):
+    """Every position weights context token ``j ≤ n`` by ``g_{j+1} ⊙ … ⊙ g_n``; the query by 0."""
+    omega = np.zeros((len(g),) + g.shape)
+    omega[:, :-1] = _causal_weights(g[:-1])[-1]
     return omega
 
 
@@ -340,7 +275,7 @@ class MultiLayerWPGD:
         return float(self.predictions[-1, -1])
 
 
-def multilayer_wpgd(X, y, x, P_k, P_q, gates=None, *, causal=True):
+def multilayer_wpgd(x, X, y, P_q, P_k, gates=None, *, causal=True):
     r"""The multi-step WPGD that the L-layer residual GLA implements, computed directly.
 
     Every position ``i ∈ {1..n+1}`` carries an iterate ``β_i`` (``β_i^{(0)} = 0``), updated by
@@ -360,11 +295,12 @@ def multilayer_wpgd(X, y, x, P_k, P_q, gates=None, *, causal=True):
 
     Parameters
     ----------
+    x : array_like, shape (d,)
     X : array_like, shape (n, d)
     y : array_like, shape (n,)
-    x : array_like, shape (d,)
-        Context inputs, labels and the query input.
-    P_k, P_q : sequence of L array_like of shape (d, d), or array_like of shape (L, d, d)
+        Query input, context inputs and labels (the argument order of
+        :func:`wpgd_theory.gla.theorem1_gla_predict`).
+    P_q, P_k : sequence of L array_like of shape (d, d), or array_like of shape (L, d, d)
         Per-layer key/query blocks of :func:`multilayer_construction`.
     gates : sequence of L gate specifications, or None
         As in :func:`multilayer_gla`, for ``(n + 1, d + 1, d + 1)`` gate matrices.
@@ -380,14 +316,14 @@ def multilayer_wpgd(X, y, x, P_k, P_q, gates=None, *, causal=True):
     ``P = P_q P_kᵀ = 1/5 = (XᵀX)⁻¹``: prefix mode is one Newton step, then stays at ``β = 1``;
     the causal model drifts (the query's own slot enters with label 0 from layer 2 on).
 
-    >>> X, y, x = [[1.0], [2.0]], [1.0, 2.0], [1.0]
-    >>> P_k, P_q = [[[0.2]], [[0.2]]], [[[1.0]], [[1.0]]]
-    >>> multilayer_wpgd(X, y, x, P_k, P_q, causal=False).predictions[:, -1]
+    >>> x, X, y = [1.0], [[1.0], [2.0]], [1.0, 2.0]
+    >>> P_q, P_k = [[[1.0]], [[1.0]]], [[[0.2]], [[0.2]]]
+    >>> multilayer_wpgd(x, X, y, P_q, P_k, causal=False).predictions[:, -1]
     array([0., 1., 1.])
-    >>> multilayer_wpgd(X, y, x, P_k, P_q).predictions[:, -1]
+    >>> multilayer_wpgd(x, X, y, P_q, P_k).predictions[:, -1]
     array([0.  , 1.  , 0.96])
     """
-    X, y, x = _context(X, y, x)
+    x, X, y = _context(x, X, y)
     n, d = X.shape
     P_k = _preconditioner_stack(P_k, "P_k", d)
     P_q = _preconditioner_stack(P_q, "P_q", d)
@@ -395,7 +331,7 @@ def multilayer_wpgd(X, y, x, P_k, P_q, gates=None, *, causal=True):
         raise ValueError(f"P_k has {len(P_k)} layers but P_q has {len(P_q)}")
     gate_specs = _per_layer_gates(gates, len(P_k))
     inputs, labels = np.vstack([X, x]), np.append(y, 0.0)
-    pair_weights = gate_products if causal else _prefix_products
+    pair_weights = _causal_weights if causal else _prefix_weights
     iterates, weights = [np.zeros((n + 1, d))], []
     for l, spec in enumerate(gate_specs):
         beta = iterates[-1]
@@ -437,13 +373,13 @@ def multistep_wpgd(X, y, preconditioners, sample_weights=None):
     >>> multistep_wpgd([[1.0], [2.0]], [1.0, 2.0], [[[0.1]], [[0.1]]])[:, 0]
     array([0.  , 0.5 , 0.75])
     """
-    X = _real_array(X, "X", ndim=2)
-    y = _real_array(y, "y", ndim=1)
+    X = as_real_array(X, "X", ndim=2)
+    y = as_real_array(y, "y", ndim=1)
     n, d = X.shape
     if y.shape != (n,):
         raise ValueError(f"y must have shape (n,) = ({n},) to match X, got {y.shape}")
     P = _preconditioner_stack(preconditioners, "preconditioners", d)
-    omega = np.ones(n) if sample_weights is None else _real_array(sample_weights, "sample_weights")
+    omega = np.ones(n) if sample_weights is None else as_real_array(sample_weights, "sample_weights")
     try:
         omega = np.broadcast_to(omega, (len(P), n))
     except ValueError:
