@@ -81,19 +81,21 @@ def _tokens(Z):
     return Z
 
 
-def _matrix(W, name, rows, cols=None):
+def _matrix(W, name, rows, cols=None, rows_are="D, the token width of Z"):
     """Validate a projection of shape ``(rows, cols)`` (``cols=None``: any); return it as float."""
     W = _as_real_array(W, name)
     if W.ndim != 2 or W.shape[0] != rows or (cols is not None and W.shape[1] != cols):
         expected = f"({rows}, {'k' if cols is None else cols})"
-        raise ValueError(f"{name} must have shape {expected}, got shape {W.shape}")
+        raise ValueError(f"{name} must have shape {expected} (rows = {rows_are}), "
+                         f"got shape {W.shape}")
     return W
 
 
 def _vector(w, name, length):
     w = _as_real_array(w, name)
     if w.shape != (length,):
-        raise ValueError(f"{name} must have shape ({length},), got shape {w.shape}")
+        raise ValueError(f"{name} must have shape ({length},) (D, the token width of Z), "
+                         f"got shape {w.shape}")
     return w
 
 
@@ -217,7 +219,7 @@ def gla_gate(Z, W_alpha1, W_alpha2, tau):
     """
     Z = _tokens(Z)
     W_alpha1 = _matrix(W_alpha1, "W_alpha1", Z.shape[-1])
-    W_alpha2 = _matrix(W_alpha2, "W_alpha2", W_alpha1.shape[1])
+    W_alpha2 = _matrix(W_alpha2, "W_alpha2", W_alpha1.shape[1], rows_are="columns of W_alpha1")
     tau = _scalar(tau, "tau", positive=True)
     return _keywise_gate(expit(Z @ W_alpha1 @ W_alpha2) ** (1.0 / tau))
 
@@ -301,7 +303,8 @@ def gateloop_gate(Z, W_alpha1, W_alpha2, part="magnitude"):
     """
     Z = _tokens(Z)
     W_alpha1 = _matrix(W_alpha1, "W_alpha1", Z.shape[-1])
-    W_alpha2 = _matrix(W_alpha2, "W_alpha2", Z.shape[-1], W_alpha1.shape[1])
+    W_alpha2 = _matrix(W_alpha2, "W_alpha2", Z.shape[-1], W_alpha1.shape[1],
+                       rows_are="D; columns must match W_alpha1")
     magnitude = expit(Z @ W_alpha1)
     if part == "magnitude":
         return _keywise_gate(magnitude)
@@ -363,8 +366,8 @@ def mamba_gate(Z, W_alpha1, W_alpha2, A):
     """
     Z = _tokens(Z)
     W_alpha1 = _matrix(W_alpha1, "W_alpha1", Z.shape[-1])
-    W_alpha2 = _matrix(W_alpha2, "W_alpha2", W_alpha1.shape[1])
-    A = _matrix(A, "A", W_alpha2.shape[1])
+    W_alpha2 = _matrix(W_alpha2, "W_alpha2", W_alpha1.shape[1], rows_are="columns of W_alpha1")
+    A = _matrix(A, "A", W_alpha2.shape[1], rows_are="d_v, the columns of W_alpha2")
     step = _softplus(Z @ W_alpha1 @ W_alpha2)
     with np.errstate(over="ignore"):
         return np.exp(-step[..., :, None] * np.exp(A))
