@@ -74,8 +74,8 @@ def test_prefix_scalar_gating_is_multistep_wpgd(inst):
     betas = multistep_wpgd(inst.X, inst.y, inst.P_q @ inst.P_k.transpose(0, 2, 1), omega)
     result = multilayer_wpgd(inst.x, inst.X, inst.y, inst.P_q, inst.P_k, inst.gates, causal=False)
     scale = np.max(np.abs(betas))
-    np.testing.assert_allclose(result.iterates, np.broadcast_to(betas[:, None], result.iterates.shape),
-                               rtol=0, atol=TOLERANCE * scale)
+    shared = np.broadcast_to(betas[:, None], result.iterates.shape)   # every position alike
+    np.testing.assert_allclose(result.iterates, shared, rtol=0, atol=TOLERANCE * scale)
 
 
 # ---------------------------------------------------------------- causal vs prefix

@@ -101,13 +101,25 @@ def _context(x, X, y):
     return x, X, y
 
 
-def _preconditioner_stack(P, name, d):
-    """Per-layer ``(d, d)`` matrices as an array of shape ``(L, d, d)``."""
-    layers = [as_real_array(P_l, f"{name}[{l}]", ndim=2) for l, P_l in enumerate(_per_layer(P, name))]
+def _preconditioner_stack(P, name, d=None):
+    """Per-layer ``(d, d)`` matrices as an array of shape ``(L, d, d)`` (``d`` from ``P[0]`` if
+    not given)."""
+    layers = [as_real_array(P_l, f"{name}[{l}]", ndim=2)
+              for l, P_l in enumerate(_per_layer(P, name))]
+    d = layers[0].shape[0] if d is None else d
     for l, P_l in enumerate(layers):
         if P_l.shape != (d, d):
             raise ValueError(f"{name}[{l}] must have shape (d, d) = ({d}, {d}), got {P_l.shape}")
     return np.stack(layers)
+
+
+def _key_query_blocks(P_k, P_q, d=None):
+    """Validated per-layer ``P_k``, ``P_q`` stacks of equal depth ``L``."""
+    P_k = _preconditioner_stack(P_k, "P_k", d)
+    P_q = _preconditioner_stack(P_q, "P_q", P_k.shape[1])
+    if len(P_k) != len(P_q):
+        raise ValueError(f"P_k has {len(P_k)} layers but P_q has {len(P_q)}")
+    return P_k, P_q
 
 
 # ----------------------------------------------------------------------------- the network
@@ -144,13 +156,8 @@ def multilayer_construction(P_k, P_q):
     array([[ 0.,  0.],
            [ 0., -1.]])
     """
-    P_k = _per_layer(P_k, "P_k")
-    P_q = _per_layer(P_q, "P_q")
-    if len(P_k) != len(P_q):
-        raise ValueError(f"P_k has {len(P_k)} layers but P_q has {len(P_q)}")
-    d = np.shape(P_k[0])[0] if np.ndim(P_k[0]) == 2 else 0
     layers = []
-    for P_k_l, P_q_l in zip(_preconditioner_stack(P_k, "P_k", d), _preconditioner_stack(P_q, "P_q", d)):
+    for P_k_l, P_q_l in zip(*_key_query_blocks(P_k, P_q)):
         W_q, W_k, W_v = theorem1_projections(P_k_l, P_q_l)
         layers.append((W_q, W_k, 0.0 - W_v))    # subtract the update (0.0 − keeps zeros unsigned)
     return layers
@@ -222,7 +229,8 @@ def multilayer_gla(Z, weights, gates=None, *, causal=True, return_all=False):
     Z = as_real_array(Z, "Z", ndim=2)
     T, D = Z.shape
     if T < 2:
-        raise ValueError(f"Z must hold at least one context token and the query, got shape {Z.shape}")
+        raise ValueError(f"Z must hold at least one context token and the query, "
+                         f"got shape {Z.shape}")
     layers = _layer_weights(weights, D)
     gate_specs = _per_layer_gates(gates, len(layers))
     states = [Z]
@@ -325,10 +333,7 @@ def multilayer_wpgd(x, X, y, P_q, P_k, gates=None, *, causal=True):
     """
     x, X, y = _context(x, X, y)
     n, d = X.shape
-    P_k = _preconditioner_stack(P_k, "P_k", d)
-    P_q = _preconditioner_stack(P_q, "P_q", d)
-    if len(P_k) != len(P_q):
-        raise ValueError(f"P_k has {len(P_k)} layers but P_q has {len(P_q)}")
+    P_k, P_q = _key_query_blocks(P_k, P_q, d)
     gate_specs = _per_layer_gates(gates, len(P_k))
     inputs, labels = np.vstack([X, x]), np.append(y, 0.0)
     pair_weights = _causal_weights if causal else _prefix_weights
@@ -379,7 +384,8 @@ def multistep_wpgd(X, y, preconditioners, sample_weights=None):
     if y.shape != (n,):
         raise ValueError(f"y must have shape (n,) = ({n},) to match X, got {y.shape}")
     P = _preconditioner_stack(preconditioners, "preconditioners", d)
-    omega = np.ones(n) if sample_weights is None else as_real_array(sample_weights, "sample_weights")
+    omega = (np.ones(n) if sample_weights is None
+             else as_real_array(sample_weights, "sample_weights"))
     try:
         omega = np.broadcast_to(omega, (len(P), n))
     except ValueError:
