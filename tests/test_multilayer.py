@@ -169,6 +169,32 @@ def test_check_detects_transposed_preconditioner():
     assert np.max(np.abs(network - wrong.residuals)) > 1e-3 * np.max(np.abs(network))
 
 
+def test_check_theorem6_reports_a_broken_network(monkeypatch):
+    """The proofs_checks entry point itself fails when the network adds instead of subtracts."""
+    import proofs_checks.check_theorem6 as module
+
+    def plus_sign(P_k, P_q):
+        return [(W_q, W_k, -W_v) for W_q, W_k, W_v in multilayer_construction(P_k, P_q)]
+
+    inst = _instance(seed=11, layers=2, family="mlstm")
+    assert check_theorem6(inst).passed
+    monkeypatch.setattr(module, "multilayer_construction", plus_sign)
+    outcome = check_theorem6(inst)
+    assert not outcome.passed and outcome.residual > 1e-3
+
+
+def test_check_theorem6_reports_an_off_by_one_recursion(monkeypatch):
+    import proofs_checks.check_theorem6 as module
+
+    def shifted(x, X, y, P_q, P_k, gates, causal=True):
+        return multilayer_wpgd(x, X, y, P_q, P_k, _mutated_gates(gates, 1), causal=causal)
+
+    inst = _instance(seed=12, layers=1, family="scalar")
+    monkeypatch.setattr(module, "multilayer_wpgd", shifted)
+    outcome = check_theorem6(inst)
+    assert not outcome.passed and outcome.residual > 1e-3
+
+
 # ---------------------------------------------------------------- registry gate families
 
 @pytest.mark.parametrize("family", list(REGISTRY))
