@@ -338,3 +338,12 @@ def test_regression_shape_mismatches_are_rejected():
         induced_weights(np.ones((5, 1, 1)), d=0)
     with pytest.raises(ValueError, match="gates contains NaN"):
         theorem1_gla_predict(x, X, y, np.eye(2), np.eye(2), np.full((5, 1, 1), np.nan))
+
+
+def test_empty_context_predicts_zero():
+    # n = 0: the prompt is the query token alone (T = 1), so the prediction is an empty sum.
+    result = theorem1_residual(np.ones(2), np.ones((0, 2)), np.ones(0), np.eye(2), np.eye(2),
+                               np.ones((1, 1, 1)))
+    assert result.weights.shape == (0, 2) and result.gla == 0.0 and result.dwpgd == 0.0
+    with pytest.raises(ValueError, match="n \\+ 1 ≥ 1 prompt tokens"):
+        induced_weights(np.ones((0, 1, 1)), d=2)

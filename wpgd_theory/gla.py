@@ -512,8 +512,9 @@ def induced_weights(gates, d):
         raise ValueError(f"d must be a positive integer, got {d!r}")
     g = _as_real_array(gates, "gates")
     _require_ndim(g, 3, "gates", "(..., n + 1, m, c)")
-    if g.shape[-3] < 2:
-        raise ValueError(f"gates must cover n + 1 ≥ 2 tokens (axis -3), got shape {g.shape}")
+    if g.shape[-3] < 1:
+        raise ValueError(f"gates must cover the n + 1 ≥ 1 prompt tokens (axis -3), got shape "
+                         f"{g.shape}")
     if g.shape[-2] not in (1, d + 1) or g.shape[-1] not in (1, d + 1):
         raise ValueError(f"gates must broadcast to (..., n + 1, d + 1, d + 1) with d + 1 = {d + 1}, "
                          f"got shape {g.shape}")
