@@ -24,7 +24,7 @@ from .spectral import (
     relevant_R_eigenvalues, spectral_gap_condition,
 )
 
-__all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint"]
+__all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point"]
 
 
 class FixedPoint(NamedTuple):
@@ -153,15 +153,25 @@ def solve_model(model, *, precision=None, grid_size=129):
         return _assemble(model, spectra, roots, slopes, gap, mpmath.mpf)
 
 
+def stationary_point(gamma, spectra):
+    """The stationary point of Theorem 2 belonging to the fixed point ``γ``, in R's eigenbasis.
+
+    Returns ``(h_bar, coefficients, moments, risk)``: ``h̄ = h₂(γ)``, the coordinates
+    ``ω̃ = Eᵀω = a / (1 + λh̄)`` of ``ω = (h̄R + I)⁻¹r``, its moments ``(A, B, C)`` and its risk.
+    ``spectra`` is any object with ``sigma_eigenvalues, M, R_eigenvalues, r_coefficients``.
+    """
+    h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
+    coefficients = spectra.r_coefficients / (1 + spectra.R_eigenvalues * h_bar)
+    moments = moments_from_coefficients(coefficients, spectra)
+    return h_bar, coefficients, moments, risk_from_moments(*moments, spectra)
+
+
 def _assemble(model, spectra, roots, slopes, gap, scalar):
-    lam, a, s = spectra.R_eigenvalues, spectra.r_coefficients, spectra.sigma_eigenvalues
     candidates = []
     for gamma, slope in zip(roots, slopes):
-        h_bar = h2(gamma, s, spectra.M)
-        coefficients = a / (1 + lam * h_bar)          # ω̃ = Eᵀω* = a / (1 + λ h₂)
-        moments = moments_from_coefficients(coefficients, spectra)
-        candidates.append((scalar(risk_from_moments(*moments, spectra)), scalar(gamma),
-                           scalar(h_bar), coefficients, moments, slope))
+        h_bar, coefficients, moments, risk_value = stationary_point(gamma, spectra)
+        candidates.append((scalar(risk_value), scalar(gamma), scalar(h_bar), coefficients,
+                           moments, slope))
     best = min(candidates, key=lambda c: c[0])
     risk_star, gamma, h_bar, coefficients, moments, _ = best
     p = preconditioner_eigenvalues(*moments, spectra)
