@@ -20,7 +20,7 @@ def make(**changes):
     (dict(Sigma=np.zeros((2, 2))), ValueError, "Sigma is zero"),
     (dict(Sigma=np.diag([1.0, np.nan])), ValueError, "Sigma contains NaN or inf"),
     (dict(Sigma=np.diag([1.0, np.inf])), ValueError, "Sigma contains NaN or inf"),
-    (dict(Sigma=np.eye(2) * (1 + 1j)), TypeError, "Sigma must be real"),
+    (dict(Sigma=np.eye(2) * (1 + 1j)), TypeError, "Sigma must be a real numeric array, got complex"),
     (dict(Sigma="eye"), TypeError, "Sigma must be a real numeric array"),
     (dict(Sigma=np.empty((0, 0))), ValueError, "Sigma is empty"),
     (dict(R=[[1.0, 0.5], [0.5, 0.9]]), ValueError, r"R must have unit diagonal"),

@@ -13,11 +13,23 @@ Examples
 >>> round(solution.risk, 6)  # Σ = I: M − d·rᵀ((1 + M)I + R)⁻¹r = 3.5 − 3·0.89/5.5
 3.014545
 """
-from .gla import gla_recurrence
+from .fla_adapter import fla_scale, from_fla, to_fla
+from .gates import (
+    GATE_FAMILIES, GateFamily, dfw_gate, gated_retention_gate, gateloop_gate, gla_gate,
+    hgrn2_gate, mamba2_gate, mamba_gate, mlstm_gate, rwkv6_gate,
+)
+from .gla import (
+    Theorem1Residual, cumulative_gates, dwpgd_predict, gated_attention_matrix, gla_forward,
+    gla_parallel, gla_recurrence, induced_weights, theorem1_gla_predict, theorem1_projections,
+    theorem1_prompt, theorem1_residual, wpgd_predict,
+)
 from .model import CorrelatedTaskModel, Prompts, effective_spectral_gap
+from .multilayer import (
+    MultiLayerWPGD, multilayer_construction, multilayer_gla, multilayer_wpgd, multistep_wpgd,
+)
 from .risk import (
     MonteCarloEstimate, linear_attention_risk, monte_carlo_risk, optimal_preconditioner, risk,
-    risk_gradient, risk_of_weights, risk_of_weights_gradient, weight_moments, wpgd_prediction,
+    risk_gradient, risk_of_weights, risk_of_weights_gradient, weight_moments,
 )
 from .solver import FixedPoint, WPGDSolution, solve_model, solve_optimal_wpgd
 from .spectral import (
@@ -31,9 +43,20 @@ __all__ = [
     "CorrelatedTaskModel", "Prompts", "effective_spectral_gap",
     "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
     "risk_of_weights_gradient", "linear_attention_risk", "monte_carlo_risk",
-    "MonteCarloEstimate", "weight_moments", "wpgd_prediction",
+    "MonteCarloEstimate", "weight_moments",
     "solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint",
     "h1", "h1_derivative", "h2", "h2_derivative", "fixed_point_map",
     "fixed_point_map_derivative", "fixed_point_bracket", "find_fixed_points", "FixedPointSearch",
-    "spectral_gap_condition", "SpectralGapTest", "gla_recurrence",
+    "spectral_gap_condition", "SpectralGapTest",
+    # GLA forward passes and Theorem 1
+    "gla_recurrence", "gla_parallel", "gla_forward", "cumulative_gates", "gated_attention_matrix",
+    "wpgd_predict", "dwpgd_predict", "theorem1_projections", "theorem1_prompt",
+    "induced_weights", "theorem1_gla_predict", "theorem1_residual", "Theorem1Residual",
+    # gate families of real architectures
+    "GATE_FAMILIES", "GateFamily", "mamba_gate", "mamba2_gate", "mlstm_gate",
+    "gated_retention_gate", "gla_gate", "rwkv6_gate", "hgrn2_gate", "gateloop_gate", "dfw_gate",
+    "to_fla", "from_fla", "fla_scale",
+    # multi-layer GLA (Theorem 6)
+    "MultiLayerWPGD", "multilayer_construction", "multilayer_gla", "multilayer_wpgd",
+    "multistep_wpgd",
 ]

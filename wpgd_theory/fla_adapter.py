@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gla import _as_real_array
+from .validation import as_real_array
 
 __all__ = ["fla_scale", "to_fla", "from_fla"]
 
@@ -67,16 +67,16 @@ def to_fla(queries, keys, values, gates, *, scale=None):
     >>> q_fla.shape, float(q_fla[0, 0, 0, 0]), float(gk[0, 0, 0, 0])
     ((1, 2, 1, 4), 2.0, -1.0)
     """
-    q = _heads_layout(_as_real_array(queries, "queries"), "queries", "d_k")
-    k = _heads_layout(_as_real_array(keys, "keys"), "keys", "d_k")
-    v = _heads_layout(_as_real_array(values, "values"), "values", "d_v")
+    q = _heads_layout(as_real_array(queries, "queries"), "queries", "d_k")
+    k = _heads_layout(as_real_array(keys, "keys"), "keys", "d_k")
+    v = _heads_layout(as_real_array(values, "values"), "values", "d_v")
     if q.shape != k.shape or v.shape[:3] != q.shape[:3]:
         raise ValueError(f"queries, keys (B, H, T, d_k) and values (B, H, T, d_v) disagree: "
                          f"{q.shape}, {k.shape}, {v.shape}")
     if q.shape[2] == 0:
         raise ValueError("the sequence is empty (T = 0)")
     d_k, d_v = q.shape[-1], v.shape[-1]
-    g = _as_real_array(gates, "gates")
+    g = as_real_array(gates, "gates")
     full = q.shape[:3] + (d_v, d_k)
     try:
         g = np.broadcast_to(g, full)
@@ -113,13 +113,13 @@ def from_fla(outputs, state=None):
     >>> [a.shape for a in from_fla(o, h)]
     [(2, 3, 5, 4), (2, 3, 4, 6)]
     """
-    o = _as_real_array(outputs, "outputs")
+    o = as_real_array(outputs, "outputs")
     if o.ndim != 4:
         raise ValueError(f"outputs must have fla's shape (B, T, H, d_v), got shape {o.shape}")
     o = np.swapaxes(o, 1, 2)
     if state is None:
         return o
-    h = _as_real_array(state, "state")
+    h = as_real_array(state, "state")
     if h.ndim != 4:
         raise ValueError(f"state must have fla's shape (B, H, d_k, d_v), got shape {h.shape}")
     return o, np.swapaxes(h, -1, -2)

@@ -53,7 +53,8 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit
 
-from .gla import _as_real_array, induced_weights
+from .gla import induced_weights
+from .validation import as_real_array
 
 __all__ = [
     "GateFamily",
@@ -73,7 +74,7 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 def _tokens(Z):
-    Z = _as_real_array(Z, "Z")
+    Z = as_real_array(Z, "Z")
     if Z.ndim < 2:
         raise ValueError(f"Z must have shape (..., T, D), got shape {Z.shape}")
     if Z.shape[-2] == 0:
@@ -83,7 +84,7 @@ def _tokens(Z):
 
 def _matrix(W, name, rows, cols=None, rows_are="D, the token width of Z"):
     """Validate a projection of shape ``(rows, cols)`` (``cols=None``: any); return it as float."""
-    W = _as_real_array(W, name)
+    W = as_real_array(W, name)
     if W.ndim != 2 or W.shape[0] != rows or (cols is not None and W.shape[1] != cols):
         expected = f"({rows}, {'k' if cols is None else cols})"
         raise ValueError(f"{name} must have shape {expected} (rows = {rows_are}), "
@@ -92,7 +93,7 @@ def _matrix(W, name, rows, cols=None, rows_are="D, the token width of Z"):
 
 
 def _vector(w, name, length):
-    w = _as_real_array(w, name)
+    w = as_real_array(w, name)
     if w.shape != (length,):
         raise ValueError(f"{name} must have shape ({length},) (D, the token width of Z), "
                          f"got shape {w.shape}")
@@ -100,7 +101,7 @@ def _vector(w, name, length):
 
 
 def _scalar(value, name, *, positive=False):
-    value = _as_real_array(value, name)
+    value = as_real_array(value, name)
     if value.ndim != 0:
         raise ValueError(f"{name} must be a scalar, got shape {value.shape}")
     if positive and value <= 0:
@@ -269,7 +270,7 @@ def hgrn2_gate(Z, W_alpha, gamma):
     """
     Z = _tokens(Z)
     W_alpha = _matrix(W_alpha, "W_alpha", Z.shape[-1])
-    gamma = _as_real_array(gamma, "gamma")
+    gamma = as_real_array(gamma, "gamma")
     if gamma.shape not in ((), (W_alpha.shape[1],)):
         raise ValueError(f"gamma must be a scalar or have shape ({W_alpha.shape[1]},), "
                          f"got shape {gamma.shape}")
@@ -421,7 +422,7 @@ class GateFamily:
         ...
         ValueError: gates of family 'mlstm' must lie in [0.0, 1.0], found values in [1.5, 1.5]
         """
-        gates = _as_real_array(gates, "gates")
+        gates = as_real_array(gates, "gates")
         if gates.size and (gates.min() < self.low or gates.max() > self.high):
             raise ValueError(
                 f"gates of family {self.name!r} must lie in [{self.low}, {self.high}], found values "

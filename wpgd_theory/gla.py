@@ -31,6 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .validation import as_real_array
+
 __all__ = [
     "gla_recurrence",
     "gla_parallel",
@@ -50,17 +52,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation helpers
-
-def _as_real_array(value, name):
-    array = np.asarray(value)
-    if array.dtype == object or np.iscomplexobj(array) or not (
-            np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
-    array = array.astype(float)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return array
-
 
 def _require_ndim(array, ndim, name, layout):
     if array.ndim < ndim:
@@ -83,10 +74,10 @@ def _broadcast_gates(gates, batch, T, d_v, d_k):
 
 
 def _validate_qkvg(queries, keys, values, gates):
-    q = _as_real_array(queries, "queries")
-    k = _as_real_array(keys, "keys")
-    v = _as_real_array(values, "values")
-    g = _as_real_array(gates, "gates")
+    q = as_real_array(queries, "queries")
+    k = as_real_array(keys, "keys")
+    v = as_real_array(values, "values")
+    g = as_real_array(gates, "gates")
     for array, name, layout in ((q, "queries", "(..., T, d_k)"), (k, "keys", "(..., T, d_k)"),
                                 (v, "values", "(..., T, d_v)")):
         _require_ndim(array, 2, name, layout)
@@ -176,7 +167,7 @@ def cumulative_gates(gates):
            [ 3.,  1.,  0.],
            [15.,  5.,  1.]])
     """
-    g = _as_real_array(gates, "gates")
+    g = as_real_array(gates, "gates")
     _require_ndim(g, 3, "gates", "(..., T, m, c)")
     T = g.shape[-3]
     later = np.arange(T)[:, None] > np.arange(T)[None, :]            # j > s
@@ -213,15 +204,15 @@ def gated_attention_matrix(queries, keys, gates):
            [0.5 , 1.  , 0.  ],
            [0.25, 0.5 , 1.  ]])
     """
-    q = _as_real_array(queries, "queries")
-    k = _as_real_array(keys, "keys")
+    q = as_real_array(queries, "queries")
+    k = as_real_array(keys, "keys")
     for array, name in ((q, "queries"), (k, "keys")):
         _require_ndim(array, 2, name, "(..., T, d_k)")
     if q.shape != k.shape:
         raise ValueError(f"queries and keys must have the same shape, got {q.shape} and {k.shape}")
     if q.shape[-2] == 0:
         raise ValueError("the sequence is empty (T = 0)")
-    g = _as_real_array(gates, "gates")
+    g = as_real_array(gates, "gates")
     rows = g.shape[-2] if g.ndim >= 2 else 1
     g = _broadcast_gates(g, q.shape[:-2], q.shape[-2], rows, q.shape[-1])
     return np.einsum("...tsab,...tb,...sb->...tsa", cumulative_gates(g), q, k)
@@ -277,10 +268,10 @@ def gla_forward(Z, W_q, W_k, W_v, gates, *, return_state=False):
     array([[1., 0.],
            [3., 2.]])
     """
-    Z = _as_real_array(Z, "Z")
+    Z = as_real_array(Z, "Z")
     _require_ndim(Z, 2, "Z", "(..., T, D)")
     D = Z.shape[-1]
-    W_q, W_k, W_v = (_as_real_array(W, name) for W, name in ((W_q, "W_q"), (W_k, "W_k"),
+    W_q, W_k, W_v = (as_real_array(W, name) for W, name in ((W_q, "W_q"), (W_k, "W_k"),
                                                             (W_v, "W_v")))
     for W, name, layout in ((W_q, "W_q", "(D, d_k)"), (W_k, "W_k", "(D, d_k)"),
                             (W_v, "W_v", "(D, d_v)")):
@@ -305,9 +296,9 @@ def _batch_shape(named_shapes):
 
 
 def _validate_regression(x, X, y):
-    x = _as_real_array(x, "x")
-    X = _as_real_array(X, "X")
-    y = _as_real_array(y, "y")
+    x = as_real_array(x, "x")
+    X = as_real_array(X, "X")
+    y = as_real_array(y, "y")
     _require_ndim(x, 1, "x", "(..., d)")
     _require_ndim(X, 2, "X", "(..., n, d)")
     _require_ndim(y, 1, "y", "(..., n)")
@@ -320,7 +311,7 @@ def _validate_regression(x, X, y):
 
 
 def _validate_square(P, d, name):
-    P = _as_real_array(P, name)
+    P = as_real_array(P, name)
     if P.ndim < 2 or P.shape[-2:] != (d, d):
         raise ValueError(f"{name} must have shape (..., d, d) with d = {d}, got {P.shape}")
     return P
@@ -360,7 +351,7 @@ def wpgd_predict(x, X, y, preconditioner, weights):
     x, X, y = _validate_regression(x, X, y)
     n, d = X.shape[-2:]
     P = _validate_square(preconditioner, d, "preconditioner")
-    w = _as_real_array(weights, "weights")
+    w = as_real_array(weights, "weights")
     if w.ndim < 1 or w.shape[-1] != n:
         raise ValueError(f"weights must have shape (..., n) with n = {n}, got {w.shape}")
     _batch_shape([("x", x.shape[:-1]), ("X", X.shape[:-2]), ("y", y.shape[:-1]),
@@ -400,7 +391,7 @@ def dwpgd_predict(x, X, y, P_q, P_k, weights):
     n, d = X.shape[-2:]
     P_q = _validate_square(P_q, d, "P_q")
     P_k = _validate_square(P_k, d, "P_k")
-    Omega = _as_real_array(weights, "weights")
+    Omega = as_real_array(weights, "weights")
     if Omega.ndim < 2 or Omega.shape[-2:] != (n, d):
         raise ValueError(f"weights (Ω) must have shape (..., n, d) = (..., {n}, {d}), "
                          f"got {Omega.shape}")
@@ -438,7 +429,7 @@ def theorem1_projections(P_k, P_q):
     array([[0., 0.],
            [0., 1.]])
     """
-    P_k = _as_real_array(P_k, "P_k")
+    P_k = as_real_array(P_k, "P_k")
     if P_k.ndim != 2 or P_k.shape[0] != P_k.shape[1]:
         raise ValueError(f"P_k must be a square (d, d) matrix, got shape {P_k.shape}")
     d = P_k.shape[0]
@@ -510,7 +501,7 @@ def induced_weights(gates, d):
     """
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
-    g = _as_real_array(gates, "gates")
+    g = as_real_array(gates, "gates")
     _require_ndim(g, 3, "gates", "(..., n + 1, m, c)")
     if g.shape[-3] < 1:
         raise ValueError(f"gates must cover the n + 1 ≥ 1 prompt tokens (axis -3), got shape "
@@ -599,7 +590,7 @@ def theorem1_residual(x, X, y, P_q, P_k, gates):
     True
     """
     Z = theorem1_prompt(x, X, y)
-    G = _as_real_array(_resolve_prompt_gates(gates, Z), "gates")
+    G = as_real_array(_resolve_prompt_gates(gates, Z), "gates")
     d = Z.shape[-1] - 1
     gla = theorem1_gla_predict(x, X, y, P_q, P_k, G)
     Omega = induced_weights(G, d)

@@ -12,13 +12,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .gla import wpgd_predict
 from .model import CorrelatedTaskModel
 from .validation import as_real_array
 
 __all__ = [
     "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
     "risk_of_weights_gradient", "linear_attention_risk", "monte_carlo_risk",
-    "MonteCarloEstimate", "wpgd_prediction",
+    "MonteCarloEstimate",
 ]
 
 
@@ -185,13 +186,6 @@ def linear_attention_risk(model):
     return risk_of_weights(model, np.ones(model.n))
 
 
-def wpgd_prediction(preconditioner, weights, prompts):
-    """Batched WPGD prediction ``ŷ = xᵀ P Xᵀ(ω ⊙ y)`` on :class:`~wpgd_theory.model.Prompts`."""
-    X, y, x = prompts.context_inputs, prompts.context_labels, prompts.query_input
-    gradient = np.einsum("bnd,bn->bd", X, y * weights)
-    return np.einsum("bd,de,be->b", x, preconditioner, gradient)
-
-
 class MonteCarloEstimate(NamedTuple):
     """Sample mean of the squared error, its standard error and the number of prompts."""
 
@@ -218,7 +212,9 @@ def monte_carlo_risk(model, preconditioner, weights, *, num_prompts=100_000, see
     errors = []
     for start in range(0, num_prompts, batch_size):
         prompts = model.sample(min(batch_size, num_prompts - start), rng)
-        errors.append((prompts.query_label - wpgd_prediction(P, weights, prompts)) ** 2)
+        prediction = wpgd_predict(prompts.query_input, prompts.context_inputs,
+                                  prompts.context_labels, P, weights)
+        errors.append((prompts.query_label - prediction) ** 2)
     errors = np.concatenate(errors)
     return MonteCarloEstimate(float(errors.mean()), float(errors.std(ddof=1) / np.sqrt(errors.size)),
                               int(errors.size))

@@ -47,7 +47,7 @@ def as_real_array(value, name, *, ndim=None):
     except ValueError as exc:  # ragged nested lists
         raise ValueError(f"{name} is not a rectangular array: {exc}") from None
     if np.iscomplexobj(array):
-        raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
+        raise TypeError(f"{name} must be a real numeric array, got complex dtype {array.dtype}")
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
                                      or array.dtype == np.bool_):
         raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
