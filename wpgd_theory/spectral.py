@@ -69,7 +69,7 @@ def h1_derivative(h_bar, R_eigenvalues, r_coefficients):
 
 def _h2_sums(gamma, sigma_eigenvalues, M):
     s, g = np.asarray(sigma_eigenvalues), _column(gamma)
-    denominator = (M + s * g) ** 2
+    denominator = (s * g + M) ** 2  # array on the left: mpmath.iv scalars mishandle arrays
     return s, g, _sum_last(s**2 / denominator), _sum_last(s**3 / denominator)
 
 
@@ -84,15 +84,15 @@ def h2(gamma, sigma_eigenvalues, M):
     0.25
     """
     _, _, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
-    return _scalar_or_array(S3 / (S3 + M * S2))
+    return _scalar_or_array(S3 / (S3 + S2 * M))
 
 
 def h2_derivative(gamma, sigma_eigenvalues, M):
     """``dh₂/dγ = M (S₃' S₂ − S₃ S₂') / (S₃ + M S₂)²`` with ``S_k' = −2 Σ s^{k+1}/(M + sγ)³``."""
     s, g, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
-    cube = (M + s * g) ** 3
+    cube = (s * g + M) ** 3
     dS2, dS3 = -2 * _sum_last(s**3 / cube), -2 * _sum_last(s**4 / cube)
-    return _scalar_or_array(M * (dS3 * S2 - S3 * dS2) / (S3 + M * S2) ** 2)
+    return _scalar_or_array((dS3 * S2 - S3 * dS2) * M / (S3 + S2 * M) ** 2)
 
 
 def fixed_point_map(gamma, spectra):
