@@ -139,11 +139,13 @@ class FixedPointSearch(NamedTuple):
 def find_fixed_points(spectra, *, grid_size=129):
     """Find every fixed point of ``φ(γ) = 1 + h₁(h₂(γ))`` on ``[1 + λ_min, 1 + λ_max]``.
 
-    ``F(γ) = φ(γ) − γ`` is evaluated on a uniform grid of ``grid_size`` points; each sign change
-    is refined with :func:`scipy.optimize.brentq` to full precision. ``F ≥ 0`` at the left end
-    and ``≤ 0`` at the right end, so at least one root is always found. Two roots closer than
-    the grid spacing (or a tangential double root) can be missed: :mod:`wpgd_theory.certify`
-    decides the count rigorously.
+    ``F(γ) = φ(γ) − γ`` and ``F' = φ' − 1`` are evaluated on a uniform grid of ``grid_size``
+    points. A cell whose end slopes differ in sign is split at the critical point (a root of
+    ``F'``, found with :func:`scipy.optimize.brentq`), so that ``F`` is monotone on every piece;
+    each piece whose ends differ in sign holds exactly one root, refined by ``brentq`` to full
+    precision. ``F ≥ 0`` at the left end and ``≤ 0`` at the right end, so at least one root is
+    always found. Roots are missed only if ``F'`` changes sign more than once inside one cell;
+    :mod:`wpgd_theory.certify` decides the count rigorously.
 
     Examples
     --------
@@ -159,7 +161,9 @@ def find_fixed_points(spectra, *, grid_size=129):
     if hi - lo <= 4 * np.finfo(float).eps * hi or np.ptp(positive) <= eigenvalue_tolerance(s):
         roots = np.array([float(fixed_point_map(lo, spectra))])  # φ is constant
     else:
-        roots = _grid_roots(lambda g: fixed_point_map(g, spectra) - g, lo, hi, grid_size)
+        roots = _grid_roots(lambda g: fixed_point_map(g, spectra) - g,
+                            lambda g: fixed_point_map_derivative(g, spectra) - 1,
+                            np.linspace(lo, hi, grid_size))
     return FixedPointSearch(
         fixed_points=roots,
         slopes=np.atleast_1d(fixed_point_map_derivative(roots, spectra)).astype(float),
@@ -168,13 +172,27 @@ def find_fixed_points(spectra, *, grid_size=129):
     )
 
 
-def _grid_roots(F, lo, hi, grid_size):
-    grid = np.linspace(lo, hi, grid_size)
-    values = F(grid)
+def _grid_roots(F, dF, grid):
+    values, slopes = F(grid), dF(grid)
     roots = list(grid[values == 0])
-    for k in np.flatnonzero(values[:-1] * values[1:] < 0):
-        roots.append(brentq(F, grid[k], grid[k + 1], xtol=1e-300, rtol=4 * np.finfo(float).eps))
+    sign_change = (values[:-1] * values[1:] < 0) | (slopes[:-1] * slopes[1:] < 0)
+    for k in np.flatnonzero(sign_change):
+        points, point_values = [grid[k]], [values[k]]
+        if slopes[k] * slopes[k + 1] < 0:  # F has an extremum inside: split there
+            critical = brentq(dF, grid[k], grid[k + 1], xtol=1e-300, rtol=4 * _EPS)
+            points.append(critical)
+            point_values.append(F(critical))
+            if point_values[-1] == 0:
+                roots.append(critical)
+        points.append(grid[k + 1])
+        point_values.append(values[k + 1])
+        for (a, Fa), (b, Fb) in zip(zip(points, point_values), zip(points[1:], point_values[1:])):
+            if Fa * Fb < 0:
+                roots.append(brentq(F, a, b, xtol=1e-300, rtol=4 * _EPS))
     return np.array(sorted(roots))
+
+
+_EPS = np.finfo(float).eps
 
 
 class SpectralGapTest(NamedTuple):
