@@ -26,6 +26,9 @@ from .spectral import (
 
 __all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point"]
 
+#: Extra decimal digits carried through the mpmath route (eigendecompositions lose a few).
+GUARD_DIGITS = 10
+
 
 class FixedPoint(NamedTuple):
     """One stationary point: ``γ*``, ``h₂(γ*)``, its risk and the slope ``φ'(γ*)``."""
@@ -146,7 +149,7 @@ def solve_model(model, *, precision=None, grid_size=129):
     search = find_fixed_points(model, grid_size=grid_size)
     if precision is None:
         return _assemble(model, model, search.fixed_points, search.slopes, gap, float)
-    with mpmath.workdps(precision):
+    with mpmath.workdps(precision + GUARD_DIGITS):
         spectra = _mp_spectra(model)
         roots = [_mp_refine(spectra, g) for g in search.fixed_points]
         slopes = [float(fixed_point_map_derivative(g, spectra)) for g in roots]
