@@ -246,12 +246,21 @@ class MultitaskModel:
         >>> round(model.block_risk([1.0, 1.0]), 12)    # = linear_attention_risk, see risk.py
         1.68
         """
-        return float(risk_from_moments(*self.block_moments(block_weights), self.spectra))
+        w, _ = self._normalized(block_weights)
+        return float(risk_from_moments(*self.block_moments(w), self.spectra))
 
     def block_preconditioner(self, block_weights):
         """The best preconditioner ``P(ω) = A(BΣ + CI)⁻¹`` for ``ω = U w``."""
-        p = preconditioner_eigenvalues(*self.block_moments(block_weights), self.spectra)
+        w, scale = self._normalized(block_weights)
+        p = preconditioner_eigenvalues(*self.block_moments(w), self.spectra) / scale
         return (self.sigma_eigenvectors * p) @ self.sigma_eigenvectors.T
+
+    def _normalized(self, block_weights):
+        # L(w) = L(w/c) and P(w) = P(w/c)/c: work at max|w| = 1 so that tiny or huge weights
+        # neither underflow nor overflow in the quadratic moments.
+        w = as_real_array(block_weights, "block_weights", ndim=1)
+        scale = float(np.max(np.abs(w), initial=0.0))
+        return (w / scale, scale) if scale > 0 else (w, 1.0)
 
     def block_labels(self):
         """Task index ``k(i)`` of every context example (length n; modest n only)."""
