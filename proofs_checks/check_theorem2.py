@@ -1,0 +1,340 @@
+"""Theorem 2 (stationary points of the WPGD risk), checked on random correlated-task models.
+
+Statement (poster, THEORY.md §3). With ``φ(γ) = 1 + h₁(h₂(γ))``, every stationary point of
+``L(P, ω)`` is, up to rescaling, ``ω* = (h₂(γ*)R + I)⁻¹ r`` and ``P* ∝ ((γ*/M)Σ + I)⁻¹`` for a
+fixed point ``γ* = φ(γ*)``. (The poster prints ``P* = Σ^{-1/2}((γ*/M)Σ + I)⁻¹Σ^{-1/2}``, which
+is not stationary unless ``Σ ∝ I``: THEORY.md §5. The corrected form is checked here and the
+printed one is reported as a detail.)
+
+Checked, each against an independent route:
+
+1. *The formulas are stationary*: at every fixed point found, ``(c P_γ, ω*)`` with the theorem's
+   ``P_γ = ((γ/M)Σ + I)⁻¹`` and the best scalar ``c`` has ``∇L ≈ 0`` — the analytic gradient of
+   the closed-form risk, not the fixed-point equation.
+2. *Optimisation finds nothing else*: every end point of joint BFGS over ``(P, ω)`` from random
+   starts (:func:`~wpgd_theory.brute_force.minimize_risk_jointly`) has ``ω ∥ (h₂(γ)R + I)⁻¹ r``
+   with ``γ = 1 + ωᵀRω/ωᵀω`` a fixed point and ``P ∥ ((γ/M)Σ + I)⁻¹`` on the range of ``Σ``
+   (residuals after the best scalar fit).
+3. *Stationary points the theorem omits*: ``P = 0`` with ``ωᵀr = 0`` is stationary (all of
+   ``∇L`` vanishes, risk ``M``); it is a saddle, never a minimum when ``r ≠ 0``: the explicit
+   curve ``(t ε I, ω₀ + t r)`` has ``L = M − t² ε ‖r‖² tr Σ² + O(t³)``.
+4. *Derived facts of §3*: ``h₁ ∈ [λ_min, λ_max]`` (relevant eigenvalues), ``h₂`` decreasing with
+   values in ``(0, s_max/(s_max + M))``, ``h₁`` non-increasing, ``φ`` non-decreasing, directions
+   with ``a_i = 0`` drop out of ``h₁``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+from scipy.stats import random_correlation
+
+from wpgd_theory.brute_force import minimize_risk_jointly
+from wpgd_theory.model import CorrelatedTaskModel
+from wpgd_theory.risk import risk, risk_gradient, weight_moments
+from wpgd_theory.solver import solve_model
+from wpgd_theory.spectral import (
+    fixed_point_bracket, fixed_point_map, h1, h1_derivative, h2, h2_derivative,
+)
+
+from ._report import CheckReport, StatementReport
+
+STATEMENT = "Theorem 2: stationary points are w* = (h2(g*)R+I)^-1 r, P* ∝ ((g*/M)Σ+I)^-1"
+
+STATIONARITY_TOLERANCE = 1e-9
+"""Relative gradient ``‖∇L‖ / (2|A| tr Σ² + ...)`` at the formulas: the fixed point is found by
+brentq to ~1e-15 relative, and the gradient sums O(d² + n) terms, so round-off is ≲ 1e-12."""
+
+BRUTE_FORCE_TOLERANCE = 1e-5
+"""Direction residuals at BFGS end points. BFGS stops at ``‖∇L‖ ≤ gtol = 1e-10``; directions
+are then accurate to about ``√gtol``-ish relative in ill-conditioned cases, far below 1e-5,
+while a wrong form (e.g. the poster's ``Σ^{-1/2}`` form) misses by O(0.1)."""
+
+
+# --------------------------------------------------------------------------- instances
+
+def random_correlation_matrix(rng, eigenvalues):
+    """Correlation matrix with the given eigenvalues (sum ``n``), via Davies–Higham."""
+    eigenvalues = np.asarray(eigenvalues, dtype=float)
+    if eigenvalues.size == 1:
+        return np.ones((1, 1))
+    R = random_correlation.rvs(eigenvalues, random_state=rng, tol=1e-10)
+    R = (R + R.T) / 2
+    np.fill_diagonal(R, 1.0)
+    return R
+
+
+def random_model(rng, d, n, *, sigma_decades=2.0, singular_sigma=False, singular_R=False,
+                 fill=None):
+    """A random valid model: rotated ``Σ`` (log-uniform spectrum over ``sigma_decades``), ``R``
+    with a Dirichlet spectrum (optionally rank-deficient), ``r = E a`` with ``Σ a²/λ = fill``."""
+    s = 10.0 ** rng.uniform(-sigma_decades / 2, sigma_decades / 2, size=d)
+    if singular_sigma and d > 1:
+        s[rng.integers(d)] = 0.0
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    Sigma = (Q * s) @ Q.T
+    rank = max(1, n - 1) if (singular_R and n > 1) else n
+    lam = np.zeros(n)
+    lam[:rank] = n * rng.dirichlet(np.full(rank, rng.uniform(0.3, 3.0)))
+    R = random_correlation_matrix(rng, lam * n / lam.sum())
+    values, E = np.linalg.eigh(R)
+    positive = values > 1e-9 * n
+    direction = rng.standard_normal(n) * positive
+    direction /= np.linalg.norm(direction)
+    fill = rng.uniform(0.2, 0.95) if fill is None else fill
+    a = direction * np.sqrt(np.where(positive, values, 0.0)) * np.sqrt(fill)
+    return CorrelatedTaskModel(Sigma, R, E @ a, float(10.0 ** rng.uniform(-2, 0.5)))
+
+
+@st.composite
+def models(draw, max_d=4, max_n=6):
+    """Hypothesis strategy: small random models, sometimes with singular ``Σ`` or ``R``."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return random_model(rng, draw(st.integers(1, max_d)), draw(st.integers(1, max_n)),
+                        singular_sigma=draw(st.booleans()), singular_R=draw(st.booleans()))
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _scaled_fit_residual(candidate, target):
+    """``min_c ‖candidate − c·target‖ / ‖candidate‖`` (0 if both vanish)."""
+    candidate, target = np.ravel(candidate), np.ravel(target)
+    norm = np.linalg.norm(candidate)
+    if norm == 0:
+        return 0.0 if np.linalg.norm(target) == 0 else 1.0
+    c = candidate @ target / (target @ target)
+    return float(np.linalg.norm(candidate - c * target) / norm)
+
+
+def theorem_preconditioner(model, gamma):
+    """Theorem 2's direction ``((γ/M)Σ + I)⁻¹``."""
+    return np.linalg.inv(gamma / model.M * model.Sigma + np.eye(model.d))
+
+
+def poster_preconditioner(model, gamma):
+    """The poster's printed ``Σ^{-1/2}((γ/M)Σ + I)⁻¹Σ^{-1/2}`` (pseudo-inverse root)."""
+    s, U = model.sigma_eigenvalues, model.sigma_eigenvectors
+    root = np.where(s > 0, 1 / np.sqrt(np.where(s > 0, s, 1.0)), 0.0)
+    return (U * (root**2 / (gamma / model.M * s + 1))) @ U.T
+
+
+def theorem_weights(model, gamma):
+    """Theorem 2's ``ω = (h₂(γ)R + I)⁻¹ r``."""
+    return np.linalg.solve(h2(gamma, model.sigma_eigenvalues, model.M) * model.R
+                           + np.eye(model.n), model.r)
+
+
+def best_scale(model, direction, weights):
+    """``argmin_c L(c P, ω)`` — a 1-D quadratic: ``c = A tr(PΣ²) / tr(PᵀΣP(BΣ² + CΣ))``."""
+    A, B, C = weight_moments(model, weights)
+    S = model.Sigma
+    quadratic = np.trace(direction.T @ S @ direction @ (B * S @ S + C * S))
+    return A * np.trace(direction @ S @ S) / quadratic if quadratic > 0 else 0.0
+
+
+def relative_gradient(model, P, weights):
+    """``‖∇L‖`` divided by the size of its largest term (``2|A| ‖Σ²‖`` + ``2|tr PΣ²| ‖r‖``)."""
+    grad_P, grad_w = risk_gradient(model, P, weights)
+    A, _, _ = weight_moments(model, weights)
+    S2 = model.Sigma @ model.Sigma
+    scale = 2 * abs(A) * np.linalg.norm(S2) + 2 * abs(np.trace(P @ S2)) * np.linalg.norm(model.r)
+    return float(np.hypot(np.linalg.norm(grad_P), np.linalg.norm(grad_w)) / max(scale, 1e-300))
+
+
+def _range_projector(model):
+    U = model.sigma_eigenvectors[:, model.sigma_eigenvalues > 0]
+    return U @ U.T
+
+
+# --------------------------------------------------------------------------- checks
+
+def check_stationarity(model, *, tolerance=STATIONARITY_TOLERANCE):
+    """At every fixed point, Theorem 2's ``(c((γ/M)Σ + I)⁻¹, (h₂R + I)⁻¹r)`` has ``∇L ≈ 0``.
+
+    ``details["poster_form_gradient"]`` is the same relative gradient with the poster's printed
+    ``P*`` (best scalar too): O(1) unless ``Σ ∝ I``.
+    """
+    solution = solve_model(model)
+    residuals, poster = [], []
+    for fp in solution.fixed_points:
+        w = theorem_weights(model, fp.gamma)
+        for form, sink in ((theorem_preconditioner, residuals), (poster_preconditioner, poster)):
+            direction = form(model, fp.gamma)
+            sink.append(relative_gradient(model, best_scale(model, direction, w) * direction, w))
+    residual = max(residuals)
+    return CheckReport(residual <= tolerance, residual, tolerance, model,
+                       {"fixed_points": [fp.gamma for fp in solution.fixed_points],
+                        "poster_form_gradient": max(poster)})
+
+
+def polish(model, P, weights, *, gtol=1e-10):
+    """Re-balance ``(P, ω) → (‖ω‖P, ω/‖ω‖)`` and restart BFGS.
+
+    The risk is invariant to ``(cP, ω/c)``; plain BFGS from a random start sometimes drifts along
+    that valley (``‖ω‖ → 10⁻⁹`` or ``10⁷``) and stops on precision loss with ``‖∇L‖ ≈ 10⁻⁵``,
+    short of a stationary point. Re-balancing removes the ill-conditioning.
+    """
+    norm = np.linalg.norm(weights)
+    if norm == 0:
+        return P, weights
+    d = model.d
+
+    def objective(z):
+        grad_P, grad_w = risk_gradient(model, z[: d * d].reshape(d, d), z[d * d:])
+        return (risk(model, z[: d * d].reshape(d, d), z[d * d:]),
+                np.concatenate([grad_P.ravel(), grad_w]))
+
+    z = minimize(objective, np.concatenate([(P * norm).ravel(), weights / norm]), jac=True,
+                 method="BFGS", options={"gtol": gtol, "maxiter": 20_000}).x
+    return z[: d * d].reshape(d, d), z[d * d:]
+
+
+def check_optimisation_ends(model, *, starts=3, seed=0, tolerance=BRUTE_FORCE_TOLERANCE):
+    """Every BFGS end point is of Theorem 2's form (or the trivial ``P = 0``, ``ωᵀr = 0`` set).
+
+    End points that are not stationary (relative gradient above 1e-7: scale drift, see
+    :func:`polish`) are polished first; ``details["polished"]`` counts them.
+    """
+    brute = minimize_risk_jointly(model, starts=starts, seed=seed)
+    worst, kinds, polished = 0.0, [], 0
+    projector = _range_projector(model)
+    for P, w in brute.end_points:
+        if relative_gradient(model, P, w) > 1e-7:
+            P, w = polish(model, P, w)
+            polished += 1
+        worst = max(worst, relative_gradient(model, P, w) * 1e-2)  # must be stationary now
+        A = float(w @ model.r)
+        if abs(A) <= 1e-8 * np.linalg.norm(w) * np.linalg.norm(model.r):
+            kinds.append("trivial (P = 0, w ⊥ r)")
+            worst = max(worst, float(np.linalg.norm(projector @ P @ projector)))
+            continue
+        gamma = 1 + float(w @ model.R @ w / (w @ w))
+        fixed_point = abs(fixed_point_map(gamma, model) - gamma) / gamma
+        w_fit = _scaled_fit_residual(w, theorem_weights(model, gamma))
+        P_fit = _scaled_fit_residual(projector @ P @ projector,
+                                     projector @ theorem_preconditioner(model, gamma) @ projector)
+        kinds.append(f"fixed point gamma = {gamma:.10g}")
+        worst = max(worst, fixed_point, w_fit, P_fit)
+    return CheckReport(worst <= tolerance, worst, tolerance, model,
+                       {"ends": kinds, "end_risks": brute.end_risks, "polished": polished})
+
+
+def check_trivial_stationary_set(model, *, seed=0):
+    """``P = 0``, ``ω ⊥ r``: stationary with risk ``M``, and a saddle when ``r ≠ 0``."""
+    rng = np.random.default_rng(seed)
+    w0 = rng.standard_normal(model.n)
+    r = model.r
+    if r @ r > 0:
+        w0 -= (w0 @ r) / (r @ r) * r
+    if model.n == 1 or np.linalg.norm(w0) <= 1e-12:
+        w0 = np.zeros(model.n)  # the only vector ⊥ r
+    P0 = np.zeros((model.d, model.d))
+    grad_P, grad_w = risk_gradient(model, P0, w0)
+    gradient = float(np.hypot(np.linalg.norm(grad_P), np.linalg.norm(grad_w)))
+    risk_gap = abs(risk(model, P0, w0) - model.M)
+    # Escape curve: (t ε I, w0 + t r) with ε minimising the t² coefficient.
+    _, B, C = weight_moments(model, w0)
+    S = model.Sigma
+    S2 = S @ S
+    quadratic = np.trace(S @ (B * S2 + C * S))
+    epsilon = (r @ r) * np.trace(S2) / quadratic if quadratic > 0 else 1.0
+    t = 1e-4 / max(1.0, epsilon, float(np.linalg.norm(w0)))
+    drop = model.M - risk(model, t * epsilon * np.eye(model.d), w0 + t * r)
+    # ε minimises the t² coefficient −2ε‖r‖² tr Σ² + ε² Q to −ε‖r‖² tr Σ²; if ω₀ = 0 (n = 1)
+    # then Q = 0 (B, C are O(t²)) and the coefficient is −2ε‖r‖² tr Σ².
+    predicted = t**2 * epsilon * (r @ r) * np.trace(S2) * (2 if quadratic == 0 else 1)
+    saddle = drop > 0 if r @ r > 0 else True
+    residual = max(gradient, risk_gap)
+    passed = residual <= 1e-12 * model.M and saddle and abs(drop - predicted) <= 1e-2 * predicted
+    return CheckReport(passed, residual, 1e-12 * model.M, model,
+                       {"risk_drop_along_escape": drop, "predicted_drop": predicted})
+
+
+def check_spectral_facts(spectra, *, grid_size=257):
+    """THEORY.md §3 facts on a grid over the bracket (and ``h̄`` over ``[0, 1]``)."""
+    s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
+    lam, a = np.asarray(spectra.R_eigenvalues), np.asarray(spectra.r_coefficients)
+    lo, hi = fixed_point_bracket(spectra)
+    gammas = np.linspace(lo, hi, grid_size) if hi > lo else np.array([lo])
+    h_bars = np.linspace(0.0, 1.0, grid_size)
+    relevant = lam[np.abs(a) > 1e-12 * np.max(np.abs(a))]
+    values_h1 = np.atleast_1d(h1(h_bars, lam, a))
+    values_h2 = np.atleast_1d(h2(gammas, s, spectra.M))
+    s_max = s.max()
+    violations = {
+        "h1 below lambda_min": float(np.max(relevant.min() - values_h1)),
+        "h1 above lambda_max": float(np.max(values_h1 - relevant.max())),
+        "h1' > 0": float(np.max(h1_derivative(h_bars, lam, a))),
+        "h2 <= 0": float(np.max(-values_h2)),
+        "h2 >= s_max/(s_max+M)": float(np.max(values_h2 - s_max / (s_max + spectra.M))),
+        "h2' > 0": float(np.max(h2_derivative(gammas, s, spectra.M))),
+        "phi decreasing": float(np.max(-np.diff(np.atleast_1d(fixed_point_map(gammas, spectra))),
+                                       initial=0.0)),
+    }
+    scale = max(1.0, float(lam.max()))
+    tolerance = 1e-12 * scale
+    worst = max(violations.values())
+    return CheckReport(worst <= tolerance, max(worst, 0.0), tolerance, spectra, violations)
+
+
+# --------------------------------------------------------------------------- report
+
+def report(examples=20, seed=0):
+    """Checks 1–4 on ``examples`` seeded models (every 4th with singular Σ, every 5th singular
+    R); the brute-force check runs on every 2nd model (it dominates the run time)."""
+    rng = np.random.default_rng(seed)
+    checks, poster = [], []
+    for k in range(examples):
+        model = random_model(rng, int(rng.integers(1, 5)), int(rng.integers(1, 7)),
+                             singular_sigma=k % 4 == 3, singular_R=k % 5 == 4)
+        stationarity = check_stationarity(model)
+        poster.append(stationarity.details["poster_form_gradient"])
+        checks += [stationarity, check_trivial_stationary_set(model, seed=k),
+                   check_spectral_facts(model)]
+        if k % 2 == 0:
+            checks.append(check_optimisation_ends(model, starts=2, seed=k))
+    failed = [c for c in checks if not c]
+    worst = max(checks, key=lambda c: c.residual / c.tolerance)
+    notes = ("P* as printed (Σ^{-1/2}((γ/M)Σ+I)^{-1}Σ^{-1/2}) is not stationary: relative gradient "
+             f"up to {max(poster):.2g}; corrected P* ∝ ((γ/M)Σ+I)^{{-1}} (and P free on ker Σ). "
+             "Also stationary but not listed: P = 0 with wᵀr = 0 (risk M, a saddle).")
+    return StatementReport(
+        statement=STATEMENT, verdict="corrected" if not failed else "fail",
+        instances=examples, worst_residual=worst.residual,
+        witness=failed[0].witness if failed else None,
+        notes=notes if not failed else f"fails: {failed[0].details}")
+
+
+# --------------------------------------------------------------------------- tests
+
+@given(models())
+def test_formulas_are_stationary(model):
+    check = check_stationarity(model)
+    assert check, (check.residual, check.details)
+
+
+@given(models(max_d=3, max_n=4))
+def test_trivial_stationary_set_is_a_saddle(model):
+    check = check_trivial_stationary_set(model)
+    assert check, (check.residual, check.details)
+
+
+@given(models())
+def test_spectral_facts_of_section_3(model):
+    check = check_spectral_facts(model)
+    assert check, check.details
+
+
+def test_optimisation_ends_satisfy_theorem2():
+    rng = np.random.default_rng(2024)
+    for k in range(4):
+        model = random_model(rng, 3, 4, singular_sigma=k == 3)
+        check = check_optimisation_ends(model, starts=2, seed=k)
+        assert check, (check.residual, check.details)
+
+
+def test_poster_form_of_P_is_not_stationary():
+    model = random_model(np.random.default_rng(7), 4, 4)
+    check = check_stationarity(model)
+    assert check and check.details["poster_form_gradient"] > 1e-2

@@ -1,0 +1,449 @@
+"""Counterexample search: instances where ``φ(γ) = 1 + h₁(h₂(γ))`` has several fixed points.
+
+The search works directly in spectral coordinates. A correlation matrix ``R`` (unit diagonal)
+can have any non-negative eigenvalues summing to ``n``, and ``r = E a`` is admissible iff
+``Σ a_i² / λ_i ≤ 1`` (``[[R, r], [rᵀ, 1]] ⪰ 0``), so an instance is just
+``(s, σ², λ, a)`` — a :class:`SpectralInstance`. :meth:`SpectralInstance.to_model` builds a dense
+:class:`~wpgd_theory.model.CorrelatedTaskModel` with exactly that spectrum (``R`` from
+:func:`scipy.stats.random_correlation`, the Davies–Higham algorithm).
+
+Facts used (proved in ``docs/findings_search.md``):
+
+* ``φ' = h₁'(h₂) h₂' ≥ 0`` and ``sup φ' ≤ (Δ_Σ Δ_R)² / (4 (M + s⁺_min)²)`` — see
+  :func:`contraction_bound`. So Theorem 3's ``Δ_Σ Δ_R < M + s_min`` gives a contraction with
+  constant ``< 1/4``, and ``Δ_Σ Δ_R < 2 (M + s⁺_min)`` already suffices.
+* ``φ`` maps the bracket into itself with ``F = φ − γ`` positive at its left end and negative at
+  its right end; so a fixed point with slope ``φ'(γ*) > 1`` lies between two others. The
+  adversarial search therefore maximises the largest slope at a fixed point.
+
+Stationary points are classified with the Hessian of the scale-invariant risk of the weights
+``L(ω) = M − A² Σ s_i² / (B s_i + C)`` restricted to the sphere (:func:`stationary_points`), and
+:func:`optimisation_outcomes` records where BFGS on ``L(ω)`` from random starts ends.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from scipy.linalg import null_space
+from scipy.optimize import differential_evolution, minimize
+from scipy.stats import random_correlation
+
+from .model import CorrelatedTaskModel, effective_spectral_gap
+from .risk import moments_from_coefficients, risk_from_moments
+from .spectral import find_fixed_points, fixed_point_map_derivative, h2
+
+__all__ = [
+    "SpectralInstance", "two_cluster_instance", "contraction_bound",
+    "weights_risk", "weights_risk_gradient",
+    "StationaryPoint", "stationary_points",
+    "OptimisationOutcomes", "optimisation_outcomes",
+    "SearchResult", "adversarial_search", "random_instance", "random_search",
+]
+
+
+# --------------------------------------------------------------------------- instances
+
+@dataclass(frozen=True)
+class SpectralInstance:
+    """A correlated-task model given by its spectra (the only data ``φ`` and ``L`` depend on).
+
+    Parameters
+    ----------
+    sigma_eigenvalues : array_like, shape (d,)
+        Eigenvalues ``s_i ≥ 0`` of ``Σ`` (not all zero).
+    sigma2 : float
+        Noise variance ``σ² ≥ 0``.
+    R_eigenvalues : array_like, shape (n,)
+        Eigenvalues ``λ_i ≥ 0`` of the correlation matrix ``R``; they must sum to ``n``.
+    r_coefficients : array_like, shape (n,)
+        ``a = Eᵀ r`` with ``Σ a_i²/λ_i ≤ 1`` (and ``a_i = 0`` where ``λ_i = 0``).
+
+    Examples
+    --------
+    >>> inst = SpectralInstance([1.0, 2.0], 0.1, [0.5, 1.5], [0.5, 0.7])
+    >>> inst.M, inst.d, inst.n
+    (3.1, 2, 2)
+    >>> SpectralInstance([1.0], 0.0, [0.5, 1.0], [0.6, 0.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: R_eigenvalues must sum to n = 2 (trace of a correlation matrix), got 1.5
+    """
+
+    sigma_eigenvalues: np.ndarray
+    sigma2: float
+    R_eigenvalues: np.ndarray
+    r_coefficients: np.ndarray
+
+    def __post_init__(self):
+        s = np.asarray(self.sigma_eigenvalues, dtype=float).ravel()
+        lam = np.asarray(self.R_eigenvalues, dtype=float).ravel()
+        a = np.asarray(self.r_coefficients, dtype=float).ravel()
+        sigma2 = float(self.sigma2)
+        if not (np.all(np.isfinite(s)) and np.all(s >= 0) and np.any(s > 0)):
+            raise ValueError("sigma_eigenvalues must be finite, >= 0 and not all zero")
+        if not (np.isfinite(sigma2) and sigma2 >= 0):
+            raise ValueError(f"sigma2 must be finite and >= 0, got {sigma2}")
+        if lam.shape != a.shape or not (np.all(np.isfinite(lam)) and np.all(lam >= 0)):
+            raise ValueError("R_eigenvalues must be finite, >= 0 and match r_coefficients")
+        if abs(lam.sum() - lam.size) > 1e-9 * lam.size:
+            raise ValueError(f"R_eigenvalues must sum to n = {lam.size} (trace of a correlation "
+                             f"matrix), got {lam.sum():.6g}")
+        if np.any((lam == 0) & (a != 0)) or np.sum(a[lam > 0] ** 2 / lam[lam > 0]) > 1:
+            raise ValueError("r_coefficients must satisfy sum a_i^2 / lambda_i <= 1")
+        if not np.any(a != 0):
+            raise ValueError("r_coefficients are all zero: no fixed point")
+        order = np.argsort(lam, kind="stable")
+        object.__setattr__(self, "sigma_eigenvalues", np.sort(s))
+        object.__setattr__(self, "sigma2", sigma2)
+        object.__setattr__(self, "R_eigenvalues", lam[order])
+        object.__setattr__(self, "r_coefficients", a[order])
+
+    @property
+    def M(self):
+        """``M = σ² + Σ s_i``."""
+        return self.sigma2 + float(np.sum(self.sigma_eigenvalues))
+
+    @property
+    def d(self):
+        return self.sigma_eigenvalues.size
+
+    @property
+    def n(self):
+        return self.R_eigenvalues.size
+
+    @property
+    def spectral_gap_sigma(self):
+        return effective_spectral_gap(self.sigma_eigenvalues)
+
+    @property
+    def spectral_gap_R(self):
+        return effective_spectral_gap(self.R_eigenvalues)
+
+    @property
+    def gap_condition_holds(self):
+        """Theorem 3's hypothesis ``Δ_Σ Δ_R < M + s_min``."""
+        return self.spectral_gap_sigma * self.spectral_gap_R < self.M + self.sigma_eigenvalues[0]
+
+    def to_model(self, seed=0):
+        """A dense :class:`CorrelatedTaskModel` with these spectra.
+
+        ``Σ = diag(s)``; ``R`` is a random correlation matrix with eigenvalues ``λ``
+        (:func:`scipy.stats.random_correlation`, seeded); ``r = E a``, where the ``a``-mass of a
+        repeated eigenvalue is put on one eigenvector (``h₁`` and ``L`` only see ``Σ a²`` per
+        eigenvalue).
+
+        Examples
+        --------
+        >>> inst = SpectralInstance([1.0, 2.0], 0.1, [0.5, 1.5], [0.5, 0.7])
+        >>> model = inst.to_model(seed=1)
+        >>> np.allclose(np.diag(model.R), 1), np.allclose(model.R_eigenvalues, [0.5, 1.5])
+        (True, True)
+        """
+        R = random_correlation.rvs(self.R_eigenvalues, random_state=seed, tol=1e-10)
+        R = (R + R.T) / 2
+        np.fill_diagonal(R, 1.0)
+        lam, E = np.linalg.eigh(R)
+        coefficients = np.zeros(self.n)
+        for value in np.unique(self.R_eigenvalues):
+            group = self.R_eigenvalues == value
+            mass = np.sqrt(np.sum(self.r_coefficients[group] ** 2))
+            coefficients[np.flatnonzero(group)[0]] = mass
+        r = E @ coefficients
+        return CorrelatedTaskModel(np.diag(self.sigma_eigenvalues), R, r, self.sigma2)
+
+
+def two_cluster_instance(n, d, *, s_large, s_small, k_large, sigma2, lam_small, lam_large,
+                         mass_large, fill=0.999):
+    """Two-level spectra: the shape the adversarial search converges to.
+
+    ``Σ`` has ``k_large`` eigenvalues ``s_large`` and ``d − k_large`` eigenvalues ``s_small``.
+    ``r`` lives on two eigenvalues of ``R``, ``lam_small`` and ``lam_large``; the other ``n − 2``
+    eigenvalues share the remaining trace equally and carry no part of ``r``.
+    ``a² = fill · (1 − mass_large, mass_large) · (lam_small, lam_large)`` so that
+    ``Σ a²/λ = fill ≤ 1``.
+
+    Examples
+    --------
+    >>> inst = two_cluster_instance(10, 3, s_large=2.0, s_small=0.5, k_large=1, sigma2=0.1,
+    ...                             lam_small=0.5, lam_large=5.0, mass_large=0.5)
+    >>> inst.R_eigenvalues.round(4), inst.sigma_eigenvalues
+    (array([0.5   , 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 5.    ]), array([0.5, 0.5, 2. ]))
+    """
+    if lam_small + lam_large > n:
+        raise ValueError(f"lam_small + lam_large = {lam_small + lam_large} exceeds n = {n}")
+    if not 1 <= k_large <= d:
+        raise ValueError(f"k_large must be in [1, d], got {k_large}")
+    rest = (n - lam_small - lam_large) / (n - 2) if n > 2 else 0.0
+    lam = np.array([lam_small, lam_large] + [rest] * (n - 2))
+    a = np.zeros(n)
+    a[0] = np.sqrt(fill * (1 - mass_large) * lam_small)
+    a[1] = np.sqrt(fill * mass_large * lam_large)
+    s = np.array([s_large] * k_large + [s_small] * (d - k_large))
+    return SpectralInstance(s, sigma2, lam, a)
+
+
+def contraction_bound(spectra):
+    """Proven bound ``sup_{γ>0} φ'(γ) ≤ (Δ_Σ Δ_R)² / (4 (M + s⁺_min)²)`` (effective gaps).
+
+    Proof sketch: ``h₁' = −2 Cov_w(λ, λ/(1 + λh̄))`` and ``h₂' = M m'/(m + M)²`` with
+    ``m = S₃/S₂`` and ``m' = −2 Cov_v(s, s/(M + sγ))``; ``Cov(X, g(X)) ≤ Lip(g) Var X`` and
+    Popoviciu's ``Var X ≤ (range X)²/4`` give ``|h₁'| ≤ Δ_R²/2`` and
+    ``|h₂'| ≤ Δ_Σ² / (2 (m + M)²) ≤ Δ_Σ² / (2 (M + s⁺_min)²)``.
+
+    Examples
+    --------
+    >>> inst = SpectralInstance([1.0, 2.0], 0.1, [0.5, 1.5], [0.5, 0.7])
+    >>> round(contraction_bound(inst), 6)    # (1·1)² / (4 (3.1 + 1)²)
+    0.014872
+    """
+    s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
+    s_min_positive = float(np.min(s[s > 0]))
+    product = (effective_spectral_gap(s)
+               * effective_spectral_gap(np.asarray(spectra.R_eigenvalues, dtype=float)))
+    return product**2 / (4 * (spectra.M + s_min_positive) ** 2)
+
+
+# --------------------------------------------------------------------------- the risk L(ω)
+
+def weights_risk(spectra, coefficients):
+    """``L(ω)`` at ``ω = E ω̃`` from the coordinates ``ω̃`` in the eigenbasis of ``R``."""
+    return float(risk_from_moments(*moments_from_coefficients(coefficients, spectra), spectra))
+
+
+def weights_risk_gradient(spectra, coefficients):
+    """Gradient of :func:`weights_risk` in the eigen-coordinates ``ω̃``.
+
+    With ``T = Σ s²/(Bs + C)``: ``∇L = −2AT a − 2A² (T_B (λ + 1) + T_C M) ω̃``,
+    ``T_B = −Σ s³/(Bs + C)²``, ``T_C = −Σ s²/(Bs + C)²``.
+    """
+    w = np.asarray(coefficients, dtype=float)
+    A, B, C = moments_from_coefficients(w, spectra)
+    s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
+    denominator = B * s + C
+    T = np.sum(s**2 / denominator)
+    T_B, T_C = -np.sum(s**3 / denominator**2), -np.sum(s**2 / denominator**2)
+    lam, a = np.asarray(spectra.R_eigenvalues), np.asarray(spectra.r_coefficients)
+    return -2 * A * T * a - 2 * A**2 * (T_B * (lam + 1) + T_C * spectra.M) * w
+
+
+# --------------------------------------------------------------------------- stationary points
+
+class StationaryPoint(NamedTuple):
+    """A fixed point ``γ*`` and the stationary weights ``ω* ∝ (h₂(γ*)R + I)⁻¹ r`` it defines.
+
+    ``kind`` is ``"global minimum"``, ``"local minimum"`` or ``"saddle"`` (from the Hessian of
+    ``L`` on the sphere, ``tangent_hessian`` = its eigenvalues at ``ω*/‖ω*‖``, ascending);
+    ``curve_curvature`` is ``d²L/dh²`` along the family ``ω(h) = (hR + I)⁻¹ r`` at ``h₂(γ*)``.
+    """
+
+    gamma: float
+    h2: float
+    risk: float
+    slope: float
+    coefficients: np.ndarray
+    tangent_hessian: np.ndarray
+    curve_curvature: float
+    kind: str
+
+
+def _numerical_hessian(spectra, w, step):
+    n = w.size
+    H = np.empty((n, n))
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = step
+        H[:, j] = (weights_risk_gradient(spectra, w + e)
+                   - weights_risk_gradient(spectra, w - e)) / (2 * step)
+    return (H + H.T) / 2
+
+
+def _curve_risk(spectra, h_bar):
+    a, lam = np.asarray(spectra.r_coefficients), np.asarray(spectra.R_eigenvalues)
+    return weights_risk(spectra, a / (1 + lam * h_bar))
+
+
+def stationary_points(spectra, *, grid_size=2049):
+    """Every fixed point of ``φ`` with its weights, risk, slope and Hessian classification.
+
+    The Hessian is central differences (step ``1e-5``) of the analytic gradient at the unit
+    vector ``ω*/‖ω*‖``; ``L`` is 0-homogeneous, so the radial direction is projected out. A
+    tangent eigenvalue below ``−1e-7 · max|eigenvalue|`` makes a saddle.
+
+    Examples
+    --------
+    >>> inst = SpectralInstance([1.0, 2.0], 0.1, [0.5, 1.5], [0.5, 0.7])
+    >>> [(round(p.gamma, 6), p.kind) for p in stationary_points(inst)]
+    [(2.037688, 'global minimum')]
+    """
+    search = find_fixed_points(spectra, grid_size=grid_size)
+    s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
+    lam, a = np.asarray(spectra.R_eigenvalues), np.asarray(spectra.r_coefficients)
+    points = []
+    for gamma, slope in zip(search.fixed_points, search.slopes):
+        h_bar = float(h2(gamma, s, spectra.M))
+        w = a / (1 + lam * h_bar)
+        w = w / np.linalg.norm(w)
+        H = _numerical_hessian(spectra, w, 1e-5)
+        basis = null_space(w[None, :])
+        tangent = np.linalg.eigvalsh(basis.T @ H @ basis)
+        delta = 1e-4 * h_bar
+        curvature = (_curve_risk(spectra, h_bar + delta) - 2 * _curve_risk(spectra, h_bar)
+                     + _curve_risk(spectra, h_bar - delta)) / delta**2
+        points.append([float(gamma), h_bar, weights_risk(spectra, w), float(slope), w, tangent,
+                       float(curvature)])
+    best = min(range(len(points)), key=lambda k: points[k][2])
+    result = []
+    for k, p in enumerate(points):
+        tangent = p[5]
+        if tangent[0] < -1e-7 * np.max(np.abs(tangent)):
+            kind = "saddle"
+        else:
+            kind = "global minimum" if k == best else "local minimum"
+        result.append(StationaryPoint(*p, kind))
+    return result
+
+
+class OptimisationOutcomes(NamedTuple):
+    """Where BFGS on ``L(ω)`` from random starts ended.
+
+    ``counts[k]`` is the number of runs ending at ``stationary[k]``; ``unmatched`` counts runs
+    ending elsewhere (e.g. on the ``ωᵀr = 0`` set of risk ``M``); ``end_gammas``/``end_risks``
+    are per run.
+    """
+
+    stationary: list
+    counts: np.ndarray
+    unmatched: int
+    end_gammas: np.ndarray
+    end_risks: np.ndarray
+
+
+def optimisation_outcomes(spectra, *, starts=20, seed=0, stationary=None, gtol=1e-12,
+                          rtol=1e-5):
+    """Run BFGS on ``L(ω)`` from ``starts`` random ``ω ~ N(0, I_n)`` and match the end points.
+
+    ``ω`` is optimised in the eigen-coordinates of ``R`` (BFGS started from the identity is
+    invariant under orthogonal changes of variables, and ``N(0, I)`` is rotation invariant, so
+    this is the same experiment as in the original coordinates). An end point is matched to the
+    stationary point whose ``γ*`` is within ``rtol`` (relative) of ``γ = 1 + ωᵀRω/ωᵀω``.
+
+    Examples
+    --------
+    >>> inst = SpectralInstance([1.0, 2.0], 0.1, [0.5, 1.5], [0.5, 0.7])
+    >>> optimisation_outcomes(inst, starts=4).counts
+    array([4])
+    """
+    stationary = stationary_points(spectra) if stationary is None else stationary
+    lam = np.asarray(spectra.R_eigenvalues)
+    rng = np.random.default_rng(seed)
+    gammas = np.array([p.gamma for p in stationary])
+    counts, unmatched, end_gammas, end_risks = np.zeros(len(stationary), int), 0, [], []
+
+    def objective(w):
+        return weights_risk(spectra, w), weights_risk_gradient(spectra, w)
+
+    for _ in range(starts):
+        end = minimize(objective, rng.standard_normal(lam.size), jac=True, method="BFGS",
+                       options={"gtol": gtol, "maxiter": 20_000})
+        w = end.x
+        gamma = 1 + float(np.sum(lam * w * w) / np.sum(w * w))
+        end_gammas.append(gamma)
+        end_risks.append(float(end.fun))
+        k = int(np.argmin(np.abs(gammas - gamma)))
+        if abs(gammas[k] - gamma) <= rtol * gammas[k]:
+            counts[k] += 1
+        else:
+            unmatched += 1
+    return OptimisationOutcomes(stationary, counts, unmatched, np.array(end_gammas),
+                                np.array(end_risks))
+
+
+# --------------------------------------------------------------------------- searches
+
+class SearchResult(NamedTuple):
+    """Outcome of :func:`adversarial_search` (``optimize`` is SciPy's ``OptimizeResult``)."""
+
+    instance: SpectralInstance
+    max_slope: float
+    fixed_points: np.ndarray
+    slopes: np.ndarray
+    parameters: dict
+    optimize: object
+
+
+_PARAMETER_BOUNDS = {  # log-scale unless stated
+    "log_s_large": (-3.0, 3.0), "log_s_small": (-8.0, 0.0), "k_fraction": (0.0, 1.0),
+    "log_sigma2": (-8.0, 3.0), "lam_small_fraction": (1e-3, 1.0),
+    "lam_large_fraction": (0.3, 0.999), "mass_large": (1e-4, 1 - 1e-4),
+}
+
+
+def _instance_from_parameters(n, d, x):
+    p = dict(zip(_PARAMETER_BOUNDS, x))
+    lam_large = n * p["lam_large_fraction"]
+    return p, two_cluster_instance(
+        n, d, s_large=float(np.exp(p["log_s_large"])), s_small=float(np.exp(p["log_s_small"])),
+        k_large=int(np.clip(round(1 + p["k_fraction"] * (d - 2)), 1, max(d - 1, 1))),
+        sigma2=float(np.exp(p["log_sigma2"])),
+        lam_small=(n - lam_large) * p["lam_small_fraction"], lam_large=lam_large,
+        mass_large=p["mass_large"])
+
+
+def _largest_fixed_point_slope(instance, grid_size=257):
+    return float(np.max(find_fixed_points(instance, grid_size=grid_size).slopes))
+
+
+def adversarial_search(n, d, *, seed=0, maxiter=60, popsize=15):
+    """Maximise the largest slope ``φ'(γ*)`` at a fixed point over two-cluster instances.
+
+    :func:`scipy.optimize.differential_evolution` over the parameters of
+    :func:`two_cluster_instance` (log-scales of ``s``, ``σ²``; fractions of the trace for the two
+    eigenvalues of ``R`` carrying ``r``; the split of ``r`` between them). A slope ``> 1`` proves
+    (with ``F`` changing sign) that there are at least three fixed points.
+
+    Examples
+    --------
+    >>> result = adversarial_search(8, 3, maxiter=5, popsize=5)
+    >>> result.max_slope < 1        # n = 8 is far too small for several fixed points
+    True
+    """
+    def negative_slope(x):
+        return -_largest_fixed_point_slope(_instance_from_parameters(n, d, x)[1])
+
+    optimize = differential_evolution(negative_slope, list(_PARAMETER_BOUNDS.values()),
+                                      seed=seed, maxiter=maxiter, popsize=popsize, tol=1e-10,
+                                      polish=False)
+    parameters, instance = _instance_from_parameters(n, d, optimize.x)
+    search = find_fixed_points(instance, grid_size=2049)
+    return SearchResult(instance, float(np.max(search.slopes)), search.fixed_points,
+                        search.slopes, parameters, optimize)
+
+
+def random_instance(rng, n, d):
+    """A random instance: log-uniform ``Σ`` spectrum over 6 decades, Dirichlet ``R`` spectrum
+    (concentration log-uniform in ``[10⁻², 10]``) and ``a`` uniform on the admissible ellipsoid
+    ``Σ a²/λ ≤ 1``."""
+    s = np.exp(rng.uniform(np.log(1e-4), np.log(1e2), size=d))
+    lam = n * rng.dirichlet(np.full(n, np.exp(rng.uniform(np.log(1e-2), np.log(10)))))
+    lam = lam * (n / lam.sum())
+    direction = rng.standard_normal(n)
+    direction /= np.linalg.norm(direction)
+    a = direction * np.sqrt(lam) * rng.uniform() ** (1 / n) * 0.999
+    return SpectralInstance(s, float(np.exp(rng.uniform(np.log(1e-4), np.log(10)))), lam, a)
+
+
+def random_search(n, d, *, trials=200, seed=0):
+    """Draw ``trials`` :func:`random_instance` s; return ``(hits, largest_slope, instances)``
+    where ``hits`` counts instances with several fixed points (the instances are returned)."""
+    rng = np.random.default_rng(seed)
+    hits, largest, found = 0, 0.0, []
+    for _ in range(trials):
+        instance = random_instance(rng, n, d)
+        search = find_fixed_points(instance, grid_size=257)
+        largest = max(largest, float(np.max(search.slopes)))
+        if search.fixed_points.size > 1:
+            hits += 1
+            found.append(instance)
+    return hits, largest, found
