@@ -6,7 +6,6 @@ from functools import partial
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from proofs_checks.check_theorem1 import check_theorem1, theorem1_instances
 from wpgd_theory.gates import GATE_FAMILIES, gateloop_gate, hgrn2_gate

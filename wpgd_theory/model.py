@@ -20,7 +20,10 @@ from .validation import (
     eigenvalue_tolerance,
 )
 
-__all__ = ["CorrelatedTaskModel", "Prompts", "effective_spectral_gap"]
+__all__ = [
+    "CorrelatedTaskModel", "Prompts", "effective_spectral_gap", "GaussianFeatures",
+    "check_unit_diagonal", "check_correlations_bounded",
+]
 
 
 class Prompts(NamedTuple):
@@ -49,7 +52,54 @@ def effective_spectral_gap(eigenvalues):
     return float(np.ptp(nonzero)) if nonzero.size else 0.0
 
 
-class CorrelatedTaskModel:
+def check_unit_diagonal(matrix, name, entry):
+    """Raise unless ``|matrix_ii − 1| ≤ UNIT_DIAGONAL_ATOL``; ``entry`` names it (e.g. ``R_ii``)."""
+    worst = float(np.max(np.abs(np.diag(matrix) - 1.0)))
+    if worst > UNIT_DIAGONAL_ATOL:
+        raise ValueError(f"{name} must have unit diagonal ({entry} = 1); "
+                         f"max |{entry} - 1| = {worst:.3g}")
+
+
+def check_correlations_bounded(vector, name, entry):
+    """Raise unless every correlation satisfies ``|vector_i| ≤ 1``."""
+    largest = float(np.max(np.abs(vector)))
+    if largest > 1.0 + UNIT_DIAGONAL_ATOL:
+        raise ValueError(f"{name} must satisfy |{entry}| <= 1; max |{entry}| = {largest:.6g}")
+
+
+class GaussianFeatures:
+    """The feature part of the data model: ``x ~ N(0, Σ)`` and label noise ``σ²``.
+
+    Validates ``Sigma`` (symmetric, PSD, nonzero) and ``sigma2 ≥ 0`` and caches
+    ``Σ = U diag(s) Uᵀ``; shared by :class:`CorrelatedTaskModel` and the multitask model.
+    """
+
+    def __init__(self, Sigma, sigma2):
+        self.Sigma = as_symmetric_matrix(Sigma, "Sigma")
+        self.sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
+        s, U = np.linalg.eigh(self.Sigma)
+        self.sigma_eigenvalues = check_psd_eigenvalues(s, "Sigma")
+        self.sigma_eigenvectors = U
+        if not np.any(self.sigma_eigenvalues > 0):
+            raise ValueError("Sigma is zero: the features carry no signal (need tr Sigma > 0)")
+
+    @property
+    def d(self):
+        """Feature dimension."""
+        return self.Sigma.shape[0]
+
+    @property
+    def M(self):
+        """``M = σ² + tr Σ``, the risk of predicting 0."""
+        return self.sigma2 + float(np.sum(self.sigma_eigenvalues))
+
+    @property
+    def spectral_gap_sigma(self):
+        """Effective spectral gap ``Δ_Σ`` (largest minus smallest nonzero eigenvalue of Σ)."""
+        return effective_spectral_gap(self.sigma_eigenvalues)
+
+
+class CorrelatedTaskModel(GaussianFeatures):
     """Validated correlated-task model with cached eigendecompositions.
 
     Parameters
@@ -83,16 +133,10 @@ class CorrelatedTaskModel:
     """
 
     def __init__(self, Sigma, R, r, sigma2):
-        self.Sigma = as_symmetric_matrix(Sigma, "Sigma")
         self.R = as_symmetric_matrix(R, "R")
         self.r = as_real_array(r, "r", ndim=1)
-        self.sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
         self._check_shapes_and_diagonal()
-        s, U = np.linalg.eigh(self.Sigma)
-        self.sigma_eigenvalues = check_psd_eigenvalues(s, "Sigma")
-        self.sigma_eigenvectors = U
-        if not np.any(self.sigma_eigenvalues > 0):
-            raise ValueError("Sigma is zero: the features carry no signal (need tr Sigma > 0)")
+        super().__init__(Sigma, sigma2)
         lam, E = np.linalg.eigh(self.R)
         self.R_eigenvalues = check_psd_eigenvalues(lam, "R")
         self.R_eigenvectors = E
@@ -103,11 +147,8 @@ class CorrelatedTaskModel:
         n = self.R.shape[0]
         if self.r.shape != (n,):
             raise ValueError(f"r must have shape (n,) = ({n},) to match R, got {self.r.shape}")
-        worst = float(np.max(np.abs(np.diag(self.R) - 1.0)))
-        if worst > UNIT_DIAGONAL_ATOL:
-            raise ValueError(f"R must have unit diagonal (R_ii = 1); max |R_ii - 1| = {worst:.3g}")
-        if np.max(np.abs(self.r)) > 1.0 + UNIT_DIAGONAL_ATOL:
-            raise ValueError(f"r must satisfy |r_i| <= 1; max |r_i| = {np.max(np.abs(self.r)):.6g}")
+        check_unit_diagonal(self.R, "R", "R_ii")
+        check_correlations_bounded(self.r, "r", "r_i")
 
     def _check_joint_correlation(self):
         # [[R, r], [rᵀ, 1]] ⪰ 0  ⇔  R − r rᵀ ⪰ 0 (Schur complement of the unit entry). With the
@@ -120,24 +161,9 @@ class CorrelatedTaskModel:
                 f"rᵀ R⁺ r = {quadratic:.3g} > 1 (r must lie in the range of R with rᵀR⁺r <= 1)")
 
     @property
-    def d(self):
-        """Feature dimension."""
-        return self.Sigma.shape[0]
-
-    @property
     def n(self):
         """Number of context examples."""
         return self.R.shape[0]
-
-    @property
-    def M(self):
-        """``M = σ² + tr Σ``, the risk of predicting 0."""
-        return self.sigma2 + float(np.sum(self.sigma_eigenvalues))
-
-    @property
-    def spectral_gap_sigma(self):
-        """Effective spectral gap ``Δ_Σ`` (largest minus smallest nonzero eigenvalue of Σ)."""
-        return effective_spectral_gap(self.sigma_eigenvalues)
 
     @property
     def spectral_gap_R(self):

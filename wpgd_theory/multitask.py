@@ -31,14 +31,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .model import CorrelatedTaskModel, Prompts, effective_spectral_gap
+from .model import (
+    CorrelatedTaskModel, GaussianFeatures, Prompts, check_correlations_bounded,
+    check_unit_diagonal, effective_spectral_gap,
+)
 from .risk import moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments
 from .solver import WPGDSolution, _assemble
 from .spectral import find_fixed_points, relevant_R_eigenvalues, spectral_gap_condition
-from .validation import (
-    UNIT_DIAGONAL_ATOL, as_nonnegative_scalar, as_real_array, as_symmetric_matrix,
-    check_psd_eigenvalues,
-)
+from .validation import as_real_array, as_symmetric_matrix, check_psd_eigenvalues
 
 __all__ = [
     "MultitaskModel", "BlockSpectra", "MultitaskSolution", "solve_multitask",
@@ -83,7 +83,7 @@ def _as_sizes(sizes):
     return array.astype(np.int64)
 
 
-class MultitaskModel:
+class MultitaskModel(GaussianFeatures):
     """Validated multitask model of Definition 2, solved without forming ``n × n`` matrices.
 
     Parameters
@@ -122,14 +122,8 @@ class MultitaskModel:
         self.task_correlation = as_symmetric_matrix(task_correlation, "task_correlation")
         self.query_correlation = as_real_array(query_correlation, "query_correlation", ndim=1)
         self.sizes = _as_sizes(sizes)
-        self.Sigma = as_symmetric_matrix(Sigma, "Sigma")
-        self.sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
         self._check_tasks()
-        s, U = np.linalg.eigh(self.Sigma)
-        self.sigma_eigenvalues = check_psd_eigenvalues(s, "Sigma")
-        self.sigma_eigenvectors = U
-        if not np.any(self.sigma_eigenvalues > 0):
-            raise ValueError("Sigma is zero: the features carry no signal (need tr Sigma > 0)")
+        super().__init__(Sigma, sigma2)
 
     def _check_tasks(self):
         K = self.task_correlation.shape[0]
@@ -138,13 +132,8 @@ class MultitaskModel:
             if length != K:
                 raise ValueError(f"{name} must have length K = {K} (task_correlation is {K}×{K}), "
                                  f"got {length}")
-        worst = float(np.max(np.abs(np.diag(self.task_correlation) - 1.0)))
-        if worst > UNIT_DIAGONAL_ATOL:
-            raise ValueError("task_correlation must have unit diagonal (C_kk = 1); "
-                             f"max |C_kk - 1| = {worst:.3g}")
-        largest = float(np.max(np.abs(self.query_correlation)))
-        if largest > 1.0 + UNIT_DIAGONAL_ATOL:
-            raise ValueError(f"query_correlation must satisfy |c_k| <= 1; max |c_k| = {largest:.6g}")
+        check_unit_diagonal(self.task_correlation, "task_correlation", "C_kk")
+        check_correlations_bounded(self.query_correlation, "query_correlation", "c_k")
         check_psd_eigenvalues(np.linalg.eigvalsh(self.joint_correlation),
                               "joint correlation [[task_correlation, query_correlation], "
                               "[query_correlationᵀ, 1]]")
@@ -159,16 +148,6 @@ class MultitaskModel:
     def n(self):
         """Number of context examples ``n = Σ n_k`` (a Python int)."""
         return int(self.sizes.sum())
-
-    @property
-    def d(self):
-        """Feature dimension."""
-        return self.Sigma.shape[0]
-
-    @property
-    def M(self):
-        """``M = σ² + tr Σ``."""
-        return self.sigma2 + float(np.sum(self.sigma_eigenvalues))
 
     @property
     def joint_correlation(self):
@@ -211,11 +190,6 @@ class MultitaskModel:
     def spectra(self):
         """:class:`BlockSpectra` of the unrestricted problem (``K`` eigenvalues of ``R``)."""
         return self.block_spectra()
-
-    @property
-    def spectral_gap_sigma(self):
-        """Effective spectral gap ``Δ_Σ``."""
-        return effective_spectral_gap(self.sigma_eigenvalues)
 
     @property
     def spectral_gap_R(self):
