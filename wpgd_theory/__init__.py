@@ -24,6 +24,18 @@ from .gla import (
     theorem1_prompt, theorem1_residual, wpgd_predict,
 )
 from .model import CorrelatedTaskModel, Prompts, effective_spectral_gap
+from .curves import TheoryCurves, paper_setting_model, plot_curves, theory_curves, write_curves_csv
+from .multitask import (
+    BlockSpectra, MultitaskModel, MultitaskSolution, as_delimiter_features,
+    corollary_linear_attention_risk, delimiter_positions, multitask_linear_attention_risk,
+    multitask_prompt_tokens, solve_multitask,
+)
+from .multitask_gating import (
+    DecayOptimum, DelimiterGate, GatingOptimum, GLAConstruction, MonotoneFace,
+    decay_gating_optimum, decay_gla_construction, delimiter_gate_values, in_monotone_cone,
+    isotropic_projection_optimum, linear_attention_optimum, monotone_cone_faces, monotone_split,
+    scalar_gating_optimum, scalar_gla_construction, vector_gating_optimum, vector_gla_construction,
+)
 from .multilayer import (
     MultiLayerWPGD, multilayer_construction, multilayer_gla, multilayer_wpgd, multistep_wpgd,
 )
@@ -31,7 +43,7 @@ from .risk import (
     MonteCarloEstimate, linear_attention_risk, monte_carlo_risk, optimal_preconditioner, risk,
     risk_gradient, risk_of_weights, risk_of_weights_gradient, weight_moments,
 )
-from .solver import FixedPoint, WPGDSolution, solve_model, solve_optimal_wpgd
+from .solver import FixedPoint, WPGDSolution, solve_model, solve_optimal_wpgd, stationary_point
 from .spectral import (
     FixedPointSearch, SpectralGapTest, find_fixed_points, fixed_point_bracket, fixed_point_map,
     fixed_point_map_derivative, h1, h1_derivative, h2, h2_derivative, spectral_gap_condition,
@@ -44,7 +56,7 @@ __all__ = [
     "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
     "risk_of_weights_gradient", "linear_attention_risk", "monte_carlo_risk",
     "MonteCarloEstimate", "weight_moments",
-    "solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint",
+    "solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point",
     "h1", "h1_derivative", "h2", "h2_derivative", "fixed_point_map",
     "fixed_point_map_derivative", "fixed_point_bracket", "find_fixed_points", "FixedPointSearch",
     "spectral_gap_condition", "SpectralGapTest",
@@ -59,4 +71,14 @@ __all__ = [
     # multi-layer GLA (Theorem 6)
     "MultiLayerWPGD", "multilayer_construction", "multilayer_gla", "multilayer_wpgd",
     "multistep_wpgd",
+    # multitask prompts, gating optima (Theorems 4-5), Figure-1 curves
+    "MultitaskModel", "MultitaskSolution", "BlockSpectra", "solve_multitask",
+    "corollary_linear_attention_risk", "multitask_linear_attention_risk",
+    "multitask_prompt_tokens", "as_delimiter_features", "delimiter_positions",
+    "scalar_gating_optimum", "vector_gating_optimum", "linear_attention_optimum",
+    "decay_gating_optimum", "isotropic_projection_optimum", "GatingOptimum", "DecayOptimum",
+    "MonotoneFace", "monotone_cone_faces", "in_monotone_cone", "delimiter_gate_values",
+    "monotone_split", "DelimiterGate", "GLAConstruction", "scalar_gla_construction",
+    "vector_gla_construction", "decay_gla_construction",
+    "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
 ]
