@@ -320,14 +320,18 @@ class OptimisationOutcomes(NamedTuple):
     end_risks: np.ndarray
 
 
-def optimisation_outcomes(spectra, *, starts=20, seed=0, stationary=None, gtol=1e-12,
-                          rtol=1e-5):
-    """Run BFGS on ``L(ω)`` from ``starts`` random ``ω ~ N(0, I_n)`` and match the end points.
+def optimisation_outcomes(spectra, *, starts=20, seed=0, stationary=None, method="L-BFGS-B",
+                          gtol=1e-10, rtol=1e-5, restarts=5):
+    """Minimise ``L(ω)`` from ``starts`` random ``ω ~ N(0, I_n)`` and match the end points.
 
-    ``ω`` is optimised in the eigen-coordinates of ``R`` (BFGS started from the identity is
-    invariant under orthogonal changes of variables, and ``N(0, I)`` is rotation invariant, so
-    this is the same experiment as in the original coordinates). An end point is matched to the
-    stationary point whose ``γ*`` is within ``rtol`` (relative) of ``γ = 1 + ωᵀRω/ωᵀω``.
+    ``ω`` is optimised in the eigen-coordinates of ``R`` (``N(0, I)`` is rotation invariant and
+    quasi-Newton methods started from the identity are invariant under orthogonal changes of
+    variables, so this is the same experiment as in the original coordinates). ``L`` is
+    0-homogeneous, so its gradient shrinks like ``1/‖ω‖``: plain BFGS drifts to ``‖ω‖ ~ 10⁸`` and
+    stops on ``gtol`` short of stationarity. Each run is therefore restarted from ``ω/‖ω‖`` (up
+    to ``restarts`` times) until the scale-free gradient ``‖∇L(ω)‖ ‖ω‖ ≤ gtol``. An end point
+    is matched to the stationary point whose ``γ*`` is within ``rtol`` (relative) of
+    ``γ = 1 + ωᵀRω/ωᵀω``.
 
     Examples
     --------
@@ -345,9 +349,13 @@ def optimisation_outcomes(spectra, *, starts=20, seed=0, stationary=None, gtol=1
         return weights_risk(spectra, w), weights_risk_gradient(spectra, w)
 
     for _ in range(starts):
-        end = minimize(objective, rng.standard_normal(lam.size), jac=True, method="BFGS",
-                       options={"gtol": gtol, "maxiter": 20_000})
-        w = end.x
+        w = rng.standard_normal(lam.size)
+        for _ in range(restarts + 1):
+            end = minimize(objective, w / np.linalg.norm(w), jac=True, method=method,
+                           options={"gtol": gtol, "maxiter": 20_000})
+            w = end.x
+            if np.linalg.norm(end.jac) * np.linalg.norm(w) <= gtol:
+                break
         gamma = 1 + float(np.sum(lam * w * w) / np.sum(w * w))
         end_gammas.append(gamma)
         end_risks.append(float(end.fun))
