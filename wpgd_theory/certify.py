@@ -410,8 +410,8 @@ class _BranchAndBound:
             message = (f"undecided: {count} fixed point(s) enclosed, {len(undecided)} box(es) "
                        f"left after {self.boxes} boxes")
         else:
-            message = (f"{count} fixed point(s) of φ on [{mpmath.nstr(bracket.a, 8)}, "
-                       f"{mpmath.nstr(bracket.b, 8)}]"
+            lo, hi = (mpmath.nstr(mpmath.mpf(end), 8) for end in (bracket.a, bracket.b))
+            message = (f"{count} fixed point(s) of φ on [{lo}, {hi}]"
                        + (", each isolated" if count > 1 else "")
                        + (f"; sup φ' ≤ {mpmath.nstr(bound, 6)}"
                           + (" < 1: φ is a contraction" if contraction else " (not a contraction)")))

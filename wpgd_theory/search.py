@@ -124,7 +124,8 @@ class SpectralInstance:
     @property
     def gap_condition_holds(self):
         """Theorem 3's hypothesis ``Δ_Σ Δ_R < M + s_min``."""
-        return self.spectral_gap_sigma * self.spectral_gap_R < self.M + self.sigma_eigenvalues[0]
+        return bool(self.spectral_gap_sigma * self.spectral_gap_R
+                    < self.M + self.sigma_eigenvalues[0])
 
     def to_model(self, seed=0):
         """A dense :class:`CorrelatedTaskModel` with these spectra.
