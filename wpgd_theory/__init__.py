@@ -24,6 +24,7 @@ from .gla import (
     theorem1_prompt, theorem1_residual, wpgd_predict,
 )
 from .model import CorrelatedTaskModel, Prompts, effective_spectral_gap
+from .certify import FixedPointCertificate, certify_fixed_point
 from .curves import TheoryCurves, paper_setting_model, plot_curves, theory_curves, write_curves_csv
 from .multitask import (
     BlockSpectra, MultitaskModel, MultitaskSolution, as_delimiter_features,
@@ -42,6 +43,11 @@ from .multilayer import (
 from .risk import (
     MonteCarloEstimate, linear_attention_risk, monte_carlo_risk, optimal_preconditioner, risk,
     risk_gradient, risk_of_weights, risk_of_weights_gradient, weight_moments,
+)
+from .search import (
+    OptimisationOutcomes, SearchResult, SpectralInstance, StationaryPoint, adversarial_search,
+    contraction_bound, optimisation_outcomes, random_instance, random_search, stationary_points,
+    two_cluster_instance, weights_risk, weights_risk_gradient,
 )
 from .solver import FixedPoint, WPGDSolution, solve_model, solve_optimal_wpgd, stationary_point
 from .spectral import (
@@ -81,4 +87,9 @@ __all__ = [
     "monotone_split", "DelimiterGate", "GLAConstruction", "scalar_gla_construction",
     "vector_gla_construction", "decay_gla_construction",
     "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
+    # certified uniqueness and the counterexample search (Theorem 3)
+    "certify_fixed_point", "FixedPointCertificate", "SpectralInstance", "two_cluster_instance",
+    "contraction_bound", "weights_risk", "weights_risk_gradient", "StationaryPoint",
+    "stationary_points", "OptimisationOutcomes", "optimisation_outcomes", "SearchResult",
+    "adversarial_search", "random_instance", "random_search",
 ]
