@@ -134,7 +134,8 @@ def test_r_in_a_single_eigendirection():
 
 def test_lowest_risk_fixed_point_is_returned_when_several_exist(monkeypatch):
     """Selection logic: with several candidate roots, the lowest-risk one is returned and all
-    are reported (the roots here are forced; real multi-root instances live in test_certify)."""
+    are reported (the roots here are forced; the certified three-fixed-point instance is solved
+    for real in tests/test_search.py::test_dense_model_has_the_same_fixed_points)."""
     import wpgd_theory.solver as solver_module
     model = random_model(3, d=3, n=4)
     true = find_fixed_points(model)
