@@ -24,7 +24,10 @@ def gla_vs_wpgd(model, construction, weights, seed=0):
     prompts = model.sample(6, seed)
     X, y, x = prompts.context_inputs, prompts.context_labels, prompts.query_input
     gla = construction.predict(multitask_prompt_tokens(prompts, model.sizes))
-    wpgd = wpgd_predict(x, X, y, model.block_preconditioner(weights), model.expand(weights))
+    # (P(w), w) and (P(w/c), w/c) give the same predictor; build the reference at max|w| = 1 so
+    # that it stays representable for subnormal weights too (P(w) itself would overflow).
+    unit = np.asarray(weights) / np.max(np.abs(weights))
+    wpgd = wpgd_predict(x, X, y, model.block_preconditioner(unit), model.expand(unit))
     return gla, wpgd
 
 

@@ -113,3 +113,21 @@ def test_risk_rejects_bad_input(call, pattern):
     model = random_model(0, d=2, n=2)
     with pytest.raises((ValueError, TypeError), match=pattern):
         call(model)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-170, 1e170, 1e300])
+def test_extreme_weight_scales_are_handled_by_scale_invariance(scale):
+    """L(cω) = L(ω) at any finite scale (no underflow to M, no OverflowError)."""
+    model = random_model(1, d=3, n=4)
+    weights = np.random.default_rng(0).standard_normal(4)
+    assert risk_of_weights(model, scale * weights) == pytest.approx(
+        risk_of_weights(model, weights), rel=1e-12)
+    if scale >= 1e-170:  # P(cω) = P(ω)/c is representable
+        np.testing.assert_allclose(scale * optimal_preconditioner(model, scale * weights),
+                                   optimal_preconditioner(model, weights), rtol=1e-12)
+
+
+def test_unrepresentable_preconditioner_is_a_clear_error():
+    model = random_model(1, d=3, n=4)
+    with pytest.raises(ValueError, match="weights are too small"):
+        optimal_preconditioner(model, [5e-324, 0.0, 0.0, 0.0])

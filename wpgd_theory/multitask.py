@@ -35,7 +35,10 @@ from .model import (
     CorrelatedTaskModel, GaussianFeatures, Prompts, check_correlations_bounded,
     check_unit_diagonal, effective_spectral_gap,
 )
-from .risk import moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments
+from .risk import (
+    moments_from_coefficients, normalised_weights, preconditioner_eigenvalues, risk_from_moments,
+    scaled_preconditioner,
+)
 from .solver import WPGDSolution, _assemble
 from .spectral import find_fixed_points, relevant_R_eigenvalues, spectral_gap_condition
 from .validation import as_real_array, as_symmetric_matrix, check_psd_eigenvalues
@@ -226,15 +229,12 @@ class MultitaskModel(GaussianFeatures):
     def block_preconditioner(self, block_weights):
         """The best preconditioner ``P(ω) = A(BΣ + CI)⁻¹`` for ``ω = U w``."""
         w, scale = self._normalized(block_weights)
-        p = preconditioner_eigenvalues(*self.block_moments(w), self.spectra) / scale
-        return (self.sigma_eigenvectors * p) @ self.sigma_eigenvectors.T
+        p = preconditioner_eigenvalues(*self.block_moments(w), self.spectra)
+        return scaled_preconditioner(p, self.sigma_eigenvectors, scale, "block_weights")
 
-    def _normalized(self, block_weights):
-        # L(w) = L(w/c) and P(w) = P(w/c)/c: work at max|w| = 1 so that tiny or huge weights
-        # neither underflow nor overflow in the quadratic moments.
-        w = as_real_array(block_weights, "block_weights", ndim=1)
-        scale = float(np.max(np.abs(w), initial=0.0))
-        return (w / scale, scale) if scale > 0 else (w, 1.0)
+    @staticmethod
+    def _normalized(block_weights):
+        return normalised_weights(as_real_array(block_weights, "block_weights", ndim=1))
 
     def block_labels(self):
         """Task index ``k(i)`` of every context example (length n; modest n only)."""

@@ -17,7 +17,7 @@ from .model import CorrelatedTaskModel
 from .validation import as_real_array
 
 __all__ = [
-    "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
+    "normalised_weights", "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
     "risk_of_weights_gradient", "linear_attention_risk", "monte_carlo_risk",
     "MonteCarloEstimate",
 ]
@@ -41,6 +41,26 @@ def _as_preconditioner(model, preconditioner):
         raise ValueError(
             f"preconditioner must have shape (d, d) = ({model.d}, {model.d}), got {P.shape}")
     return P
+
+
+def normalised_weights(weights):
+    """``(ω/c, c)`` with ``c = max|ω|`` (``c = 1`` for ``ω = 0``).
+
+    ``L(ω) = L(ω/c)`` and ``P(ω) = P(ω/c)/c``: working at ``max|ω| = 1`` keeps the quadratic
+    moments from underflowing (tiny ω) or overflowing (huge ω).
+    """
+    scale = float(np.max(np.abs(weights), initial=0.0))
+    return (weights / scale, scale) if scale > 0 else (weights, 1.0)
+
+
+def scaled_preconditioner(eigenvalues, eigenvectors, scale, name="weights"):
+    """``U diag(p / c) Uᵀ``: the preconditioner of ``ω`` from that of ``ω/c``, or a clear error."""
+    with np.errstate(over="ignore"):
+        p = eigenvalues / scale
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"{name} are too small (max |{name}| = {scale:.3g}): the preconditioner "
+                         "P(ω) = P(ω/c)/c overflows float64; rescale the weights")
+    return (eigenvectors * p) @ eigenvectors.T
 
 
 def moments_from_coefficients(weight_coefficients, spectra):
@@ -145,25 +165,26 @@ def optimal_preconditioner(model, weights):
            [0.        , 0.1333...]])
     """
     _check_model(model)
-    moments = weight_moments(model, weights)
-    p = preconditioner_eigenvalues(*moments, model)
-    U = model.sigma_eigenvectors
-    return (U * p) @ U.T
+    unit, scale = normalised_weights(_as_weights(model, weights))
+    p = preconditioner_eigenvalues(*weight_moments(model, unit), model)
+    return scaled_preconditioner(p, model.sigma_eigenvectors, scale)
 
 
 def risk_of_weights(model, weights):
     """Risk with the best preconditioner for the weights: ``L(ω) = M − A² Σ s_i²/(B s_i + C)``.
 
-    Invariant to rescaling ``ω``; ``ω = 0`` gives ``M``.
+    Invariant to rescaling ``ω`` (computed at ``max|ω| = 1``, so any finite scale works);
+    ``ω = 0`` gives ``M``.
 
     Examples
     --------
     >>> model = CorrelatedTaskModel(np.eye(2), [[1, .5], [.5, 1]], [.9, .3], 0.)
-    >>> risk_of_weights(model, [1.0, 1.0]) == risk_of_weights(model, [3.0, 3.0])
+    >>> risk_of_weights(model, [1.0, 1.0]) == risk_of_weights(model, [3e-200, 3e-200])
     True
     """
     _check_model(model)
-    return float(risk_from_moments(*weight_moments(model, weights), model))
+    unit, _ = normalised_weights(_as_weights(model, weights))
+    return float(risk_from_moments(*weight_moments(model, unit), model))
 
 
 def risk_of_weights_gradient(model, weights):
