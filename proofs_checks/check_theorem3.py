@@ -210,7 +210,8 @@ def report(examples=20, seed=0):
     worst_instance, ratio, sup_slope = adversarial_gap_search(maxiter=8, popsize=6, seed=seed)
     failed = [c for c in checks if not c] + ([] if ratio <= 1 + 1e-9 else ["adversarial"])
     worst = max(checks, key=lambda c: c.residual / c.tolerance if c.tolerance else 0.0)
-    notes = (f"T1 holds with room: sup φ' ≤ κ = (Δ_ΣΔ_R)²/(4(M+s⁺_min)²) < 1/4 (proved; adversarial "
+    notes = ("worst residual = sampled sup φ'/κ (T1 needs ≤ 1). "
+             f"T1 holds with room: sup φ' ≤ κ = (Δ_ΣΔ_R)²/(4(M+s⁺_min)²) < 1/4 (proved; adversarial "
              f"max sup φ'/κ = {ratio:.3f}, sup φ' = {sup_slope:.3g} on the condition's boundary); "
              "Δ_ΣΔ_R < 2(M+s⁺_min) suffices. T2 corrected: if Σ is singular P* is unique only on "
              "range Σ (the predictor is unique a.s.).")
