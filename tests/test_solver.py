@@ -106,6 +106,12 @@ def test_zero_r_returns_trivial_solution_with_message():
     assert "r = 0" in solution.message and solution.fixed_points == ()
     exact = solve_optimal_wpgd(np.diag([1.0, 2.0]), np.eye(3), np.zeros(3), 0.5, precision=30)
     assert exact.risk == mpmath.mpf("3.5")
+    # M = σ² + tr Σ summed at the requested precision (0.1 + 0.2 + 0.3 is not 0.6 in floats).
+    sigma = np.diag([0.1, 0.2])
+    exact = solve_optimal_wpgd(sigma, np.eye(2), np.zeros(2), 0.3, precision=40)
+    with mpmath.workdps(60):
+        expected = mpmath.mpf(0.1) + mpmath.mpf(0.2) + mpmath.mpf(0.3)
+        assert abs(exact.risk - expected) < mpmath.mpf(10) ** -45
 
 
 def test_single_task_and_single_feature():

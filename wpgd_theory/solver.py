@@ -204,8 +204,10 @@ def _stationarity_residual(spectra, coefficients, p):
 
 def _solve_uninformative(model, gap, precision):
     zero = mpmath.mpf(0) if precision else 0.0
-    M = mpmath.mpf(model.sigma2) + mpmath.fsum(model.sigma_eigenvalues) if precision else model.M
-    nan = mpmath.nan if precision else float("nan")
+    M, nan = model.M, float("nan")
+    if precision:
+        with mpmath.workdps(precision + GUARD_DIGITS):
+            M, nan = mpmath.fsum([model.sigma2, *map(mpmath.mpf, model.Sigma.diagonal())]), mpmath.nan
     return WPGDSolution(
         preconditioner=np.full((model.d, model.d), zero), weights=np.full(model.n, zero),
         gamma_star=nan, h2_star=nan, risk=M, fixed_points=(), uniqueness_guaranteed=gap.holds,
