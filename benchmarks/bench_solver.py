@@ -7,7 +7,9 @@
    Baseline and solver runs alternate, so both see the same machine load; the ratio of the
    minima and of the medians are printed.
 
-Usage: ``python benchmarks/bench_solver.py``.
+Usage: ``python benchmarks/bench_solver.py``. On a shared 2-core machine, OpenBLAS's spinning
+threads make every BLAS call erratic when another process holds a core; run with
+``OPENBLAS_NUM_THREADS=1`` for stable figures (both sides of each ratio use the same setting).
 """
 from __future__ import annotations
 
