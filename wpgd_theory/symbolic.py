@@ -107,9 +107,14 @@ class Statement:
 
     @property
     def expression(self):
-        """Right-hand side of the conclusion (the conclusion itself if it is not an ``Eq``),
-        with every definition substituted."""
-        target = self.conclusion.rhs if isinstance(self.conclusion, Eq) else self.conclusion
+        """Right-hand side of the conclusion (a tuple of them for a ``Tuple`` of equations; the
+        conclusion itself if it is a relation), with every definition substituted."""
+        if isinstance(self.conclusion, Eq):
+            target = self.conclusion.rhs
+        elif isinstance(self.conclusion, sympy.Tuple):
+            target = sympy.Tuple(*[part.rhs for part in self.conclusion])
+        else:
+            target = self.conclusion
         for definition in reversed(self.definitions):
             target = target.subs(definition.lhs, definition.rhs)
         return target
@@ -170,7 +175,8 @@ _ASSUMPTIONS = {"s": {"positive": True}, "lambda": {"nonnegative": True}, "a": {
                 }
 
 h_1, h_2, phi, loss = Function("h_1"), Function("h_2"), Function("phi"), Function("L")
-A_, B_, C_ = symbols("A B C", real=True)
+A_ = Symbol("A", real=True)
+B_, C_ = symbols("B C", nonnegative=True)   # B = ωᵀ(R + I)ω ≥ 0, C = M‖ω‖² ≥ 0
 
 
 def symbol_vector(name, size):
@@ -244,9 +250,10 @@ def h1_expression(size=None, argument=h_bar):
     >>> h1_expression(1)
     lambda_1
     """
-    weight = a[i] ** 2 / (1 + lam[i] * argument) ** 2
+    weight = a[i] ** 2 / (1 + lam[i] * h_bar) ** 2
     general = _sum(lam[i] * weight, n) / _sum(weight, n)
-    return general if size is None else instantiate(general, n=size)
+    expression = general if size is None else instantiate(general, n=size)
+    return expression.xreplace({h_bar: argument})   # after expanding the sums: no partial fractions
 
 
 def h2_expression(size=None, argument=gamma):
@@ -257,10 +264,11 @@ def h2_expression(size=None, argument=gamma):
     >>> sympy.simplify(h2_expression(1))   # d = 1: constant in γ
     s_1/(M + s_1)
     """
-    S_2 = _sum(s[i] ** 2 / (M + s[i] * argument) ** 2, d)
-    S_3 = _sum(s[i] ** 3 / (M + s[i] * argument) ** 2, d)
+    S_2 = _sum(s[i] ** 2 / (M + s[i] * gamma) ** 2, d)
+    S_3 = _sum(s[i] ** 3 / (M + s[i] * gamma) ** 2, d)
     general = 1 / (1 + M * S_2 / S_3)
-    return general if size is None else instantiate(general, d=size)
+    expression = general if size is None else instantiate(general, d=size)
+    return expression.xreplace({gamma: argument})
 
 
 def fixed_point_map_expression(d_size=None, n_size=None, argument=gamma):
@@ -385,7 +393,7 @@ def stationary_point_statement(d_terms=None, n_terms=None):
                          conclusion, (gamma, Sigma, R, r, M), definitions)
     s_k, lam_k, a_k = (symbol_vector("s", d_terms), symbol_vector("lambda", n_terms),
                        symbol_vector("a", n_terms))
-    omega_star = _eigenbasis_weights(h2_expression(d_terms), lam_k, a_k)
+    omega_star = _eigenbasis_weights(h_bar, lam_k, a_k).xreplace({h_bar: h2_expression(d_terms)})
     P_star = _theorem2_preconditioner(omega_star, a_k, s_k, gamma)
     hypotheses = tuple(_eigen_hypotheses(d_terms, n_terms)) + (
         Eq(gamma, fixed_point_map_expression(d_terms, n_terms)),)
@@ -435,11 +443,13 @@ def spectral_gap_statement(d_terms=2, n_terms=2):
                          (gamma, s, M, lam, a))
     s_k, lam_k = symbol_vector("s", d_terms), symbol_vector("lambda", n_terms)
     a_k = symbol_vector("a", n_terms)
-    gap = (Max(*s_k) - Min(*s_k)) * (Max(*lam_k) - Min(*lam_k)) < M + Min(*s_k)
+    gap = sympy.Lt((Max(*s_k) - Min(*s_k)) * (Max(*lam_k) - Min(*lam_k)), M + Min(*s_k),
+                   evaluate=False)
     hypotheses = (gap, sympy.Contains(gamma, Interval(1 + Min(*lam_k), 1 + Max(*lam_k))))
     hypotheses += tuple(_eigen_hypotheses(d_terms, n_terms))
     slope = sympy.diff(fixed_point_map_expression(d_terms, n_terms), gamma)
-    return Statement("Theorem 3 (T1): spectral gap => contraction", hypotheses, Abs(slope) < 1,
+    conclusion = sympy.Lt(Abs(slope, evaluate=False), 1, evaluate=False)
+    return Statement("Theorem 3 (T1): spectral gap => contraction", hypotheses, conclusion,
                      (gamma, s_k, M, lam_k, a_k))
 
 
@@ -662,7 +672,7 @@ def prove_stationarity(d_size, n_size, *, assume_fixed_point=True, form="theorem
     these polynomials are 0.
 
     With ``assume_fixed_point=False``, γ stays free (only ``h̄ = h₂(γ)``): the residual is
-    nonzero, so the hypothesis is needed. ``form="poster"`` uses the poster's
+    nonzero, so the hypothesis is needed; it is returned factored (slow for d = n = 2). ``form="poster"`` uses the poster's
     ``Σ^{-1/2}((γ/M)Σ + I)⁻¹Σ^{-1/2}`` (scaled by ``A/C``) instead.
 
     Returns
