@@ -59,8 +59,8 @@ from sympy import (
 __all__ = [
     "Statement",
     # symbols
-    "i", "d", "n", "M", "sigma2", "gamma", "h_bar", "s", "lam", "a",
-    "symbol_vector", "symbol_matrix", "instantiate",
+    "i", "k", "d", "n", "M", "sigma2", "gamma", "h_bar", "s", "lam", "a", "A_", "B_", "C_",
+    "symbol_vector", "symbol_matrix", "instantiate", "fixed_point_parametrisation",
     # formulas
     "h1_expression", "h2_expression", "fixed_point_map_expression", "risk_in_moments",
     "closed_form_risk", "weight_moments",
@@ -115,9 +115,16 @@ class Statement:
             target = sympy.Tuple(*[part.rhs for part in self.conclusion])
         else:
             target = self.conclusion
-        for definition in reversed(self.definitions):
-            target = target.subs(definition.lhs, definition.rhs)
-        return target
+        return self._substitute_definitions(target)
+
+    def _substitute_definitions(self, target):
+        for _ in range(len(self.definitions) + 1):  # definitions may refer to one another
+            previous = target
+            for definition in self.definitions:
+                target = target.subs(definition.lhs, definition.rhs)
+            if target == previous:
+                return target
+        raise ValueError(f"definitions of {self.name!r} are circular")
 
     def latex(self, hypotheses=False):
         r"""LaTeX of the conclusion; with ``hypotheses=True``, followed by ``\quad\text{if}``
@@ -135,9 +142,8 @@ class Statement:
         Only explicit-size statements can be lambdified (general ``Sum``/``MatrixSymbol`` forms
         are for reading).
         """
-        expression = self.expression if expression is None else expression
-        for definition in reversed(self.definitions):
-            expression = expression.subs(definition.lhs, definition.rhs)
+        expression = self._substitute_definitions(
+            self.expression if expression is None else sympy.sympify(expression))
         return sympy.lambdify(_as_lists(self.symbols), expression, modules=modules)
 
     def __str__(self):
@@ -234,8 +240,12 @@ def instantiate(expression, **sizes):
     return expanded.xreplace(replacements)
 
 
-def _sum(term, upper):
-    return Sum(term, (i, 1, upper))
+k = Symbol("k", integer=True)
+"""Summation index of h₂ (kept apart from ``i`` so that φ = 1 + h₁(h₂(γ)) reads clearly)."""
+
+
+def _sum(term, upper, index=i):
+    return Sum(term, (index, 1, upper))
 
 
 # --------------------------------------------------------------------------------- formulas
@@ -264,8 +274,8 @@ def h2_expression(size=None, argument=gamma):
     >>> sympy.simplify(h2_expression(1))   # d = 1: constant in γ
     s_1/(M + s_1)
     """
-    S_2 = _sum(s[i] ** 2 / (M + s[i] * gamma) ** 2, d)
-    S_3 = _sum(s[i] ** 3 / (M + s[i] * gamma) ** 2, d)
+    S_2 = _sum(s[k] ** 2 / (M + s[k] * gamma) ** 2, d, k)
+    S_3 = _sum(s[k] ** 3 / (M + s[k] * gamma) ** 2, d, k)
     general = 1 / (1 + M * S_2 / S_3)
     expression = general if size is None else instantiate(general, d=size)
     return expression.xreplace({gamma: argument})
@@ -342,7 +352,7 @@ def h2_statement(d_terms=None):
       if Eq(M, s_1 + sigma^2)
     """
     if d_terms is None:
-        hypotheses = (s[i] > 0, gamma >= 1, Eq(M, sigma2 + _sum(s[i], d)))
+        hypotheses = (s[k] > 0, gamma >= 1, Eq(M, sigma2 + _sum(s[k], d, k)))
         variables = (gamma, s, M)
     else:
         s_k = symbol_vector("s", d_terms)
