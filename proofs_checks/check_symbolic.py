@@ -3,7 +3,8 @@
 Each check runs one proof of :mod:`wpgd_theory.symbolic`; a symbolic residual is exact, so a
 check passes iff the residual is identically 0 (or, for the checks that a false statement is
 refuted, iff it is *not* 0). ``CheckReport.residual`` is 0.0 when the check passes and 1.0
-otherwise (tolerance 0); the SymPy residual itself is in ``details["residual"]``. What each proof establishes, and under which assumptions:
+otherwise (tolerance 0); the SymPy residual itself is in ``details["residual"]``. What each
+proof establishes, and under which assumptions:
 
 * **Theorem 2 (stationarity)**, d, n ∈ {1, 2}: ``∇L = 0`` at ``ω* = (h₂(γ)R + I)⁻¹r``,
   ``P* = A(BΣ + CI)⁻¹ = (A/C)((γ/M)Σ + I)⁻¹`` for every fixed point ``γ = 1 + h₁(h₂(γ))``; in the

@@ -33,23 +33,21 @@ nonzero residual of the poster's ``P*``. Conventions of the proofs:
   take ``Σ = diag(s)``, ``R = diag(λ)``, ``r = a`` (a *general* P and ω are still
   differentiated). :func:`prove_orthogonal_invariance` checks this reduction for d, n ≤ 2.
   In R's eigenbasis the unit diagonal ``R_ii = 1`` is not imposed: it is not used by the
-  closed form (only by its derivation from Gaussian moments, :func:`prove_risk_from_gaussian_moments`,
-  which uses general symmetric Σ and unit-diagonal R).
+  closed form (only by its derivation from Gaussian moments,
+  :func:`prove_risk_from_gaussian_moments`, which uses general symmetric Σ and unit-diagonal R).
 * **M** is an independent positive symbol in the stationarity proofs (the identity
   ``M = σ² + tr Σ`` is never needed there), so those proofs are slightly more general.
 * **The fixed-point equation** ``γ = 1 + h₁(h₂(γ))`` is used as a rewriting rule by solving it
-  for a model parameter in which it is linear: ``λ₁ = γ − 1`` when n = 1 (then h₁ ≡ λ₁) and
-  ``a₁² = a₂² w₂ (1 + λ₂ − γ) / (w₁ (γ − 1 − λ₁))`` with ``w_i = (1 + λ_i h̄)⁻²`` when n = 2.
-  The substitution parametrises every model having γ as a fixed point (generic case
-  ``a₁, a₂ ≠ 0``, ``γ ≠ 1 + λ₁``); the residual then simplifies to 0 as a rational function.
+  for γ: the stationary weights ``w = ω̃*`` are taken as free symbols, ``γ := 1 + Σλw²/Σw²``,
+  ``h̄ := h₂(γ)`` and ``a := (I + h̄Λ)w`` (:func:`fixed_point_parametrisation`). This parametrises
+  every (model, fixed point) pair; the gradient then reduces to 0 as a rational function (its
+  numerator, after clearing positive denominators, expands to the zero polynomial).
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
-from functools import lru_cache, reduce
+from functools import lru_cache
 
-import numpy as np
 import sympy
 from sympy import (
     Abs, Eq, Function, Identity, IndexedBase, Interval, Matrix, MatrixSymbol, Max, Min, Sum,
@@ -682,7 +680,8 @@ def prove_stationarity(d_size, n_size, *, assume_fixed_point=True, form="theorem
     these polynomials are 0.
 
     With ``assume_fixed_point=False``, γ stays free (only ``h̄ = h₂(γ)``): the residual is
-    nonzero, so the hypothesis is needed; it is returned factored (slow for d = n = 2). ``form="poster"`` uses the poster's
+    nonzero, so the hypothesis is needed; it is returned factored (slow for d = n = 2).
+    ``form="poster"`` uses the poster's
     ``Σ^{-1/2}((γ/M)Σ + I)⁻¹Σ^{-1/2}`` (scaled by ``A/C``) instead.
 
     Returns
@@ -892,7 +891,8 @@ def prove_risk_from_gaussian_moments(d_size, n_size, *, plus_identity=True):
 
 
 def _reduce_on_circle(polynomial, cosine, sine):
-    """Reduce a polynomial modulo ``cos² + sin² − 1`` (``sin^j → sin^(j mod 2)(1 − cos²)^(j//2)``)."""
+    """Reduce a polynomial modulo ``cos² + sin² − 1``:
+    ``sin^j → sin^(j mod 2) (1 − cos²)^(j // 2)``."""
     gens = polynomial.gens
     index = gens.index(sine)
     total = sympy.Poly(0, *gens)
