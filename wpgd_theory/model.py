@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import numbers
 from functools import cached_property
 from typing import NamedTuple
 
@@ -97,6 +98,26 @@ class GaussianFeatures:
     def spectral_gap_sigma(self):
         """Effective spectral gap ``Δ_Σ`` (largest minus smallest nonzero eigenvalue of Σ)."""
         return effective_spectral_gap(self.sigma_eigenvalues)
+
+    def _sample_prompts(self, num_prompts, seed, task_vectors):
+        """Prompts whose example ``i`` (the last is the query) uses task vector ``tasks[:, i]``.
+
+        ``task_vectors(rng, b)`` draws the per-example task vectors, shape ``(b, n + 1, d)``;
+        inputs ``x = U diag(√s) z`` and noise ``ε ~ N(0, σ²)`` are drawn here, after them.
+        """
+        if isinstance(num_prompts, bool) or not isinstance(num_prompts, numbers.Integral):
+            raise TypeError(f"num_prompts must be an int, got {type(num_prompts).__name__}")
+        if num_prompts < 1:
+            raise ValueError(f"num_prompts must be >= 1, got {num_prompts}")
+        rng = np.random.default_rng(seed)
+        b = int(num_prompts)
+        tasks = task_vectors(rng, b)
+        n = tasks.shape[1] - 1
+        sqrt_sigma = self.sigma_eigenvectors * np.sqrt(self.sigma_eigenvalues)
+        inputs = rng.standard_normal((b, n + 1, self.d)) @ sqrt_sigma.T
+        noise = np.sqrt(self.sigma2) * rng.standard_normal((b, n + 1))
+        labels = np.einsum("bik,bik->bi", inputs, tasks) + noise
+        return Prompts(inputs[:, :n], labels[:, :n], inputs[:, n], labels[:, n])
 
 
 class CorrelatedTaskModel(GaussianFeatures):
@@ -196,19 +217,12 @@ class CorrelatedTaskModel(GaussianFeatures):
         Prompts
             Arrays of shapes (b, n, d), (b, n), (b, d), (b,).
         """
-        if isinstance(num_prompts, bool) or not isinstance(num_prompts, (int, np.integer)):
-            raise TypeError(f"num_prompts must be an int, got {type(num_prompts).__name__}")
-        if num_prompts < 1:
-            raise ValueError(f"num_prompts must be >= 1, got {num_prompts}")
-        rng = np.random.default_rng(seed)
-        b, n, d = int(num_prompts), self.n, self.d
-        # Task vectors: each of the d coordinates is an independent N(0, J) vector over tasks.
-        tasks = np.einsum("ij,bjk->bik", self._task_factor, rng.standard_normal((b, n + 1, d)))
-        sqrt_sigma = self.sigma_eigenvectors * np.sqrt(self.sigma_eigenvalues)
-        inputs = rng.standard_normal((b, n + 1, d)) @ sqrt_sigma.T
-        noise = np.sqrt(self.sigma2) * rng.standard_normal((b, n + 1))
-        labels = np.einsum("bik,bik->bi", inputs, tasks) + noise
-        return Prompts(inputs[:, :n], labels[:, :n], inputs[:, n], labels[:, n])
+        def task_vectors(rng, b):
+            # Each of the d coordinates is an independent N(0, J) vector over the n + 1 tasks.
+            normal = rng.standard_normal((b, self.n + 1, self.d))
+            return np.einsum("ij,bjk->bik", self._task_factor, normal)
+
+        return self._sample_prompts(num_prompts, seed, task_vectors)
 
     def __repr__(self):
         return (f"CorrelatedTaskModel(d={self.d}, n={self.n}, sigma2={self.sigma2:g}, "

@@ -24,7 +24,6 @@ use that to solve each face of the monotone cone.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -32,7 +31,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .model import (
-    CorrelatedTaskModel, GaussianFeatures, Prompts, check_correlations_bounded,
+    CorrelatedTaskModel, GaussianFeatures, Prompts,  # noqa: F401 (doctests use Prompts)
+    check_correlations_bounded,
     check_unit_diagonal, effective_spectral_gap,
 )
 from .risk import (
@@ -301,20 +301,15 @@ class MultitaskModel(GaussianFeatures):
         >>> prompts.context_inputs.shape, prompts.context_labels.shape, prompts.query_label.shape
         ((7, 5, 4), (7, 5), (7,))
         """
-        if isinstance(num_prompts, bool) or not isinstance(num_prompts, numbers.Integral):
-            raise TypeError(f"num_prompts must be an int, got {type(num_prompts).__name__}")
-        if num_prompts < 1:
-            raise ValueError(f"num_prompts must be >= 1, got {num_prompts}")
         self._require_dense("sample")
-        rng = np.random.default_rng(seed)
-        b, n, d, K = int(num_prompts), self.n, self.d, self.K
-        tasks = np.einsum("ij,bjd->bid", self._task_factor, rng.standard_normal((b, K + 1, d)))
-        per_example = np.concatenate([tasks[:, self.block_labels()], tasks[:, K:]], axis=1)
-        sqrt_sigma = self.sigma_eigenvectors * np.sqrt(self.sigma_eigenvalues)
-        inputs = rng.standard_normal((b, n + 1, d)) @ sqrt_sigma.T
-        noise = np.sqrt(self.sigma2) * rng.standard_normal((b, n + 1))
-        labels = np.einsum("bid,bid->bi", inputs, per_example) + noise
-        return Prompts(inputs[:, :n], labels[:, :n], inputs[:, n], labels[:, n])
+
+        def task_vectors(rng, b):
+            # K + 1 task vectors from the joint correlation, repeated over each block's examples.
+            normal = rng.standard_normal((b, self.K + 1, self.d))
+            tasks = np.einsum("ij,bjd->bid", self._task_factor, normal)
+            return np.concatenate([tasks[:, self.block_labels()], tasks[:, self.K:]], axis=1)
+
+        return self._sample_prompts(num_prompts, seed, task_vectors)
 
     def __repr__(self):
         return (f"MultitaskModel(K={self.K}, sizes={self.sizes.tolist()}, d={self.d}, "

@@ -32,7 +32,7 @@ from scipy.stats import random_correlation
 
 from .model import CorrelatedTaskModel, effective_spectral_gap
 from .risk import moments_from_coefficients, risk_from_moments
-from .spectral import find_fixed_points, fixed_point_map_derivative, h2
+from .spectral import find_fixed_points, h2
 
 __all__ = [
     "SpectralInstance", "two_cluster_instance", "contraction_bound",
