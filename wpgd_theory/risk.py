@@ -17,7 +17,7 @@ from .model import CorrelatedTaskModel
 from .validation import as_real_array
 
 __all__ = [
-    "normalised_weights", "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
+    "normalised_weights", "weights_gradient_from_coefficients", "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
     "risk_of_weights_gradient", "linear_attention_risk", "monte_carlo_risk",
     "MonteCarloEstimate",
 ]
@@ -90,6 +90,18 @@ def preconditioner_eigenvalues(A, B, C, spectra):
     if C == 0:
         return 0 * s
     return A / (B * s + C)
+
+
+def weights_gradient_from_coefficients(coefficients, p, spectra):
+    """``∂L/∂ω`` in R's eigenbasis at ``P = U diag(p) Uᵀ`` and ``ω = E ω̃``.
+
+    ``−2 tr(PΣ²) a + 2 tr(PᵀΣPΣ²)(λ + 1)ω̃ + 2M tr(PᵀΣPΣ) ω̃`` — the ω-part of
+    :func:`risk_gradient`, in O(n + d). With ``p`` the eigenvalues of ``P(ω)`` it is the gradient
+    of ``L(ω)`` (envelope theorem). Valid for object arrays of mpmath numbers.
+    """
+    s, lam, a = spectra.sigma_eigenvalues, spectra.R_eigenvalues, spectra.r_coefficients
+    return (-2 * np.sum(p * s**2) * a + 2 * np.sum(p**2 * s**3) * (lam + 1) * coefficients
+            + 2 * spectra.M * np.sum(p**2 * s**2) * coefficients)
 
 
 def weight_moments(model, weights):

@@ -31,7 +31,10 @@ from scipy.optimize import differential_evolution, minimize
 from scipy.stats import random_correlation
 
 from .model import CorrelatedTaskModel, effective_spectral_gap
-from .risk import moments_from_coefficients, risk_from_moments
+from .risk import (
+    moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments,
+    weights_gradient_from_coefficients,
+)
 from .spectral import find_fixed_points, h2
 
 __all__ = [
@@ -214,19 +217,11 @@ def weights_risk(spectra, coefficients):
 
 
 def weights_risk_gradient(spectra, coefficients):
-    """Gradient of :func:`weights_risk` in the eigen-coordinates ``ω̃``.
-
-    With ``T = Σ s²/(Bs + C)``: ``∇L = −2AT a − 2A² (T_B (λ + 1) + T_C M) ω̃``,
-    ``T_B = −Σ s³/(Bs + C)²``, ``T_C = −Σ s²/(Bs + C)²``.
-    """
+    """Gradient of :func:`weights_risk` in the eigen-coordinates ``ω̃``: ``∂L/∂ω`` at ``P(ω)``
+    (envelope theorem), from :func:`~wpgd_theory.risk.weights_gradient_from_coefficients`."""
     w = np.asarray(coefficients, dtype=float)
-    A, B, C = moments_from_coefficients(w, spectra)
-    s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
-    denominator = B * s + C
-    T = np.sum(s**2 / denominator)
-    T_B, T_C = -np.sum(s**3 / denominator**2), -np.sum(s**2 / denominator**2)
-    lam, a = np.asarray(spectra.R_eigenvalues), np.asarray(spectra.r_coefficients)
-    return -2 * A * T * a - 2 * A**2 * (T_B * (lam + 1) + T_C * spectra.M) * w
+    p = preconditioner_eigenvalues(*moments_from_coefficients(w, spectra), spectra)
+    return weights_gradient_from_coefficients(w, p, spectra)
 
 
 # --------------------------------------------------------------------------- stationary points

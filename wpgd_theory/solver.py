@@ -18,7 +18,10 @@ import mpmath
 import numpy as np
 
 from .model import CorrelatedTaskModel
-from .risk import moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments
+from .risk import (
+    moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments,
+    weights_gradient_from_coefficients,
+)
 from .spectral import (
     SpectralGapTest, find_fixed_points, fixed_point_map, fixed_point_map_derivative, h2,
     relevant_R_eigenvalues, spectral_gap_condition,
@@ -193,12 +196,10 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
 
 
 def _stationarity_residual(spectra, coefficients, p):
-    # ∂L/∂ω in R's eigenbasis: −2 tr(PΣ²) a + 2 tr(PᵀΣPΣ²)(λ + 1)ω̃ + 2M tr(PᵀΣPΣ) ω̃.
-    s, lam, a = spectra.sigma_eigenvalues, spectra.R_eigenvalues, spectra.r_coefficients
-    trace_PS2 = np.sum(p * s**2)
-    grad = (-2 * trace_PS2 * a + 2 * np.sum(p**2 * s**3) * (lam + 1) * coefficients
-            + 2 * spectra.M * np.sum(p**2 * s**2) * coefficients)
-    scale = 2 * abs(trace_PS2) * np.sqrt(np.sum(a * a))
+    # ‖∂L/∂ω‖ relative to its first term 2|tr(PΣ²)|‖a‖ (∂L/∂P vanishes by construction of p).
+    grad = weights_gradient_from_coefficients(coefficients, p, spectra)
+    scale = 2 * abs(np.sum(p * spectra.sigma_eigenvalues**2)) * np.sqrt(
+        np.sum(spectra.r_coefficients * spectra.r_coefficients))
     return np.sqrt(np.sum(grad * grad)) / scale
 
 
