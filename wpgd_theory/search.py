@@ -35,7 +35,7 @@ from .risk import (
     moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments,
     weights_gradient_from_coefficients,
 )
-from .spectral import find_fixed_points, h2
+from .spectral import find_fixed_points, h2, spectral_gap_condition
 
 __all__ = [
     "SpectralInstance", "two_cluster_instance", "contraction_bound",
@@ -126,9 +126,8 @@ class SpectralInstance:
 
     @property
     def gap_condition_holds(self):
-        """Theorem 3's hypothesis ``Δ_Σ Δ_R < M + s_min``."""
-        return bool(self.spectral_gap_sigma * self.spectral_gap_R
-                    < self.M + self.sigma_eigenvalues[0])
+        """Theorem 3's hypothesis ``Δ_Σ Δ_R < M + s_min`` (:func:`spectral_gap_condition`)."""
+        return spectral_gap_condition(self).holds
 
     def to_model(self, seed=0):
         """A dense :class:`CorrelatedTaskModel` with these spectra.
