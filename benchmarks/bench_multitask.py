@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from wpgd_theory.multitask import MultitaskModel, solve_multitask
-from wpgd_theory.multitask_gating import scalar_gating_optimum
-from wpgd_theory.solver import solve_model
+from wpgd_theory.core.solver import solve_model
+from wpgd_theory.multitask.gating import scalar_gating_optimum
+from wpgd_theory.multitask.model import MultitaskModel, solve_multitask
 
 
 def timed(func, repeats):

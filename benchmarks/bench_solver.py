@@ -20,7 +20,7 @@ from scipy.optimize import minimize
 
 from proofs_checks.strategies import random_model
 from wpgd_theory import risk_of_weights, risk_of_weights_gradient, solve_optimal_wpgd
-from wpgd_theory.brute_force import minimize_risk_jointly
+from wpgd_theory.verify.brute_force import minimize_risk_jointly
 
 
 def timed(func):

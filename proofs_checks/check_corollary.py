@@ -17,12 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from wpgd_theory.gla import gla_forward, theorem1_projections
-from wpgd_theory.multitask import (
-    MultitaskModel, corollary_linear_attention_risk, multitask_linear_attention_risk,
+from wpgd_theory.core.risk import linear_attention_risk, risk
+from wpgd_theory.gla.forward import gla_forward
+from wpgd_theory.gla.theorem1 import theorem1_projections
+from wpgd_theory.multitask.model import (
+    MultitaskModel,
+    corollary_linear_attention_risk,
+    multitask_linear_attention_risk,
     multitask_prompt_tokens,
 )
-from wpgd_theory.risk import linear_attention_risk, risk
 
 from ._report import CheckReport, StatementReport
 from .check_theorem4 import MultitaskInstance, multitask_instances, random_instance

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from proofs_checks._report import CheckReport, StatementReport
 from proofs_checks.strategies import random_model
-from wpgd_theory.model import CorrelatedTaskModel
-from wpgd_theory.risk import risk, risk_gradient
-from wpgd_theory.solver import solve_model
+from wpgd_theory.core.model import CorrelatedTaskModel
+from wpgd_theory.core.risk import risk, risk_gradient
+from wpgd_theory.core.solver import solve_model
 
 STATEMENT = "Erratum: P* ∝ ((γ*/M)Σ + I)⁻¹, not Σ^-1/2((γ*/M)Σ + I)⁻¹Σ^-1/2"
 

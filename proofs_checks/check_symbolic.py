@@ -1,6 +1,6 @@
 """Symbolic proofs for small sizes (d, n ≤ 2): stationarity, P(ω), the Corollary, the closed form.
 
-Each check runs one proof of :mod:`wpgd_theory.symbolic`; a symbolic residual is exact, so a
+Each check runs one proof of :mod:`wpgd_theory.verify.symbolic`; a symbolic residual is exact, so a
 check passes iff the residual is identically 0 (or, for the checks that a false statement is
 refuted, iff it is *not* 0). ``CheckReport.residual`` is 0.0 when the check passes and 1.0
 otherwise (tolerance 0); the SymPy residual itself is in ``details["residual"]``. What each
@@ -28,7 +28,7 @@ import time
 import sympy
 
 from proofs_checks._report import CheckReport, StatementReport
-from wpgd_theory import symbolic as sym
+from wpgd_theory.verify import symbolic as sym
 
 STATEMENT = "Symbolic: stationarity, P(w), Corollary, risk for d,n <= 2"
 

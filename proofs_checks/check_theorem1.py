@@ -20,8 +20,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wpgd_theory.gates import GATE_FAMILIES
-from wpgd_theory.gla import relative_error, theorem1_residual, wpgd_predict
+from wpgd_theory.core.predictor import wpgd_predict
+from wpgd_theory.gla.gates import GATE_FAMILIES
+from wpgd_theory.gla.theorem1 import relative_error, theorem1_residual
 
 from ._report import CheckReport, StatementReport
 

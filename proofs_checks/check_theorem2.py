@@ -30,13 +30,18 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 from scipy.stats import random_correlation
 
-from wpgd_theory.brute_force import minimize_risk_jointly
-from wpgd_theory.model import CorrelatedTaskModel
-from wpgd_theory.risk import risk, risk_gradient, weight_moments
-from wpgd_theory.solver import solve_model
-from wpgd_theory.spectral import (
-    fixed_point_bracket, fixed_point_map, h1, h1_derivative, h2, h2_derivative,
+from wpgd_theory.core.model import CorrelatedTaskModel
+from wpgd_theory.core.risk import risk, risk_gradient, weight_moments
+from wpgd_theory.core.solver import solve_model
+from wpgd_theory.core.spectral import (
+    fixed_point_bracket,
+    fixed_point_map,
+    h1,
+    h1_derivative,
+    h2,
+    h2_derivative,
 )
+from wpgd_theory.verify.brute_force import minimize_risk_jointly
 
 from ._report import CheckReport, StatementReport
 

@@ -29,18 +29,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import differential_evolution
 
-from wpgd_theory.brute_force import minimize_risk_jointly
-from wpgd_theory.certify import certify_fixed_point
-from wpgd_theory.risk import risk
-from wpgd_theory.search import SpectralInstance, contraction_bound
-from wpgd_theory.solver import solve_model
-from wpgd_theory.spectral import (
-    fixed_point_bracket, fixed_point_map_derivative, spectral_gap_condition,
+from wpgd_theory.core.risk import risk
+from wpgd_theory.core.solver import solve_model
+from wpgd_theory.core.spectral import (
+    fixed_point_bracket,
+    fixed_point_map_derivative,
+    spectral_gap_condition,
 )
+from wpgd_theory.verify.brute_force import minimize_risk_jointly
+from wpgd_theory.verify.certify import certify_fixed_point
+from wpgd_theory.verify.search import SpectralInstance, contraction_bound
 
 from ._report import CheckReport, StatementReport
 from .check_theorem2 import (
-    _range_projector, _scaled_fit_residual, polish, random_model, relative_gradient,
+    _range_projector,
+    _scaled_fit_residual,
+    polish,
+    random_model,
+    relative_gradient,
 )
 
 STATEMENT = "Theorem 3: Δ_Σ·Δ_R < M + s_min ⇒ φ contraction, unique fixed point and minimum"

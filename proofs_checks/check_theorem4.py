@@ -32,13 +32,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from wpgd_theory.gla import relative_error, theorem1_prompt, wpgd_predict
-from wpgd_theory.multitask import MultitaskModel, multitask_prompt_tokens, solve_multitask
-from wpgd_theory.multitask_gating import (
-    decay_gating_optimum, decay_gla_construction, in_monotone_cone, isotropic_projection_optimum,
-    linear_attention_optimum, scalar_gating_optimum, scalar_gla_construction,
-    vector_gating_optimum, vector_gla_construction,
+from wpgd_theory.core.predictor import wpgd_predict
+from wpgd_theory.gla.theorem1 import relative_error, theorem1_prompt
+from wpgd_theory.multitask.gating import (
+    decay_gating_optimum,
+    decay_gla_construction,
+    in_monotone_cone,
+    isotropic_projection_optimum,
+    linear_attention_optimum,
+    scalar_gating_optimum,
+    scalar_gla_construction,
+    vector_gating_optimum,
+    vector_gla_construction,
 )
+from wpgd_theory.multitask.model import MultitaskModel, multitask_prompt_tokens, solve_multitask
 
 from ._report import CheckReport, StatementReport
 
@@ -197,7 +204,7 @@ def check_scalar_claim(instance, *, tolerance=TOLERANCE):
 def brute_force_scalar_risk(model, *, starts=6, seed=0):
     """``min L(w)`` over non-negative non-decreasing ``w`` by L-BFGS-B on the increments
     ``t ∈ [0, 1]^K`` (``w = cumsum t``), the risk evaluated on the dense n-dimensional model."""
-    from wpgd_theory.risk import risk_of_weights
+    from wpgd_theory.core.risk import risk_of_weights
 
     dense = model.to_correlated_task_model()
 

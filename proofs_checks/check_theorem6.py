@@ -26,14 +26,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proofs_checks._report import CheckReport, StatementReport
-from wpgd_theory.gates import GATE_FAMILIES as REGISTRY
-from wpgd_theory.gla import theorem1_prompt
-from wpgd_theory.multilayer import (
+from wpgd_theory.gla.gates import GATE_FAMILIES as REGISTRY
+from wpgd_theory.gla.multilayer import (
     multilayer_construction,
     multilayer_gla,
     multilayer_wpgd,
     multistep_wpgd,
 )
+from wpgd_theory.gla.theorem1 import theorem1_prompt
 
 STATEMENT = "Theorem 6 (derived): L-layer causal GLA = coupled multi-step WPGD"
 TOLERANCE = 1e-10
@@ -64,7 +64,7 @@ def _constant_gates(shape_of):
 
 
 def _registry_gates(family):
-    """A :mod:`wpgd_theory.gates` family with fresh random parameters in every layer, evaluated
+    """A :mod:`wpgd_theory.gla.gates` family with fresh random parameters in every layer, evaluated
     on the layer's tokens (so the gates see the evolving label slot)."""
     def make(rng, T, D, layers):
         def gate(parameters):
@@ -74,7 +74,7 @@ def _registry_gates(family):
 
 
 #: name -> ``make(rng, T, D, layers) -> list of L gate specifications``: fixed gates of each
-#: shape, then every data-dependent family of the :mod:`wpgd_theory.gates` registry.
+#: shape, then every data-dependent family of the :mod:`wpgd_theory.gla.gates` registry.
 GATE_FAMILIES: dict[str, Callable] = {
     "linear attention (G = 1)": lambda rng, T, D, layers: [1.0] * layers,
     "scalar": _constant_gates(lambda T, D: (T, 1, 1)),
@@ -150,7 +150,7 @@ def check_pgd_reduction(instance):
 
 def report(examples=20, seed=0):
     """Run the checks on ``examples`` seeded instances, cycling through :data:`GATE_FAMILIES`
-    (the built-in ones and every family of the :mod:`wpgd_theory.gates` registry)."""
+    (the built-in ones and every family of the :mod:`wpgd_theory.gla.gates` registry)."""
     families = list(GATE_FAMILIES)
     worst, witness = 0.0, None
     for k in range(examples):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from wpgd_theory.model import CorrelatedTaskModel
+from wpgd_theory.core.model import CorrelatedTaskModel
 
 __all__ = ["random_model", "models"]
 

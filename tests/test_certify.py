@@ -1,4 +1,4 @@
-"""Interval certificates (:mod:`wpgd_theory.certify`) against independent routes.
+"""Interval certificates (:mod:`wpgd_theory.verify.certify`) against independent routes.
 
 Independent routes: the solver's 40-digit ``mpmath.findroot`` fixed point, the float
 ``find_fixed_points`` (grid + brentq), and dense float sampling of ``φ'``. Tolerances: float roots
@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from mpmath import iv
 
-from wpgd_theory.certify import certify_fixed_point
-from wpgd_theory.model import CorrelatedTaskModel
-from wpgd_theory.search import SpectralInstance, two_cluster_instance
-from wpgd_theory.solver import solve_model
-from wpgd_theory.spectral import find_fixed_points, fixed_point_map, fixed_point_map_derivative
+from wpgd_theory.core.model import CorrelatedTaskModel
+from wpgd_theory.core.solver import solve_model
+from wpgd_theory.core.spectral import find_fixed_points, fixed_point_map, fixed_point_map_derivative
+from wpgd_theory.verify.certify import certify_fixed_point
+from wpgd_theory.verify.search import SpectralInstance, two_cluster_instance
 
 THREE_FIXED_POINTS = dict(n=200, d=50, s_large=0.14, s_small=0.0025, k_large=1, sigma2=0.005,
                           lam_small=0.5, lam_large=190.0, mass_large=0.2)
@@ -76,7 +76,7 @@ def test_constant_map_single_relevant_eigenvalue():
 
 def test_interval_evaluation_encloses_float_evaluation():
     instance = two_cluster_instance(**THREE_FIXED_POINTS)
-    from wpgd_theory.certify import _interval_dps, _interval_spectra
+    from wpgd_theory.verify.certify import _interval_dps, _interval_spectra
     with _interval_dps(25):
         spectra, rigorous, _ = _interval_spectra(instance, 25, 40)
         for gamma in (2.0, 39.2, 150.0):

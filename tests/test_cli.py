@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from wpgd_theory.cli import main
-from wpgd_theory.curves import CURVE_COLUMNS, theory_curves
-from wpgd_theory.solver import solve_optimal_wpgd
+from wpgd_theory.core.solver import solve_optimal_wpgd
+from wpgd_theory.multitask.curves import CURVE_COLUMNS, theory_curves
 
 CURVES_ARGS = ["curves", "--r1", "0.9", "--r2", "0.3", "--d", "10", "--sigma2", "0.1",
                "--n", "2", "4", "8", "64"]

@@ -5,12 +5,16 @@ import io
 import numpy as np
 import pytest
 
-from wpgd_theory.curves import (
-    CURVE_COLUMNS, paper_setting_model, plot_curves, theory_curves, write_curves_csv,
+from wpgd_theory.core.risk import linear_attention_risk, risk_of_weights
+from wpgd_theory.core.solver import solve_model
+from wpgd_theory.multitask.curves import (
+    CURVE_COLUMNS,
+    paper_setting_model,
+    plot_curves,
+    theory_curves,
+    write_curves_csv,
 )
-from wpgd_theory.multitask import multitask_linear_attention_risk
-from wpgd_theory.risk import linear_attention_risk, risk_of_weights
-from wpgd_theory.solver import solve_model
+from wpgd_theory.multitask.model import multitask_linear_attention_risk
 
 
 def isotropic_wpgd_risk(n, r1, r2, d, sigma2):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from wpgd_theory.spectral import _grid_roots
+from wpgd_theory.core.spectral import _grid_roots
 
 
 def cubic(a, b, c):

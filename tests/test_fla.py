@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wpgd_theory.fla_adapter import fla_scale, from_fla, to_fla
-from wpgd_theory.gates import GATE_FAMILIES
-from wpgd_theory.gla import gla_forward, gla_recurrence
+from wpgd_theory.gla.fla_adapter import fla_scale, from_fla, to_fla
+from wpgd_theory.gla.forward import gla_forward, gla_recurrence
+from wpgd_theory.gla.gates import GATE_FAMILIES
 
 # Both recurrences perform the same multiply-adds on transposed states; differences are
 # round-off of O(T) terms, far below 1e-10 relative to the l1 mass of the terms.

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 
 from proofs_checks.check_theorem1 import check_theorem1, theorem1_instances
-from wpgd_theory.gates import GATE_FAMILIES, gateloop_gate, hgrn2_gate
-from wpgd_theory.gla import induced_weights, theorem1_gla_predict, theorem1_prompt, wpgd_predict
+from wpgd_theory.core.predictor import wpgd_predict
+from wpgd_theory.gla.gates import GATE_FAMILIES, gateloop_gate, hgrn2_gate
+from wpgd_theory.gla.theorem1 import induced_weights, theorem1_gla_predict, theorem1_prompt
 
 FAMILIES = sorted(GATE_FAMILIES)
 
@@ -25,7 +26,7 @@ def softplus(a):
 def reference_gate(name, z, p, a, b):
     """Entry G_t[a, b] (value channel a, key channel b) from the poster's table, scalar by scalar.
 
-    Written from the row-vector table with plain loops, independently of wpgd_theory.gates: the
+    Written from the row-vector table with plain loops, independently of wpgd_theory.gla.gates: the
     poster's key-indexed vectors α_t become our column index b, value-indexed ones our row a.
     """
     dot = lambda w: sum(zi * wi for zi, wi in zip(z, w))            # noqa: E731  (z_t W)[·]
@@ -140,7 +141,7 @@ def test_scalar_families_are_wpgd(name):
 
 def test_gateloop_magnitude_is_exact_and_real_part_is_not():
     # |Π α_j| = Π |α_j|: the magnitude family gives exactly |Ω| of complex GateLoop, while the
-    # real-part family differs from Re Π α_j (documented in wpgd_theory.gates).
+    # real-part family differs from Re Π α_j (documented in wpgd_theory.gla.gates).
     rng = np.random.default_rng(4)
     d, n = 2, 5
     Z = rng.standard_normal((n + 1, d + 1))

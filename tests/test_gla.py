@@ -5,19 +5,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proofs_checks.check_theorem1 import GENERIC_GATES, check_theorem1, theorem1_instances
-from wpgd_theory.gla import (
+from wpgd_theory.core.predictor import dwpgd_predict, wpgd_predict
+from wpgd_theory.gla.forward import (
     cumulative_gates,
-    dwpgd_predict,
     gated_attention_matrix,
     gla_forward,
     gla_parallel,
     gla_recurrence,
+)
+from wpgd_theory.gla.theorem1 import (
     induced_weights,
     theorem1_gla_predict,
     theorem1_projections,
     theorem1_prompt,
     theorem1_residual,
-    wpgd_predict,
 )
 
 # Round-off: every route sums the same O(T d) products in a different order, so differences are

@@ -1,4 +1,4 @@
-"""Tests of ``wpgd_theory.multilayer``: multi-layer GLA ⇔ coupled multi-step WPGD (Theorem 6).
+"""Tests of ``wpgd_theory.gla.multilayer``: multi-layer GLA ⇔ coupled multi-step WPGD (Theorem 6).
 
 Equalities between the network and the algorithm are asserted to 1e-10 relative to the trajectory
 scale (both routes are short floating-point sums; observed differences are ~1e-16). Every
@@ -19,14 +19,15 @@ from proofs_checks.check_theorem6 import (
     instances,
     random_instance,
 )
-from wpgd_theory.gates import GATE_FAMILIES as REGISTRY
-from wpgd_theory.gla import dwpgd_predict, induced_weights, theorem1_prompt
-from wpgd_theory.multilayer import (
+from wpgd_theory.core.predictor import dwpgd_predict
+from wpgd_theory.gla.gates import GATE_FAMILIES as REGISTRY
+from wpgd_theory.gla.multilayer import (
     multilayer_construction,
     multilayer_gla,
     multilayer_wpgd,
     multistep_wpgd,
 )
+from wpgd_theory.gla.theorem1 import induced_weights, theorem1_prompt
 
 
 def _instance(seed=0, n=5, d=3, layers=3, family="vector (key-wise)"):

@@ -6,13 +6,16 @@ import pytest
 from hypothesis import given
 
 from proofs_checks.check_theorem4 import multitask_instances
-from wpgd_theory.model import Prompts
-from wpgd_theory.multitask import (
-    MultitaskModel, as_delimiter_features, delimiter_positions, multitask_prompt_tokens,
+from wpgd_theory.core.model import Prompts
+from wpgd_theory.core.risk import monte_carlo_risk, risk, risk_of_weights
+from wpgd_theory.core.solver import solve_model
+from wpgd_theory.multitask.model import (
+    MultitaskModel,
+    as_delimiter_features,
+    delimiter_positions,
+    multitask_prompt_tokens,
     solve_multitask,
 )
-from wpgd_theory.risk import monte_carlo_risk, risk, risk_of_weights
-from wpgd_theory.solver import solve_model
 
 # Structured and dense routes evaluate the same formulas on K vs n eigenvalues: they differ by
 # eigensolver round-off, ~1e-15 relative; 1e-10 is the brief's target with headroom.

@@ -7,15 +7,26 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 from proofs_checks.check_theorem4 import multitask_instances
-from wpgd_theory.gla import gla_forward, theorem1_prompt, wpgd_predict
-from wpgd_theory.multitask import MultitaskModel, multitask_prompt_tokens, solve_multitask
-from wpgd_theory.multitask_gating import (
-    DelimiterGate, decay_gating_optimum, decay_gla_construction, delimiter_gate_values,
-    in_monotone_cone, isotropic_projection_optimum, linear_attention_optimum, monotone_cone_faces,
-    monotone_split, scalar_gating_optimum, scalar_gla_construction, vector_gating_optimum,
+from wpgd_theory.core.predictor import wpgd_predict
+from wpgd_theory.core.risk import risk_of_weights
+from wpgd_theory.gla.forward import gla_forward
+from wpgd_theory.gla.theorem1 import theorem1_prompt
+from wpgd_theory.multitask.gating import (
+    DelimiterGate,
+    decay_gating_optimum,
+    decay_gla_construction,
+    delimiter_gate_values,
+    in_monotone_cone,
+    isotropic_projection_optimum,
+    linear_attention_optimum,
+    monotone_cone_faces,
+    monotone_split,
+    scalar_gating_optimum,
+    scalar_gla_construction,
+    vector_gating_optimum,
     vector_gla_construction,
 )
-from wpgd_theory.risk import risk_of_weights
+from wpgd_theory.multitask.model import MultitaskModel, multitask_prompt_tokens, solve_multitask
 
 ROUND_OFF = 1e-12      # closed-form risks O(M) computed by two routes: ~1e-15 apart
 
@@ -145,8 +156,8 @@ def test_decay_construction_forward_pass():
 
 
 def decay_gating_optimum_risk(model, rho):
-    from wpgd_theory.multitask_gating import decay_moments
-    from wpgd_theory.risk import risk_from_moments
+    from wpgd_theory.core.risk import risk_from_moments
+    from wpgd_theory.multitask.gating import decay_moments
     return risk_from_moments(*decay_moments(model, rho), model.spectra)
 
 

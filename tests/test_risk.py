@@ -7,8 +7,14 @@ from scipy.optimize import approx_fprime
 
 from proofs_checks.strategies import models, random_model
 from wpgd_theory import (
-    CorrelatedTaskModel, linear_attention_risk, monte_carlo_risk, optimal_preconditioner, risk,
-    risk_gradient, risk_of_weights, risk_of_weights_gradient,
+    CorrelatedTaskModel,
+    linear_attention_risk,
+    monte_carlo_risk,
+    optimal_preconditioner,
+    risk,
+    risk_gradient,
+    risk_of_weights,
+    risk_of_weights_gradient,
 )
 
 

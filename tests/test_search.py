@@ -1,4 +1,4 @@
-"""Counterexample search (:mod:`wpgd_theory.search`): a regression instance with three fixed
+"""Counterexample search (:mod:`wpgd_theory.verify.search`): a regression instance with three fixed
 points where Theorem 3's condition fails, the stationary-point classification, where optimisation
 ends, and the spectral shortcuts against dense models.
 
@@ -11,14 +11,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wpgd_theory.brute_force import minimize_risk_jointly
-from wpgd_theory.risk import risk_of_weights, risk_of_weights_gradient
-from wpgd_theory.search import (
-    SpectralInstance, adversarial_search, contraction_bound, optimisation_outcomes,
-    random_instance, stationary_points, two_cluster_instance, weights_risk, weights_risk_gradient,
+from wpgd_theory.core.risk import risk_of_weights, risk_of_weights_gradient
+from wpgd_theory.core.solver import solve_model
+from wpgd_theory.core.spectral import (
+    find_fixed_points,
+    fixed_point_bracket,
+    fixed_point_map_derivative,
 )
-from wpgd_theory.solver import solve_model
-from wpgd_theory.spectral import find_fixed_points, fixed_point_bracket, fixed_point_map_derivative
+from wpgd_theory.verify.brute_force import minimize_risk_jointly
+from wpgd_theory.verify.search import (
+    SpectralInstance,
+    adversarial_search,
+    contraction_bound,
+    optimisation_outcomes,
+    random_instance,
+    stationary_points,
+    two_cluster_instance,
+    weights_risk,
+    weights_risk_gradient,
+)
 
 THREE_FIXED_POINTS = dict(n=200, d=50, s_large=0.14, s_small=0.0025, k_large=1, sigma2=0.005,
                           lam_small=0.5, lam_large=190.0, mass_large=0.2)

@@ -8,10 +8,17 @@ from hypothesis import strategies as st
 
 from proofs_checks.strategies import models, random_model
 from wpgd_theory import (
-    CorrelatedTaskModel, find_fixed_points, fixed_point_map, h2, risk, risk_gradient,
-    risk_of_weights, solve_model, solve_optimal_wpgd,
+    CorrelatedTaskModel,
+    find_fixed_points,
+    fixed_point_map,
+    h2,
+    risk,
+    risk_gradient,
+    risk_of_weights,
+    solve_model,
+    solve_optimal_wpgd,
 )
-from wpgd_theory.brute_force import minimize_risk_jointly
+from wpgd_theory.verify.brute_force import minimize_risk_jointly
 
 
 @settings(max_examples=10)  # each example runs 3 BFGS starts on up to 31 variables
@@ -142,7 +149,7 @@ def test_lowest_risk_fixed_point_is_returned_when_several_exist(monkeypatch):
     """Selection logic: with several candidate roots, the lowest-risk one is returned and all
     are reported (the roots here are forced; the certified three-fixed-point instance is solved
     for real in tests/test_search.py::test_dense_model_has_the_same_fixed_points)."""
-    import wpgd_theory.solver as solver_module
+    import wpgd_theory.core.solver as solver_module
     model = random_model(3, d=3, n=4)
     true = find_fixed_points(model)
     lo, hi = true.bracket

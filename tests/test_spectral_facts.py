@@ -8,11 +8,16 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wpgd_theory.search import SpectralInstance, random_instance
-from wpgd_theory.spectral import (
-    fixed_point_bracket, fixed_point_map, fixed_point_map_derivative, h1, h1_derivative, h2,
+from wpgd_theory.core.spectral import (
+    fixed_point_bracket,
+    fixed_point_map,
+    fixed_point_map_derivative,
+    h1,
+    h1_derivative,
+    h2,
     h2_derivative,
 )
+from wpgd_theory.verify.search import SpectralInstance, random_instance
 
 seeds = st.integers(0, 2**32 - 1)
 sizes = st.tuples(st.integers(1, 500), st.integers(1, 60))

@@ -1,8 +1,8 @@
 """The SymPy statements are the numeric code's formulas, and the symbolic proofs hold.
 
 Bridges: each explicit-size statement is lambdified and evaluated on seeded random points next to
-the numeric function of :mod:`wpgd_theory.spectral`, :mod:`wpgd_theory.risk` or
-:mod:`wpgd_theory.solver`. Tolerance ``RTOL = 1e-12`` relative (both sides are a few dozen
+the numeric function of :mod:`wpgd_theory.core.spectral`, :mod:`wpgd_theory.core.risk` or
+:mod:`wpgd_theory.core.solver`. Tolerance ``RTOL = 1e-12`` relative (both sides are a few dozen
 floating-point operations on O(1) numbers, so round-off is ~1e-15); the stationary point is
 compared at ``1e-10`` because the solver's ``P* = A(BΣ + CI)⁻¹`` and the statement's
 ``(A/C)((γ*/M)Σ + I)⁻¹`` agree only up to the fixed-point residual of ``γ*``. Each bridge also
@@ -14,15 +14,23 @@ import numpy as np
 import pytest
 import sympy
 
-from wpgd_theory import symbolic as sym
-from wpgd_theory.model import CorrelatedTaskModel
-from wpgd_theory.risk import (
-    linear_attention_risk, optimal_preconditioner, risk, risk_of_weights, weight_moments,
+from wpgd_theory.core.model import CorrelatedTaskModel
+from wpgd_theory.core.risk import (
+    linear_attention_risk,
+    optimal_preconditioner,
+    risk,
+    risk_of_weights,
+    weight_moments,
 )
-from wpgd_theory.solver import solve_model
-from wpgd_theory.spectral import (
-    fixed_point_map, fixed_point_map_derivative, h1, h2, spectral_gap_condition,
+from wpgd_theory.core.solver import solve_model
+from wpgd_theory.core.spectral import (
+    fixed_point_map,
+    fixed_point_map_derivative,
+    h1,
+    h2,
+    spectral_gap_condition,
 )
+from wpgd_theory.verify import symbolic as sym
 
 RTOL = 1e-12
 SEED = 20250406

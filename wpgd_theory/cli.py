@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .curves import plot_curves, theory_curves, write_curves_csv
-from .solver import solve_optimal_wpgd
+from .core.solver import solve_optimal_wpgd
+from .multitask.curves import plot_curves, theory_curves, write_curves_csv
 
 __all__ = ["main", "build_parser", "load_problem"]
 

@@ -21,9 +21,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .multitask import MultitaskModel, corollary_linear_attention_risk, solve_multitask
-from .multitask_gating import decay_gating_optimum, scalar_gating_optimum
-from .validation import as_nonnegative_scalar
+from ..core.validation import as_nonnegative_scalar
+from .gating import decay_gating_optimum, scalar_gating_optimum
+from .model import MultitaskModel, corollary_linear_attention_risk, solve_multitask
 
 __all__ = ["TheoryCurves", "CURVE_COLUMNS", "CURVE_LABELS", "paper_setting_model",
            "theory_curves", "write_curves_csv", "plot_curves"]

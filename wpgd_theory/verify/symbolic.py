@@ -50,8 +50,28 @@ from functools import lru_cache
 
 import sympy
 from sympy import (
-    Abs, Eq, Function, Identity, IndexedBase, Interval, Matrix, MatrixSymbol, Max, Min, Sum,
-    Symbol, Trace, cancel, diag, eye, factor, kronecker_product, ones, sqrt, symbols, zeros,
+    Abs,
+    Eq,
+    Function,
+    Identity,
+    IndexedBase,
+    Interval,
+    Matrix,
+    MatrixSymbol,
+    Max,
+    Min,
+    Sum,
+    Symbol,
+    Trace,
+    cancel,
+    diag,
+    eye,
+    factor,
+    kronecker_product,
+    ones,
+    sqrt,
+    symbols,
+    zeros,
 )
 
 __all__ = [

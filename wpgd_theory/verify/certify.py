@@ -46,8 +46,8 @@ import mpmath
 import numpy as np
 from mpmath import iv
 
-from .model import CorrelatedTaskModel
-from .spectral import fixed_point_map, h1_derivative, h2, h2_derivative
+from ..core.model import CorrelatedTaskModel
+from ..core.spectral import fixed_point_map, h1_derivative, h2, h2_derivative
 
 __all__ = ["certify_fixed_point", "FixedPointCertificate"]
 
@@ -138,7 +138,7 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
     Examples
     --------
     >>> import numpy as np
-    >>> from wpgd_theory.model import CorrelatedTaskModel
+    >>> from ..core.model import CorrelatedTaskModel
     >>> model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
     >>> cert = certify_fixed_point(model, digits=30)
     >>> cert.unique, len(cert.enclosures), cert.contraction_bound < 1
@@ -225,7 +225,7 @@ def _model_interval_spectra(model, digits, mp_eigen_limit):
     use_mp = max(model.n, model.d) <= mp_eigen_limit
     with mpmath.workdps(digits + 10):
         if use_mp:
-            from .solver import _mp_spectra  # the solver's high-precision eigen route
+            from ..core.solver import _mp_spectra  # the solver's high-precision eigen route
             mp = _mp_spectra(model)
             s_vals, U, lam_vals, E = (mp.sigma_eigenvalues, mp.sigma_eigenvectors,
                                       mp.R_eigenvalues, mp.R_eigenvectors)

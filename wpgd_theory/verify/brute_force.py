@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize
 
-from .risk import risk, risk_gradient
+from ..core.risk import risk, risk_gradient
 
 __all__ = ["minimize_risk_jointly", "BruteForceResult"]
 

@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .gla import wpgd_predict
 from .model import CorrelatedTaskModel
+from .predictor import wpgd_predict
 from .validation import as_real_array
 
 __all__ = [

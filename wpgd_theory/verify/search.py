@@ -30,12 +30,14 @@ from scipy.linalg import null_space
 from scipy.optimize import differential_evolution, minimize
 from scipy.stats import random_correlation
 
-from .model import CorrelatedTaskModel, effective_spectral_gap
-from .risk import (
-    moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments,
+from ..core.model import CorrelatedTaskModel, effective_spectral_gap
+from ..core.risk import (
+    moments_from_coefficients,
+    preconditioner_eigenvalues,
+    risk_from_moments,
     weights_gradient_from_coefficients,
 )
-from .spectral import find_fixed_points, h2, spectral_gap_condition
+from ..core.spectral import find_fixed_points, h2, spectral_gap_condition
 
 __all__ = [
     "SpectralInstance", "two_cluster_instance", "contraction_bound",

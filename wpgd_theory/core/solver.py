@@ -19,12 +19,19 @@ import numpy as np
 
 from .model import CorrelatedTaskModel
 from .risk import (
-    moments_from_coefficients, preconditioner_eigenvalues, risk_from_moments,
+    moments_from_coefficients,
+    preconditioner_eigenvalues,
+    risk_from_moments,
     weights_gradient_from_coefficients,
 )
 from .spectral import (
-    SpectralGapTest, find_fixed_points, fixed_point_map, fixed_point_map_derivative, h2,
-    relevant_R_eigenvalues, spectral_gap_condition,
+    SpectralGapTest,
+    find_fixed_points,
+    fixed_point_map,
+    fixed_point_map_derivative,
+    h2,
+    relevant_R_eigenvalues,
+    spectral_gap_condition,
 )
 
 __all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point"]

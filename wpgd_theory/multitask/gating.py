@@ -52,11 +52,12 @@ import numpy as np
 from scipy.linalg import cholesky
 from scipy.optimize import minimize_scalar, nnls
 
-from .gla import gla_forward, theorem1_projections
-from .multitask import MultitaskModel, as_delimiter_features, solve_multitask
-from .risk import preconditioner_eigenvalues, risk_from_moments
-from .solver import stationary_point
-from .spectral import find_fixed_points, relevant_R_eigenvalues
+from ..core.risk import preconditioner_eigenvalues, risk_from_moments
+from ..core.solver import stationary_point
+from ..core.spectral import find_fixed_points, relevant_R_eigenvalues
+from ..gla.forward import gla_forward
+from ..gla.theorem1 import theorem1_projections
+from .model import MultitaskModel, as_delimiter_features, solve_multitask
 
 __all__ = [
     "MonotoneFace", "monotone_cone_faces", "in_monotone_cone", "GatingOptimum",
@@ -187,7 +188,7 @@ def linear_attention_optimum(model):
 
     Examples
     --------
-    >>> from wpgd_theory.multitask import MultitaskModel
+    >>> from .model import MultitaskModel
     >>> model = MultitaskModel([[1, .5], [.5, 1]], [.9, .3], [1, 1], np.eye(2), 0.)
     >>> round(linear_attention_optimum(model).risk, 12)
     1.68
@@ -201,7 +202,7 @@ def vector_gating_optimum(model):
 
     Examples
     --------
-    >>> from wpgd_theory.multitask import MultitaskModel, solve_multitask
+    >>> from .model import MultitaskModel, solve_multitask
     >>> model = MultitaskModel(np.eye(2), [0.5, -0.5], [3, 3], np.eye(2), 0.1)
     >>> best = vector_gating_optimum(model)
     >>> best.reaches_wpgd, best.block_weights            # mixed signs: out of scalar reach
@@ -235,7 +236,7 @@ def scalar_gating_optimum(model):
     Three orthogonal tasks with ``c = (0.6, 0.1, 0.5)``: ``ω* ∝ c`` is not monotone; the best
     scalar gating ties the first two blocks (their isotonic average) — and beats linear attention.
 
-    >>> from wpgd_theory.multitask import MultitaskModel
+    >>> from .model import MultitaskModel
     >>> model = MultitaskModel(np.eye(3), [0.6, 0.1, 0.5], [4, 4, 4], np.eye(2), 0.1)
     >>> best = scalar_gating_optimum(model)
     >>> best.block_weights, best.face
@@ -321,7 +322,7 @@ def decay_moments(model, decay):
 
     Examples
     --------
-    >>> from wpgd_theory.multitask import MultitaskModel
+    >>> from .model import MultitaskModel
     >>> model = MultitaskModel([[1, .5], [.5, 1]], [.9, .3], [1, 1], np.eye(2), 0.)
     >>> decay_moments(model, 1.0), model.block_moments([1.0, 1.0])
     ((1.2, 5.0, 4.0), (1.2, 5.0, 4.0))
@@ -355,7 +356,7 @@ def decay_gating_optimum(model, *, grid_size=400, max_log_decay=50.0):
 
     Examples
     --------
-    >>> from wpgd_theory.multitask import MultitaskModel
+    >>> from .model import MultitaskModel
     >>> model = MultitaskModel(np.eye(2), [0.1, 0.9], [50, 50], np.eye(2), 0.1)   # recent task relevant
     >>> best = decay_gating_optimum(model)
     >>> 0 < best.decay < 1, best.risk < linear_attention_optimum(model).risk
@@ -470,8 +471,8 @@ def scalar_gla_construction(model, block_weights, delimiter_features=None):
 
     Examples
     --------
-    >>> from wpgd_theory.multitask import MultitaskModel, multitask_prompt_tokens
-    >>> from wpgd_theory.gla import wpgd_predict
+    >>> from .model import MultitaskModel, multitask_prompt_tokens
+    >>> from ..core.predictor import wpgd_predict
     >>> model = MultitaskModel(np.eye(2), [0.3, 0.8], [2, 3], np.eye(2), 0.1)
     >>> construction = scalar_gla_construction(model, [0.5, 1.0])
     >>> construction.delimiter_gates
@@ -507,8 +508,8 @@ def vector_gla_construction(model, block_weights, delimiter_features=None):
 
     Examples
     --------
-    >>> from wpgd_theory.multitask import MultitaskModel, multitask_prompt_tokens
-    >>> from wpgd_theory.gla import wpgd_predict
+    >>> from .model import MultitaskModel, multitask_prompt_tokens
+    >>> from ..core.predictor import wpgd_predict
     >>> model = MultitaskModel(np.eye(2), [0.5, -0.5], [2, 3], np.eye(2), 0.1)
     >>> construction = vector_gla_construction(model, [-1.0, 1.0])
     >>> prompts = model.sample(4, seed=0)

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wpgd_theory.gla import cumulative_gates, gla_forward, theorem1_projections
-from wpgd_theory.validation import as_real_array
+from ..core.validation import as_real_array
+from .forward import cumulative_gates, gla_forward
+from .theorem1 import theorem1_projections
 
 __all__ = [
     "MultiLayerWPGD",
@@ -221,7 +222,7 @@ def multilayer_gla(Z, weights, gates=None, *, causal=True, return_all=False):
     --------
     One layer of the Theorem 1 construction: the query's label slot is ``−xᵀ P_q P_kᵀ Xᵀ y``.
 
-    >>> from wpgd_theory.gla import theorem1_prompt
+    >>> from .theorem1 import theorem1_prompt
     >>> Z = theorem1_prompt([1.0], [[1.0], [2.0]], [1.0, 2.0])
     >>> multilayer_gla(Z, multilayer_construction([[[0.2]]], [[[1.0]]]))[-1]
     array([ 1., -1.])

@@ -30,18 +30,23 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .model import (
-    CorrelatedTaskModel, GaussianFeatures, Prompts,  # noqa: F401 (doctests use Prompts)
+from ..core.model import (
+    CorrelatedTaskModel,  # noqa: F401 (doctests use Prompts)
+    GaussianFeatures,
     check_correlations_bounded,
-    check_unit_diagonal, effective_spectral_gap,
+    check_unit_diagonal,
+    effective_spectral_gap,
 )
-from .risk import (
-    moments_from_coefficients, normalised_weights, preconditioner_eigenvalues, risk_from_moments,
+from ..core.risk import (
+    moments_from_coefficients,
+    normalised_weights,
+    preconditioner_eigenvalues,
+    risk_from_moments,
     scaled_preconditioner,
 )
-from .solver import WPGDSolution, _assemble
-from .spectral import find_fixed_points, relevant_R_eigenvalues, spectral_gap_condition
-from .validation import as_real_array, as_symmetric_matrix, check_psd_eigenvalues
+from ..core.solver import WPGDSolution, _assemble
+from ..core.spectral import find_fixed_points, relevant_R_eigenvalues, spectral_gap_condition
+from ..core.validation import as_real_array, as_symmetric_matrix, check_psd_eigenvalues
 
 __all__ = [
     "MultitaskModel", "BlockSpectra", "MultitaskSolution", "solve_multitask",
@@ -374,7 +379,7 @@ def solve_multitask(model, *, grid_size=129):
 
     Small cases agree with the dense solver:
 
-    >>> from wpgd_theory.solver import solve_model
+    >>> from ..core.solver import solve_model
     >>> small = MultitaskModel([[1, .5], [.5, 1]], [.9, .3], [2, 3], np.diag([1., 2.]), 0.1)
     >>> dense = solve_model(small.to_correlated_task_model())
     >>> bool(abs(solve_multitask(small).risk - dense.risk) < 1e-12)
@@ -500,6 +505,7 @@ def multitask_prompt_tokens(prompts, sizes, delimiter_features=None):
 
     Examples
     --------
+    >>> from wpgd_theory import Prompts
     >>> X = np.array([[[1.0], [2.0], [3.0]]]); y = np.array([[10.0, 20.0, 30.0]])
     >>> Z = multitask_prompt_tokens(Prompts(X, y, np.array([[7.0]]), np.zeros(1)), [2, 1])
     >>> Z[0]

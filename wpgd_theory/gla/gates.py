@@ -53,8 +53,8 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit
 
-from .gla import induced_weights
-from .validation import as_real_array
+from ..core.validation import as_real_array
+from .theorem1 import induced_weights
 
 __all__ = [
     "GateFamily",

@@ -149,7 +149,7 @@ def find_fixed_points(spectra, *, grid_size=129):
 
     Examples
     --------
-    >>> from wpgd_theory.model import CorrelatedTaskModel
+    >>> from .model import CorrelatedTaskModel
     >>> model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
     >>> search = find_fixed_points(model)
     >>> search.fixed_points, search.bracket
@@ -209,7 +209,7 @@ def spectral_gap_condition(model):
 
     Examples
     --------
-    >>> from wpgd_theory.model import CorrelatedTaskModel
+    >>> from .model import CorrelatedTaskModel
     >>> model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
     >>> spectral_gap_condition(model)
     SpectralGapTest(delta_sigma=1.0, delta_R=1.0, bound=4.1, holds=True)

@@ -18,6 +18,7 @@ __all__ = [
     "as_nonnegative_scalar",
     "eigenvalue_tolerance",
     "check_psd_eigenvalues",
+    "require_ndim",
 ]
 
 #: Relative tolerance on ``max|A - Aᵀ| / max|A|`` for a matrix to count as symmetric.
@@ -130,3 +131,9 @@ def check_psd_eigenvalues(eigenvalues, name):
             f"{name} is not positive semidefinite: smallest eigenvalue {smallest:.3g} < "
             f"-{tol:.1e}")
     return np.where(np.abs(eigenvalues) <= tol, 0.0, np.maximum(eigenvalues, 0.0))
+
+
+def require_ndim(array, ndim, name, layout):
+    """Raise ``ValueError`` naming ``name`` unless ``array`` has at least ``ndim`` axes."""
+    if array.ndim < ndim:
+        raise ValueError(f"{name} must have shape {layout}, got shape {array.shape}")

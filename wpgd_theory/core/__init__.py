@@ -1,0 +1,25 @@
+"""Core: the data model, validation, the WPGD predictor, the closed-form risk, the spectral maps
+h₁/h₂ and the optimal-WPGD solver (docs/theory.md §1–§5).
+
+The lowest layer: it imports nothing else of ``wpgd_theory``.
+"""
+from __future__ import annotations
+
+# The modules under private names, bound before the star imports (core.risk defines a
+# function called `risk`).
+from . import model as _model
+from . import predictor as _predictor
+from . import risk as _risk
+from . import solver as _solver
+from . import spectral as _spectral
+from .model import *  # noqa: F401,F403
+from .predictor import *  # noqa: F401,F403
+from .risk import *  # noqa: F401,F403
+from .solver import *  # noqa: F401,F403
+from .spectral import *  # noqa: F401,F403
+
+__all__ = [
+    name
+    for module in (_model, _predictor, _risk, _spectral, _solver)
+    for name in module.__all__  # noqa: F405
+]
