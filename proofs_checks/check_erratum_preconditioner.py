@@ -1,4 +1,4 @@
-"""Erratum (THEORY.md §5): the form of the optimal preconditioner P*.
+"""Erratum (docs/theory.md §5): the form of the optimal preconditioner P*.
 
 The poster prints ``P* = Σ^{-1/2} ((γ*/M) Σ + I)⁻¹ Σ^{-1/2}``. Under the data model, the best
 ``P`` for the stationary weights is ``A(BΣ + CI)⁻¹ ∝ ((γ*/M) Σ + I)⁻¹``. This module measures,
@@ -49,7 +49,7 @@ def stationarity(model, P, weights):
 
 
 def best_risk_with_shape(model, shape):
-    """``min_{c, ω} L(c·shape, ω)``: for fixed P the risk is quadratic in ω (THEORY.md §2)."""
+    """``min_{c, ω} L(c·shape, ω)``: for fixed P the risk is quadratic in ω (docs/theory.md §2)."""
     S = model.Sigma
     PtSP = shape.T @ S @ shape
     T1, T2 = np.trace(PtSP @ S), np.trace(PtSP @ S @ S)

@@ -1,6 +1,6 @@
 """Theorem 1 (GLA ⇔ data-dependent WPGD), checked on random instances of every gate family.
 
-Statement (poster, THEORY.md §6). With tokens ``z_i = [x_i; y_i]``, query token ``[x; 0]``,
+Statement (poster, docs/theory.md §6). With tokens ``z_i = [x_i; y_i]``, query token ``[x; 0]``,
 ``W_k = [[P_k,0],[0,0]]``, ``W_q = [[P_q,0],[0,0]]``, ``W_v = [[0,0],[0,1]]`` and ``k_i = W_kᵀ z_i``
 (etc.), the GLA prediction is ``(o_{n+1})_{d+1} = xᵀ P_q (X P_k ⊙ Ω)ᵀ y``, row ``i`` of ``Ω`` being
 ``g_{i+1} ⊙ … ⊙ g_{n+1}`` with ``g_j = G_j[d, :d]``. When the rows of ``Ω`` are constant

@@ -1,9 +1,9 @@
 """Theorem 2 (stationary points of the WPGD risk), checked on random correlated-task models.
 
-Statement (poster, THEORY.md §3). With ``φ(γ) = 1 + h₁(h₂(γ))``, every stationary point of
+Statement (poster, docs/theory.md §3). With ``φ(γ) = 1 + h₁(h₂(γ))``, every stationary point of
 ``L(P, ω)`` is, up to rescaling, ``ω* = (h₂(γ*)R + I)⁻¹ r`` and ``P* ∝ ((γ*/M)Σ + I)⁻¹`` for a
 fixed point ``γ* = φ(γ*)``. (The poster prints ``P* = Σ^{-1/2}((γ*/M)Σ + I)⁻¹Σ^{-1/2}``, which
-is not stationary unless ``Σ ∝ I``: THEORY.md §5. The corrected form is checked here and the
+is not stationary unless ``Σ ∝ I``: docs/theory.md §5. The corrected form is checked here and the
 printed one is reported as a detail.)
 
 Checked, each against an independent route:
@@ -257,7 +257,7 @@ def check_trivial_stationary_set(model, *, seed=0):
 
 
 def check_spectral_facts(spectra, *, grid_size=257):
-    """THEORY.md §3 facts on a grid over the bracket (and ``h̄`` over ``[0, 1]``)."""
+    """docs/theory.md §3 facts on a grid over the bracket (and ``h̄`` over ``[0, 1]``)."""
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     lam, a = np.asarray(spectra.R_eigenvalues), np.asarray(spectra.r_coefficients)
     lo, hi = fixed_point_bracket(spectra)

@@ -1,6 +1,6 @@
 """Theorem 3 (global uniqueness under the spectral-gap condition), checked — and sharpened.
 
-Statement (poster, THEORY.md §4). If ``Δ_Σ Δ_R < M + s_min`` (effective gaps) then
+Statement (poster, docs/theory.md §4). If ``Δ_Σ Δ_R < M + s_min`` (effective gaps) then
 T1: ``φ(γ) = 1 + h₁(h₂(γ))`` is a contraction with a unique fixed point, and T2: the risk has a
 unique global minimum ``(P*, ω*)`` up to rescaling.
 

@@ -1,6 +1,6 @@
 """Theorems 4–5 (GLA on multitask prompts) and the scalar-gating claim, checked.
 
-Statements (poster, THEORY.md §7), on the prompt of Definition 2 with delimiter features:
+Statements (poster, docs/theory.md §7), on the prompt of Definition 2 with delimiter features:
 
 * **Theorem 4.** There is a gating function with ``L*_GLA = L*_WPGD`` — when the optimal block
   weights are reachable by scalar gating, i.e. ``±ω*`` is non-negative and non-decreasing

@@ -18,7 +18,7 @@ from wpgd_theory.multitask.model import multitask_linear_attention_risk
 
 
 def isotropic_wpgd_risk(n, r1, r2, d, sigma2):
-    """THEORY.md §2, Σ = I: L* = M − d rᵀ((1 + M)I + R)⁻¹ r on the dense n×n model."""
+    """docs/theory.md §2, Σ = I: L* = M − d rᵀ((1 + M)I + R)⁻¹ r on the dense n×n model."""
     model = paper_setting_model(n, r1, r2, d, sigma2).to_correlated_task_model()
     M = d + sigma2
     return M - d * model.r @ np.linalg.solve((1 + M) * np.eye(n) + model.R, model.r)
