@@ -81,6 +81,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
+        "MultitaskFamily", "paper_setting_family", "curves_figure",
     ),
     "verify.certify": (
         "certify_fixed_point", "FixedPointCertificate",
