@@ -86,6 +86,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "verify.certify": (
         "certify_fixed_point", "FixedPointCertificate",
     ),
+    "verify.erratum": (
+        "preconditioner_shapes", "best_preconditioner_multiple", "stationarity_residual",
+        "best_risk_with_shape", "shape_error", "PreconditionerErratum", "preconditioner_erratum",
+        "SCALAR_GATING_COUNTEREXAMPLES", "scalar_gating_counterexample", "ScalarGatingClaim",
+        "scalar_gating_claim", "three_fixed_point_instance",
+    ),
     "verify.search": (
         "SpectralInstance", "two_cluster_instance", "contraction_bound", "weights_risk",
         "weights_risk_gradient", "StationaryPoint", "stationary_points", "OptimisationOutcomes",
