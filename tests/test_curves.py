@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from wpgd_theory.core.risk import linear_attention_risk, risk_of_weights
-from wpgd_theory.core.solver import solve_model
 from wpgd_theory.core.risk import linear_attention_risk as dense_linear_attention_risk
+from wpgd_theory.core.solver import solve_model
 from wpgd_theory.multitask.curves import (
     CURVE_COLUMNS,
     MultitaskFamily,

@@ -11,7 +11,7 @@ import pytest
 
 matplotlib = pytest.importorskip("matplotlib")
 
-from wpgd_theory.multitask.curves import (  # noqa: E402
+from wpgd_theory.multitask.curves import (
     CURVE_COLUMNS,
     CURVE_LABELS,
     MultitaskFamily,

@@ -21,7 +21,11 @@ import numpy as np
 from ..core.model import CorrelatedTaskModel
 from ..core.risk import risk, risk_gradient, weight_moments
 from ..core.solver import solve_model
-from ..multitask.gating import in_monotone_cone, linear_attention_optimum, scalar_gating_optimum
+from ..multitask.gating import (
+    in_monotone_cone,
+    linear_attention_optimum,
+    scalar_gating_optimum,
+)
 from ..multitask.model import MultitaskModel, solve_multitask
 from .search import two_cluster_instance
 
