@@ -81,9 +81,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
+        "MultitaskFamily", "paper_setting_family", "curves_figure",
     ),
     "verify.certify": (
         "certify_fixed_point", "FixedPointCertificate",
+    ),
+    "verify.erratum": (
+        "preconditioner_shapes", "best_preconditioner_multiple", "stationarity_residual",
+        "best_risk_with_shape", "shape_error", "PreconditionerErratum", "preconditioner_erratum",
+        "SCALAR_GATING_COUNTEREXAMPLES", "scalar_gating_counterexample", "ScalarGatingClaim",
+        "scalar_gating_claim", "three_fixed_point_instance",
     ),
     "verify.search": (
         "SpectralInstance", "two_cluster_instance", "contraction_bound", "weights_risk",

@@ -1,11 +1,11 @@
-"""Multitask prompts (poster Definition 2, THEORY.md §7) and the structured WPGD solver.
+"""Multitask prompts (poster Definition 2, docs/theory.md §7) and the structured WPGD solver.
 
 ``K`` tasks with vectors ``β_1..β_K`` and a query task ``β``, jointly Gaussian with
 ``E[β_k β_lᵀ] = C_kl I`` and ``E[β_k βᵀ] = c_k I``. Task ``k`` contributes ``n_k`` i.i.d. pairs
 ``y = xᵀβ_k + ε`` (a *block*), each block is followed by a delimiter token carrying a context
 feature ``c^k`` (``x = 0``, ``y = 0`` there), and the prompt ends with the query token ``[x; 0; 0]``.
 
-As a correlated-task model (THEORY.md §1) this is ``R = U C Uᵀ``, ``r = U c`` with ``U`` the
+As a correlated-task model (docs/theory.md §1) this is ``R = U C Uᵀ``, ``r = U c`` with ``U`` the
 ``n × K`` block indicator and ``D = UᵀU = diag(n_k)``. ``U D^{-1/2}`` has orthonormal columns, so
 the nonzero eigenvalues of ``R`` are those of the ``K × K`` matrix ``D^{1/2} C D^{1/2} = V diag(μ) Vᵀ``,
 with eigenvectors ``U D^{-1/2} V``; ``r`` has coordinates ``a = Vᵀ D^{1/2} c`` on them and none on the
