@@ -47,6 +47,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "fixed_point_map_derivative", "fixed_point_bracket", "find_fixed_points",
         "FixedPointSearch", "spectral_gap_condition", "SpectralGapTest",
     ),
+    "core.uniqueness": (
+        "Uniqueness", "spectral_uniqueness",
+    ),
     "gla.forward": (
         "gla_recurrence", "gla_parallel", "gla_forward", "cumulative_gates",
         "gated_attention_matrix",
@@ -83,7 +86,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
     ),
     "verify.certify": (
-        "certify_fixed_point", "FixedPointCertificate",
+        "certify_fixed_point", "FixedPointCertificate", "certify_uniqueness", "solve_certified",
     ),
     "verify.search": (
         "SpectralInstance", "two_cluster_instance", "contraction_bound", "weights_risk",
