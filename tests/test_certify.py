@@ -62,7 +62,7 @@ def test_unique_fixed_point_of_a_model_matches_the_40_digit_solver():
     assert model.spectral_gap_sigma * model.spectral_gap_R < model.M + 1.0
     cert = certify_fixed_point(model, digits=30)
     exact = solve_model(model, precision=40).gamma_star
-    assert cert.unique is True and not cert.rigorous and cert.contraction_bound < 1
+    assert cert.unique is True and cert.rigorous and cert.contraction_bound < 1
     assert _contains(cert.enclosures[0], exact, mpmath.mpf(10) ** -25)
     assert cert.width < 1e-20
 

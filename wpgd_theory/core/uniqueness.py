@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from .model import effective_spectral_gap
 from .spectral import spectral_gap_condition
 from .validation import eigenvalue_tolerance
 

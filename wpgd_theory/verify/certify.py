@@ -24,20 +24,26 @@ The contraction bound is the largest upper end of ``φ'`` over a cover of the br
 where it is largest); it does not use any analytic bound, so it independently tests
 :func:`wpgd_theory.search.contraction_bound` (the proven ``sup φ' ≤ (Δ_Σ Δ_R)² / (4(M + s⁺_min)²)``).
 
-Rigour. For *spectral data* (an object with ``sigma_eigenvalues``, ``R_eigenvalues``,
-``r_coefficients`` and ``sigma2`` or ``M``, e.g. :class:`wpgd_theory.search.SpectralInstance`)
-the floats are exact binary numbers and the certificate is a proof (``rigorous=True``). For a
-:class:`~wpgd_theory.model.CorrelatedTaskModel` the certificate is **conditional on the
-eigendecomposition** (``rigorous=False``): eigenpairs are computed with ``mpmath.eigsy`` at
-``digits + 10`` digits (or taken from NumPy when ``max(n, d) > mp_eigen_limit``) and every
-eigenvalue and coefficient is widened by the eigen-residual ``max_i ‖A q_i − θ_i q_i‖`` (plus the
-orthogonality defect times ``‖r‖`` for the coefficients ``a = Qᵀr``). The residual bound is
-rigorous for each eigenvalue separately; matching eigenvalues one-to-one and bounding the
-coefficients of clustered eigenvalues would need more (e.g. Davis–Kahan with certified gaps), so the
-eigen step is documented, not proved.
+Rigour. ``rigorous=True`` means the certificate is a proof about the given input:
+
+* *spectral data* (an object with ``sigma_eigenvalues``, ``R_eigenvalues``, ``r_coefficients``
+  and ``sigma2`` or ``M``, e.g. :class:`wpgd_theory.verify.search.SpectralInstance` or a
+  :class:`~wpgd_theory.multitask.model.BlockSpectra`): the floats are taken as exact binary
+  numbers, validated up front (ValueError naming the attribute for ``σ² < 0``, negative or
+  non-finite eigenvalues, ``r = 0`` ...);
+* a :class:`~wpgd_theory.core.model.CorrelatedTaskModel`, a
+  :class:`~wpgd_theory.multitask.model.MultitaskModel` (its ``K × K`` reduction
+  ``D^{1/2} C D^{1/2}``, never ``n × n``) or a solution of either: the eigenvalues of ``Σ`` and
+  ``R`` and the masses of ``a = Eᵀr`` over eigenvalue clusters are enclosed by verified residual
+  bounds in ball arithmetic (Weyl for eigenvalues, Davis–Kahan for cluster projections:
+  :mod:`wpgd_theory.verify.enclosures`). That needs python-flint, the optional extra
+  ``rigorous`` (``pip install 'wpgd-theory[rigorous]'``). Without it the same bounds are
+  evaluated in floats and the certificate says ``rigorous=False`` (ask for ``rigorous=True`` to
+  get an ImportError naming the extra instead).
 """
 from __future__ import annotations
 
+import numbers
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -46,8 +52,9 @@ import mpmath
 import numpy as np
 from mpmath import iv
 
-from ..core.model import CorrelatedTaskModel
 from ..core.spectral import fixed_point_map, h1_derivative, h2, h2_derivative
+from .enclosures import IntervalSpectra as _IntervalSpectra
+from .enclosures import interval_spectra as _interval_spectra
 
 __all__ = ["certify_fixed_point", "FixedPointCertificate"]
 
@@ -79,9 +86,10 @@ class FixedPointCertificate:
     digits : int
         Working precision (decimal digits) of the interval arithmetic.
     rigorous : bool
-        ``True`` for exact spectral input; ``False`` if conditional on an eigendecomposition.
+        ``True`` if every step is validated (exact spectral input, or a model's eigen-data
+        enclosed in ball arithmetic); ``False`` for the float fallback without python-flint.
     eigen_residual : float
-        Radius by which eigen-data were widened (0 for exact spectral input).
+        Weyl radius by which the eigenvalues were widened (0 for exact spectral input).
     message : str
         What was proved.
     """
@@ -99,28 +107,28 @@ class FixedPointCertificate:
     eigen_residual: float
     message: str = field(default="")
 
+    def __repr__(self):
+        bound = mpmath.nstr(self.contraction_bound, 6)
+        return (f"FixedPointCertificate(unique={self.unique}, count={self.count}, "
+                f"contraction_bound={bound}, width={self.width:.3g}, rigorous={self.rigorous}, "
+                f"undecided={len(self.undecided)}, boxes={self.boxes})")
+
     @property
     def count(self):
         """Number of fixed points if decided (``None`` while boxes are undecided)."""
         return len(self.enclosures) if not self.undecided else None
 
 
-class _IntervalSpectra(NamedTuple):
-    sigma_eigenvalues: np.ndarray   # object array of iv.mpf (zeros dropped)
-    M: Any
-    R_eigenvalues: np.ndarray       # relevant eigenvalues only (a ≠ 0)
-    r_coefficients: np.ndarray
-
-
 def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refinements=64,
-                        mp_eigen_limit=40):
+                        mp_eigen_limit=40, rigorous=None):
     """Enclose every fixed point of ``φ(γ) = 1 + h₁(h₂(γ))`` and bound ``φ'`` rigorously.
 
     Parameters
     ----------
-    spectra : CorrelatedTaskModel or spectral data
-        A model, or any object with ``sigma_eigenvalues``, ``R_eigenvalues``, ``r_coefficients``
-        and ``sigma2`` (or ``M``) — e.g. :class:`wpgd_theory.search.SpectralInstance`.
+    spectra : CorrelatedTaskModel, MultitaskModel, WPGDSolution, MultitaskSolution or spectral data
+        A model or solution, or any object with ``sigma_eigenvalues``, ``R_eigenvalues``,
+        ``r_coefficients`` and ``sigma2`` (or ``M``) — e.g.
+        :class:`wpgd_theory.verify.search.SpectralInstance`.
     digits : int
         Decimal digits of the interval arithmetic (≥ 15). Enclosure widths are ``~10^(2−digits)``
         relative.
@@ -129,7 +137,14 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
     contraction_refinements : int
         Extra box splits spent tightening the contraction bound where it is largest.
     mp_eigen_limit : int
-        Models with ``max(n, d)`` up to this use ``mpmath.eigsy``; larger ones NumPy's ``eigh``.
+        Matrices (Σ, R, or a multitask model's K × K reduction) of size up to this are
+        diagonalised with ``mpmath.eigsy`` at ``digits + 10`` digits, so the enclosures are
+        ``~10^-digits`` wide; larger ones with NumPy's ``eigh`` (enclosures ``~10^-13``
+        relative). Either way the eigen-data are then *verified*, not trusted.
+    rigorous : bool, optional
+        ``None`` (default): ball arithmetic for models if python-flint is installed, float
+        fallback (``rigorous=False``) otherwise. ``True``: ImportError naming the extra
+        ``rigorous`` if python-flint is missing. ``False``: force the float fallback.
 
     Returns
     -------
@@ -145,19 +160,48 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
     (True, 1, True)
     >>> cert.enclosures[0]            # contains γ* = 2.2037655867...
     mpi('2.20376558677...', '2.20376558677...')
-    >>> cert.width < 1e-25
+    >>> cert.width < 1e-25, cert.rigorous     # eigen-data verified in ball arithmetic
+    (True, True)
+
+    A multitask model is certified through its K × K reduction (here n = 10⁹):
+
+    >>> from ..multitask.model import MultitaskModel
+    >>> big = MultitaskModel([[1, .3], [.3, 1]], [.8, .4], [10**8, 9 * 10**8], np.eye(2), 0.5)
+    >>> certify_fixed_point(big, digits=20).unique
     True
+
+    Unvalidated spectra are rejected, naming the argument:
+
+    >>> from types import SimpleNamespace
+    >>> certify_fixed_point(SimpleNamespace(sigma_eigenvalues=[1.0], sigma2=-0.5,
+    ...                                     R_eigenvalues=[1.0], r_coefficients=[0.5]))
+    Traceback (most recent call last):
+    ...
+    ValueError: sigma2 must be >= 0 (a noise variance), got -0.5
     """
-    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 15:
+    digits, max_boxes, contraction_refinements, mp_eigen_limit = _check_budget(
+        digits, max_boxes, contraction_refinements, mp_eigen_limit)
+    if rigorous not in (None, True, False):
+        raise TypeError(f"rigorous must be None, True or False, got {rigorous!r}")
+    with _interval_dps(digits), mpmath.workdps(digits):
+        ispectra, proved, residual = _interval_spectra(spectra, digits, mp_eigen_limit, rigorous)
+        return _BranchAndBound(ispectra, digits, max_boxes, contraction_refinements).run(
+            proved, residual)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_budget(digits, max_boxes, contraction_refinements, mp_eigen_limit):
+    if not _is_int(digits) or digits < 15:
         raise ValueError(f"digits must be an int >= 15, got {digits!r}")
     for name, value in (("max_boxes", max_boxes), ("contraction_refinements",
-                                                    contraction_refinements)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                                                    contraction_refinements),
+                        ("mp_eigen_limit", mp_eigen_limit)):
+        if not _is_int(value) or value < 0:
             raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    with _interval_dps(digits), mpmath.workdps(digits):
-        ispectra, rigorous, residual = _interval_spectra(spectra, digits, mp_eigen_limit)
-        return _BranchAndBound(ispectra, digits, max_boxes, contraction_refinements).run(
-            rigorous, residual)
+    return int(digits), int(max_boxes), int(contraction_refinements), int(mp_eigen_limit)
 
 
 @contextmanager
@@ -175,102 +219,6 @@ def _interval_dps(digits):
 
 def _iv(x):
     return iv.mpf(x)
-
-
-def _widen(values, radius, nonnegative=False):
-    out = []
-    for v in values:
-        lo, hi = mpmath.mpf(v) - radius, mpmath.mpf(v) + radius
-        if nonnegative:
-            lo = max(lo, mpmath.mpf(0))
-        out.append(iv.mpf([lo, hi]))
-    return out
-
-
-def _interval_spectra(spectra, digits, mp_eigen_limit):
-    if isinstance(spectra, CorrelatedTaskModel):
-        return _model_interval_spectra(spectra, digits, mp_eigen_limit)
-    for name in ("sigma_eigenvalues", "R_eigenvalues", "r_coefficients"):
-        if not hasattr(spectra, name):
-            raise TypeError(f"spectra must be a CorrelatedTaskModel or have attribute {name!r}")
-    s = [_iv(float(v)) for v in np.asarray(spectra.sigma_eigenvalues, dtype=float)]
-    noise = spectra.sigma2 if hasattr(spectra, "sigma2") else None
-    M = (_iv(float(noise)) + iv.fsum(s)) if noise is not None else _iv(float(spectra.M))
-    lam = np.asarray(spectra.R_eigenvalues, dtype=float)
-    a = np.asarray(spectra.r_coefficients, dtype=float)
-    return _assemble(s, M, _merge_equal(lam, a)), True, 0.0
-
-
-def _merge_equal(lam, a):
-    """Exact spectral data: drop ``a_i = 0`` and merge equal eigenvalues (``a² `` adds up)."""
-    mass = {}
-    for value, coefficient in zip(lam, a):
-        if coefficient != 0:
-            mass[value] = mass.get(value, _iv(0)) + _iv(coefficient) ** 2
-    return [(_iv(value), iv.sqrt(m)) for value, m in sorted(mass.items())]
-
-
-def _assemble(s, M, pairs):
-    if not pairs:
-        raise ValueError("r = 0: h₁ is undefined and there is no fixed point")
-    positive = [v for v in s if v.b > 0]
-    if not positive:
-        raise ValueError("Sigma is zero: h₂ is undefined")
-    lam, a = zip(*pairs)
-    return _IntervalSpectra(np.array(positive, dtype=object), M, np.array(lam, dtype=object),
-                            np.array(a, dtype=object))
-
-
-def _model_interval_spectra(model, digits, mp_eigen_limit):
-    use_mp = max(model.n, model.d) <= mp_eigen_limit
-    with mpmath.workdps(digits + 10):
-        if use_mp:
-            from ..core.solver import _mp_spectra  # the solver's high-precision eigen route
-            mp = _mp_spectra(model)
-            s_vals, U, lam_vals, E = (mp.sigma_eigenvalues, mp.sigma_eigenvectors,
-                                      mp.R_eigenvalues, mp.R_eigenvectors)
-        else:
-            s_vals, U = model.sigma_eigenvalues, model.sigma_eigenvectors
-            lam_vals, E = model.R_eigenvalues, model.R_eigenvectors
-        res_sigma = _eigen_residual(model.Sigma, s_vals, U, use_mp)
-        res_R = _eigen_residual(model.R, lam_vals, E, use_mp)
-        orthogonality = _orthogonality_defect(E, use_mp)
-        r_norm = float(np.linalg.norm(model.r))
-        a_vals = (E.T @ np.array([mpmath.mpf(v) for v in model.r], dtype=object)
-                  if use_mp else model.r_coefficients)
-    floor = 10.0 ** (-digits - 5) if use_mp else 0.0
-    s = _widen(s_vals, res_sigma + floor, nonnegative=True)
-    lam = _widen(lam_vals, res_R + floor, nonnegative=True)
-    a_radius = r_norm * (orthogonality + res_R) + floor
-    a = _widen(a_vals, a_radius)
-    M = _iv(float(model.sigma2)) + iv.fsum(s)
-    # Keep every direction whose widened coefficient may be nonzero: conservative bracket.
-    pairs = [(v, c) for v, c in zip(lam, a) if not (c.a == 0 and c.b == 0)]
-    residual = max(res_sigma, res_R, a_radius)
-    return _assemble(s, M, pairs), False, residual
-
-
-def _eigen_residual(A, values, vectors, use_mp):
-    """``max_i ‖A q_i − θ_i q_i‖ / ‖q_i‖`` (+ round-off of evaluating it in floats)."""
-    if use_mp:
-        Amp = np.array([[mpmath.mpf(x) for x in row] for row in A], dtype=object)
-        R = Amp @ vectors - vectors * np.asarray(values, dtype=object)
-        norms = [mpmath.sqrt(mpmath.fsum(R[:, i] ** 2) / mpmath.fsum(vectors[:, i] ** 2))
-                 for i in range(R.shape[1])]
-        return float(max(norms))
-    Q, theta = np.asarray(vectors, dtype=float), np.asarray(values, dtype=float)
-    R = A @ Q - Q * theta
-    n = A.shape[0]
-    rounding = 4 * n * np.finfo(float).eps * (np.linalg.norm(A, 2) + np.max(np.abs(theta)))
-    return float(np.max(np.linalg.norm(R, axis=0) / np.linalg.norm(Q, axis=0)) + rounding)
-
-
-def _orthogonality_defect(Q, use_mp):
-    if use_mp:
-        G = Q.T @ Q - np.eye(Q.shape[0], dtype=object) * mpmath.mpf(1)
-        return float(mpmath.sqrt(mpmath.fsum(np.ravel(G) ** 2)))
-    Q = np.asarray(Q, dtype=float)
-    return float(np.linalg.norm(Q.T @ Q - np.eye(Q.shape[0])) + 4 * Q.shape[0] * np.finfo(float).eps)
 
 
 # --------------------------------------------------------------------------- branch and bound
@@ -416,7 +364,8 @@ class _BranchAndBound:
                        + (f"; sup φ' ≤ {mpmath.nstr(bound, 6)}"
                           + (" < 1: φ is a contraction" if contraction else " (not a contraction)")))
         if not rigorous:
-            message += " [conditional on the eigendecomposition]"
+            message += (" [not rigorous: eigen-data bounded in floats; install "
+                        "'wpgd-theory[rigorous]' for ball arithmetic]")
         return FixedPointCertificate(
             enclosures=enclosures, unique=unique, contraction_bound=bound, width=width,
             slopes=slopes, boxes=self.boxes, undecided=undecided, bracket=bracket,
