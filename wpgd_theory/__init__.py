@@ -87,6 +87,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "verify.certify": (
         "certify_fixed_point", "FixedPointCertificate", "certify_uniqueness", "solve_certified",
+        "certify_solution",
+    ),
+    "verify.enclosures": (
+        "enclose_spectra", "SpectralEnclosure",
     ),
     "verify.search": (
         "SpectralInstance", "two_cluster_instance", "contraction_bound", "weights_risk",
