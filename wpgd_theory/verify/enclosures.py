@@ -406,7 +406,7 @@ def _validated_spectra(spectra):
 
 
 def _as_float(value, name):
-    if isinstance(value, (bool, np.bool_)) or value is None:
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     try:
         result = float(value)
