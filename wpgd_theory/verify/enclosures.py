@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 import mpmath
 import numpy as np
 from mpmath import iv
+from mpmath.libmp import from_man_exp
 
 from ..core.model import CorrelatedTaskModel
 from ..core.solver import WPGDSolution
@@ -84,8 +85,9 @@ class _Bounds(NamedTuple):
 # --------------------------------------------------------------------------- arithmetic backends
 
 def _mpf_of_arb_point(x):
+    """The exact value of an arb point (no rounding to the current mpmath precision)."""
     mantissa, exponent = x.man_exp()
-    return mpmath.mpf((int(mantissa), int(exponent)))
+    return mpmath.mp.make_mpf(from_man_exp(int(mantissa), int(exponent)))
 
 
 def _arb_interval(x):
@@ -184,32 +186,41 @@ def _approximate_eigh(matrix, scales, use_mp):
     return theta[order], Q[:, order]
 
 
+def _lower(x):
+    return mpmath.mpf(x.a)
+
+
+def _upper(x):
+    return mpmath.mpf(x.b)
+
+
 def _weyl_radius(bounds, theta):
     """``ε = (ρ + 2δ max|θ − c|) / √(1 − δ)``, an upper bound (interval arithmetic)."""
     delta = bounds.defect
     if not delta < mpmath.mpf(0.5):
         raise ArithmeticError(f"approximate eigenvectors are far from orthonormal "
                               f"(‖QᵀQ − I‖ ≤ {mpmath.nstr(delta, 3)})")
-    lo, hi = mpmath.mpf(min(theta)), mpmath.mpf(max(theta))
-    spread = iv.mpf(hi - lo) / 2
+    spread = (iv.mpf(max(theta)) - iv.mpf(min(theta))) / 2
     value = (iv.mpf(bounds.residual) + 2 * iv.mpf(delta) * spread) / iv.sqrt(1 - iv.mpf(delta))
-    return mpmath.mpf(value.b)
+    return _upper(value)
 
 
-def _clip(lo, hi):
+def _clip(interval):
+    """``max(x, 0)`` of an interval (PSD part, see the module docstring)."""
     zero = mpmath.mpf(0)
-    return iv.mpf([max(lo, zero), max(hi, zero)])
+    return iv.mpf([max(_lower(interval), zero), max(_upper(interval), zero)])
 
 
 def _eigenvalue_intervals(theta, radius):
-    return [_clip(mpmath.mpf(v) - radius, mpmath.mpf(v) + radius) for v in theta]
+    pad = iv.mpf([-radius, radius])
+    return [_clip(iv.mpf(v) + pad) for v in theta]
 
 
 def _clusters(theta, radius):
     """Index runs of sorted ``θ`` separated by gaps ``> √(ε · scale)`` (and always ``> 4ε``)."""
     values = [mpmath.mpf(v) for v in theta]
     scale = max(max(abs(v) for v in values), mpmath.mpf(1))
-    threshold = max(mpmath.sqrt(radius * scale), 4 * radius)
+    threshold = max(mpmath.sqrt(radius * scale), 4 * radius)   # a heuristic: any choice is valid
     runs, start = [], 0
     for k in range(1, len(values)):
         if values[k] - values[k - 1] > threshold:
@@ -224,26 +235,25 @@ def _cluster_pairs(theta, bounds, radius):
     runs, values = _clusters(theta, radius)
     delta = iv.mpf(bounds.defect)
     polar = (delta / (1 - delta)) * iv.mpf(bounds.projection_norm)    # ‖(H⁻¹ − I)Qᵀr‖ bound
+    pad = iv.mpf([-radius, radius])
     pairs = []
     for run in runs:
-        lo, hi = values[run[0]], values[run[-1]]
-        others = [v for k, v in enumerate(values) if k not in run]
+        lo, hi = iv.mpf(values[run[0]]), iv.mpf(values[run[-1]])
+        others = [iv.mpf(v) for k, v in enumerate(values) if k not in run]
+        eta = iv.mpf(0)
         if others:
-            gap = min(max(lo - v, v - hi) for v in others) - radius
-            eta = min(iv.mpf(radius) / iv.mpf(gap), iv.mpf(1)) if gap > 0 else iv.mpf(1)
-        else:
-            eta = iv.mpf(0)
-        # ‖Q_Jᵀ r‖ enclosed from the enclosures of the coefficients.
-        squares = iv.mpf(0)
+            gap = min(_lower(lo - v) if v.b < lo.a else _lower(v - hi) for v in others)
+            gap = _lower(iv.mpf(gap) - radius)
+            eta = iv.mpf(1) if gap <= 0 else iv.mpf([0, min(_upper(iv.mpf(radius) / iv.mpf(gap)), 1)])
+        squares = iv.mpf(0)                       # ‖Q_Jᵀ r‖², from the coefficient enclosures
         for k in run:
             c = iv.mpf(list(bounds.projections[k]))
             squares += c * c
-        norm = iv.sqrt(iv.mpf([max(mpmath.mpf(squares.a), mpmath.mpf(0)), squares.b]))
-        slack = eta * iv.mpf(bounds.r_norm) + polar
-        a_lo = max(mpmath.mpf(norm.a) - mpmath.mpf(slack.b), mpmath.mpf(0))
-        a_hi = mpmath.mpf(norm.b) + mpmath.mpf(slack.b)
-        if a_hi > 0:
-            pairs.append((_clip(lo - radius, hi + radius), iv.mpf([a_lo, a_hi])))
+        norm = iv.sqrt(iv.mpf([max(_lower(squares), mpmath.mpf(0)), _upper(squares)]))
+        slack = _upper(eta * iv.mpf(bounds.r_norm) + polar)
+        a = iv.mpf([max(_lower(norm - slack), mpmath.mpf(0)), _upper(norm + slack)])
+        if a.b > 0:
+            pairs.append((_clip(iv.mpf([lo.a, hi.b]) + pad), a))
     return pairs
 
 
@@ -310,9 +320,11 @@ def enclose_spectra(Sigma, sigma2, R, r, *, sizes=None, digits=30, mp_eigen_limi
                                                    rigorous)
             l_theta, l_bounds, l_radius = _enclose(R, sizes, r, n <= mp_eigen_limit, rigorous)
             s = _eigenvalue_intervals(s_theta, s_radius)
-            negative = mpmath.fsum(max(s_radius - mpmath.mpf(v), mpmath.mpf(0)) for v in s_theta)
-            lo, hi = s_bounds.trace
-            M = iv.mpf(float(sigma2)) + iv.mpf([lo, hi + negative])
+            # tr of the PSD part = tr Σ + Σ max(−s_i, 0) ∈ tr Σ + [0, Σ max(ε − θ_i, 0)].
+            negative = iv.mpf(0)
+            for v in s_theta:
+                negative += iv.mpf([0, max(_upper(iv.mpf(s_radius) - iv.mpf(v)), mpmath.mpf(0))])
+            M = iv.mpf(float(sigma2)) + iv.mpf(list(s_bounds.trace)) + negative
             pairs = _cluster_pairs(l_theta, l_bounds, l_radius)
     finally:
         iv.prec = saved_iv
