@@ -7,6 +7,8 @@ are accurate to ~1e-15 relative, so they must lie within an enclosure widened by
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mpmath import iv
 
 from wpgd_theory.core.model import CorrelatedTaskModel
@@ -102,6 +104,7 @@ from types import SimpleNamespace  # noqa: E402
 
 from wpgd_theory.multitask.model import MultitaskModel, solve_multitask  # noqa: E402
 from wpgd_theory.verify import enclosures  # noqa: E402
+from proofs_checks.check_theorem2 import random_model  # noqa: E402
 from wpgd_theory.verify.enclosures import enclose_spectra  # noqa: E402
 
 
@@ -227,3 +230,34 @@ def test_wrong_type_names_the_argument():
         certify_fixed_point(np.eye(2))
     with pytest.raises(TypeError, match="rigorous"):
         certify_fixed_point(SpectralInstance([1.0], 0.0, [1.0], [0.5]), rigorous="yes")
+
+
+@settings(deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+def test_float_route_enclosures_contain_60_digit_eigen_data(seed, singular_sigma, singular_R):
+    """Independent route: mpmath.eigsy at 60 digits. Every eigenvalue of Σ and R lies in its
+    enclosure, and each R-cluster's mass Σ a_i² (over the 60-digit eigenvalues inside the
+    cluster's interval) lies in the enclosed mass."""
+    rng = np.random.default_rng(seed)
+    model = random_model(rng, int(rng.integers(1, 5)), int(rng.integers(1, 7)),
+                         singular_sigma=singular_sigma, singular_R=singular_R)
+    enc = enclose_spectra(model.Sigma, model.sigma2, model.R, model.r, digits=20,
+                          mp_eigen_limit=0)
+    assert enc.rigorous
+    with mpmath.workdps(60):
+        s_exact = mpmath.eigsy(mpmath.matrix(model.Sigma.tolist()))[0]
+        lam, E = mpmath.eigsy(mpmath.matrix(model.R.tolist()))
+        a = E.T * mpmath.matrix(model.r.tolist())
+        s_sorted = sorted(max(s_exact[i], 0) for i in range(model.d))
+        for box, value in zip(enc.sigma_eigenvalues, s_sorted):
+            assert mpmath.mpf(box.a) <= value <= mpmath.mpf(box.b)
+        covered = set()
+        for box, root_mass in enc.pairs:
+            inside = [i for i in range(model.n)
+                      if mpmath.mpf(box.a) <= max(lam[i], 0) <= mpmath.mpf(box.b)]
+            covered.update(inside)
+            mass = mpmath.fsum(a[i] ** 2 for i in inside)
+            assert mpmath.mpf(root_mass.a) ** 2 <= mass * (1 + mpmath.mpf(10) ** -40)
+            assert mass <= mpmath.mpf(root_mass.b) ** 2 * (1 + mpmath.mpf(10) ** -40)
+        # eigenvalues in no kept cluster carry no mass
+        assert all(abs(a[i]) < 1e-12 for i in range(model.n) if i not in covered)
