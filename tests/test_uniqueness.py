@@ -161,3 +161,14 @@ def test_result_object():
         u.established = False          # frozen
     with pytest.raises(TypeError, match="solution must be"):
         certify_solution(paper_model())
+
+
+def test_to_dict_is_strict_json_and_keeps_the_enclosure():
+    import json
+    certified = solve_certified(*[getattr(paper_model(), k) for k in ("Sigma", "R", "r", "sigma2")])
+    data = json.loads(json.dumps(certified.uniqueness.to_dict(), allow_nan=False))
+    assert data["reason"] == "certificate" and data["certificate"]["count"] == 1
+    (lo, hi), = data["certificate"]["enclosures"]
+    assert lo <= certified.gamma_star <= hi                       # outward-rounded floats
+    none = solve_model(CorrelatedTaskModel(np.eye(2), np.eye(2), [0.0, 0.0], 0.1)).uniqueness
+    json.dumps(none.to_dict(), allow_nan=False)

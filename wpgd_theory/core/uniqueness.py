@@ -94,6 +94,26 @@ class Uniqueness:
     def __bool__(self):
         return bool(self.established)
 
+    def to_dict(self):
+        """Plain JSON-ready dict (NaN → ``None``; the certificate via its own ``to_dict``).
+
+        Examples
+        --------
+        >>> Uniqueness(False, "not established", fixed_points=0).to_dict()["product"] is None
+        True
+        """
+        def number(x):
+            return None if x is None or x != x else float(x)
+
+        out = {"established": bool(self.established), "reason": self.reason,
+               "fixed_points": self.fixed_points, "product": number(self.product),
+               "paper_bound": number(self.paper_bound),
+               "relaxed_bound": number(self.relaxed_bound), "rigorous": bool(self.rigorous),
+               "detail": self.detail}
+        if self.certificate is not None and hasattr(self.certificate, "to_dict"):
+            out["certificate"] = self.certificate.to_dict()
+        return out
+
     def __repr__(self):
         return (f"Uniqueness(established={self.established}, reason={self.reason!r}, "
                 f"fixed_points={self.fixed_points}, product={self.product:.6g}, "

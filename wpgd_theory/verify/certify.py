@@ -44,6 +44,7 @@ Rigour. ``rigorous=True`` means the certificate is a proof about the given input
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -131,6 +132,37 @@ class FixedPointCertificate:
         return (f"FixedPointCertificate(unique={self.unique}, count={self.count}, "
                 f"contraction_bound={bound}, width={self.width:.3g}, rigorous={self.rigorous}, "
                 f"undecided={len(self.undecided)}, boxes={self.boxes})")
+
+    def to_dict(self):
+        """JSON-ready summary: each enclosure as outward-rounded floats ``[lo, hi]`` (still a
+        valid enclosure) plus its midpoint to ``digits`` digits as a string; the contraction bound
+        rounded up to a float; ``None`` for undefined numbers.
+
+        Examples
+        --------
+        >>> from .search import SpectralInstance
+        >>> cert = certify_fixed_point(SpectralInstance([1.0, 3.0], 0.5, [0.25, 1.75], [0.3, 0.5]),
+        ...                            digits=20)
+        >>> summary = cert.to_dict()
+        >>> summary["unique"], summary["count"], summary["enclosures"], summary["midpoints"]
+        (True, 1, [[2.0803233124107376, 2.0803233124107385]], ['2.0803233124107380903'])
+        """
+        def down(x):
+            return math.nextafter(float(mpmath.mpf(x)), -math.inf)
+
+        def up(x):
+            return math.nextafter(float(mpmath.mpf(x)), math.inf)
+
+        return {
+            "unique": self.unique, "count": self.count, "rigorous": bool(self.rigorous),
+            "enclosures": [[down(box.a), up(box.b)] for box in self.enclosures],
+            "midpoints": [mpmath.nstr(mpmath.mpf(box.mid), self.digits) for box in self.enclosures],
+            "contraction_bound": up(self.contraction_bound),
+            "width": None if self.width != self.width else float(self.width),
+            "undecided": len(self.undecided), "boxes": int(self.boxes),
+            "eigen_residual": float(self.eigen_residual), "digits": int(self.digits),
+            "message": self.message,
+        }
 
     @property
     def count(self):
