@@ -3,7 +3,7 @@
 :func:`certify_fixed_point` encloses **every** fixed point of ``φ`` (the stationary ``γ*`` of
 Theorem 2) in a narrow interval that provably contains exactly one, decides whether the fixed
 point is unique, and bounds ``sup φ'`` over the bracket — with :mod:`mpmath.iv` interval
-arithmetic, evaluating the very formulas of :mod:`wpgd_theory.spectral` on object arrays of
+arithmetic, evaluating the very formulas of :mod:`wpgd_theory.core.spectral` on object arrays of
 intervals. It needs no hypothesis: it works where Theorem 3's spectral-gap condition fails.
 
 Method (branch and bound on ``F(γ) = φ(γ) − γ`` over the bracket ``[1 + λ_min, 1 + λ_max]``,
@@ -22,7 +22,7 @@ padded slightly so that no fixed point sits on the boundary):
 
 The contraction bound is the largest upper end of ``φ'`` over a cover of the bracket (refined
 where it is largest); it does not use any analytic bound, so it independently tests
-:func:`wpgd_theory.search.contraction_bound` (the proven ``sup φ' ≤ (Δ_Σ Δ_R)² / (4(M + s⁺_min)²)``).
+:func:`wpgd_theory.verify.search.contraction_bound` (the proven ``sup φ' ≤ (Δ_Σ Δ_R)² / (4(M + s⁺_min)²)``).
 
 Rigour. ``rigorous=True`` means the certificate is a proof about the given input:
 
@@ -30,7 +30,8 @@ Rigour. ``rigorous=True`` means the certificate is a proof about the given input
   and ``sigma2`` or ``M``, e.g. :class:`wpgd_theory.verify.search.SpectralInstance` or a
   :class:`~wpgd_theory.multitask.model.BlockSpectra`): the floats are taken as exact binary
   numbers, validated up front (ValueError naming the attribute for ``σ² < 0``, negative or
-  non-finite eigenvalues, ``r = 0`` ...);
+  non-finite eigenvalues, ``r = 0`` ...). A ``BlockSpectra`` or any other spectra computed in
+  floats is certified *as given*: pass the model itself to certify the model;
 * a :class:`~wpgd_theory.core.model.CorrelatedTaskModel`, a
   :class:`~wpgd_theory.multitask.model.MultitaskModel` (its ``K × K`` reduction
   ``D^{1/2} C D^{1/2}``, never ``n × n``) or a solution of either: the eigenvalues of ``Σ`` and
@@ -40,6 +41,11 @@ Rigour. ``rigorous=True`` means the certificate is a proof about the given input
   ``rigorous`` (``pip install 'wpgd-theory[rigorous]'``). Without it the same bounds are
   evaluated in floats and the certificate says ``rigorous=False`` (ask for ``rigorous=True`` to
   get an ImportError naming the extra instead).
+
+Uniqueness. :func:`certify_uniqueness` turns a certificate into a
+:class:`~wpgd_theory.core.uniqueness.Uniqueness` (reason ``"certificate"`` or ``"certified
+non-unique"``); :func:`solve_certified` (solve, then certify — the certified counterpart of
+``solve_optimal_wpgd``) and :func:`certify_solution` return solutions carrying it.
 """
 from __future__ import annotations
 
