@@ -146,24 +146,25 @@ def _plain_bounds(matrix, scales, theta, Q, r):
                  dtype=object if mp else float)
     theta = np.asarray(theta, dtype=object if mp else float)
     unit = mpmath.eps if mp else np.finfo(float).eps
+    relative = 8 * n * unit                                  # round-off allowance, relative
     scale = max(abs(x) for x in np.ravel(A)) * n + max(abs(x) for x in theta)
-    pad = 8 * n * unit * (scale + 1)
     E = A @ Q - Q * theta
-    residual = mpmath.sqrt(mpmath.fsum(x * x for x in np.ravel(E))) + pad
+    residual = mpmath.sqrt(mpmath.fsum(x * x for x in np.ravel(E))) + relative * scale
     G = Q.T @ Q - np.eye(n)
-    defect = mpmath.sqrt(mpmath.fsum(x * x for x in np.ravel(G))) + pad
+    defect = mpmath.sqrt(mpmath.fsum(x * x for x in np.ravel(G))) + relative
     tr = mpmath.fsum(A[i, i] for i in range(n))
+    tr_pad = relative * mpmath.fsum(abs(A[i, i]) for i in range(n))
     projections, projection_norm, r_norm = [], mpmath.mpf(0), mpmath.mpf(0)
     if r is not None:
         rv = np.array([t[i] * conv(r[i]) for i in range(n)], dtype=object if mp else float)
-        r_norm = mpmath.sqrt(mpmath.fsum(x * x for x in rv)) * (1 + pad)
+        r_norm = mpmath.sqrt(mpmath.fsum(x * x for x in rv)) * (1 + relative)
         coefficients = Q.T @ rv
-        projections = [(mpmath.mpf(c) - pad * r_norm, mpmath.mpf(c) + pad * r_norm)
+        projections = [(mpmath.mpf(c) - relative * r_norm, mpmath.mpf(c) + relative * r_norm)
                        for c in coefficients]
-        projection_norm = mpmath.sqrt(mpmath.fsum(c * c for c in coefficients)) * (1 + pad)
+        projection_norm = mpmath.sqrt(mpmath.fsum(c * c for c in coefficients)) * (1 + relative)
     return _Bounds(mpmath.mpf(residual), mpmath.mpf(defect), projections,
                    mpmath.mpf(projection_norm), mpmath.mpf(r_norm),
-                   (mpmath.mpf(tr) - pad, mpmath.mpf(tr) + pad))
+                   (mpmath.mpf(tr) - tr_pad, mpmath.mpf(tr) + tr_pad))
 
 
 # --------------------------------------------------------------------------- eigen-data
