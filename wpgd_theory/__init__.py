@@ -47,6 +47,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "fixed_point_map_derivative", "fixed_point_bracket", "find_fixed_points",
         "FixedPointSearch", "spectral_gap_condition", "SpectralGapTest",
     ),
+    "core.uniqueness": (
+        "Uniqueness", "spectral_uniqueness",
+    ),
     "gla.forward": (
         "gla_recurrence", "gla_parallel", "gla_forward", "cumulative_gates",
         "gated_attention_matrix",
@@ -84,7 +87,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "MultitaskFamily", "paper_setting_family", "curves_figure",
     ),
     "verify.certify": (
-        "certify_fixed_point", "FixedPointCertificate",
+        "certify_fixed_point", "FixedPointCertificate", "certify_uniqueness", "solve_certified",
+        "certify_solution",
+    ),
+    "verify.enclosures": (
+        "enclose_spectra", "SpectralEnclosure",
     ),
     "verify.erratum": (
         "preconditioner_shapes", "best_preconditioner_multiple", "stationarity_residual",

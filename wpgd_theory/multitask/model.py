@@ -46,6 +46,7 @@ from ..core.risk import (
 )
 from ..core.solver import WPGDSolution, _assemble
 from ..core.spectral import find_fixed_points, relevant_R_eigenvalues, spectral_gap_condition
+from ..core.uniqueness import spectral_uniqueness
 from ..core.validation import as_real_array, as_symmetric_matrix, check_psd_eigenvalues
 
 __all__ = [
@@ -335,12 +336,17 @@ class MultitaskSolution:
     h2_star: Any
     risk: Any
     fixed_points: tuple
-    uniqueness_guaranteed: bool
+    uniqueness: Any
     spectral_gap: Any
     fixed_point_residual: Any
     stationarity_residual: Any
     message: str
     model: MultitaskModel = field(repr=False)
+
+    @property
+    def uniqueness_guaranteed(self):
+        """``uniqueness.established`` (see :class:`~wpgd_theory.core.uniqueness.Uniqueness`)."""
+        return self.uniqueness.established
 
     def weights(self):
         """The n-vector ``ω*`` (modest n only)."""
@@ -396,7 +402,8 @@ def solve_multitask(model, *, grid_size=129):
         return MultitaskSolution(
             preconditioner=np.zeros((model.d, model.d)), block_weights=np.zeros(model.K),
             gamma_star=nan, h2_star=nan, risk=model.M, fixed_points=(),
-            uniqueness_guaranteed=gap.holds, spectral_gap=gap, fixed_point_residual=0.0,
+            uniqueness=spectral_uniqueness(model, fixed_points=0, gap=gap), spectral_gap=gap,
+            fixed_point_residual=0.0,
             stationarity_residual=0.0,
             message=("query_correlation has no component the blocks can see (r = U c = 0): "
                      "optimal risk is M (predict 0), weights 0"),
