@@ -261,3 +261,14 @@ def test_float_route_enclosures_contain_60_digit_eigen_data(seed, singular_sigma
             assert mass <= mpmath.mpf(root_mass.b) ** 2 * (1 + mpmath.mpf(10) ** -40)
         # eigenvalues in no kept cluster carry no mass
         assert all(abs(a[i]) < 1e-12 for i in range(model.n) if i not in covered)
+
+
+def test_rigorous_certificate_with_exact_eigenvectors():
+    # Diagonal Σ: the float eigenvectors are exact, so the ball of squared residuals is [0 ± ρ²],
+    # which reaches below 0; its square root must still give a finite upper bound (regression:
+    # arb.sqrt of such a ball was indeterminate and certify_fixed_point raised ValueError).
+    model = CorrelatedTaskModel(np.diag([1.0, 2.0, 3.0]), [[1, .3], [.3, 1]], [.5, .2], 0.2)
+    certificate = certify_fixed_point(model, digits=20)
+    assert certificate.rigorous and certificate.unique
+    (enclosure,) = certificate.enclosures
+    assert enclosure.a <= solve_model(model).gamma_star <= enclosure.b

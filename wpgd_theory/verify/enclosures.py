@@ -122,15 +122,22 @@ def _arb_bounds(matrix, scales, theta, Q, r):
     projections, projection_norm, r_norm = [], flint.arb(0), flint.arb(0)
     if r is not None:
         rv = [t[i] * flint.arb(float(r[i])) for i in range(n)]
-        r_norm = sum((x * x for x in rv), flint.arb(0)).sqrt()
+        r_norm = sum((x * x for x in rv), flint.arb(0))
         for j in range(n):
             p = sum((Qm[i, j] * rv[i] for i in range(n)), flint.arb(0))
             projections.append(_arb_interval(p))
             projection_norm += p * p
-        projection_norm = projection_norm.sqrt()
-    up = lambda x: _mpf_of_arb_point(x.upper())  # noqa: E731
-    return _Bounds(up(residual.sqrt()), up(defect.sqrt()), projections, up(projection_norm),
-                   up(r_norm), _arb_interval(trace))
+    return _Bounds(_upper_sqrt(residual), _upper_sqrt(defect), projections,
+                   _upper_sqrt(projection_norm), _upper_sqrt(r_norm), _arb_interval(trace))
+
+
+def _upper_sqrt(square_sum):
+    """An exact upper bound on the square root of a sum of squares held as an arb ball.
+
+    A ball of squares of balls around 0 (``[0 ± ρ]²`` is ``[0 ± ρ²]`` in midpoint–radius form)
+    reaches below 0, where ``arb.sqrt`` is indeterminate; its exact upper endpoint is ≥ 0.
+    """
+    return _mpf_of_arb_point(square_sum.upper().sqrt().upper())
 
 
 def _plain_bounds(matrix, scales, theta, Q, r):
