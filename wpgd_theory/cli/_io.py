@@ -18,14 +18,13 @@ Examples
 --------
 >>> import json, tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
->>> (folder / "p.json").write_text(json.dumps({"C": [[1]], "c": [0.5], "sizes": [3],
-...                                            "d": 2, "sigma2": 0.1}))
-63
+>>> _ = (folder / "p.json").write_text(json.dumps({"C": [[1]], "c": [0.5], "sizes": [3],
+...                                                "d": 2, "sigma2": 0.1}))
 >>> problem = load_problem(folder / "p.json")
 >>> problem.kind, sorted(problem.arrays)
 ('multitask', ['C', 'Sigma', 'c', 'sigma2', 'sizes'])
->>> (folder / "bad.json").write_text('{"Sigma": [[1]], "R": [[1]], "r": [0.5], "sigma2": "0.1"}')
-57
+>>> _ = (folder / "bad.json").write_text('{"Sigma": [[1]], "R": [[1]], "r": [0.5], '
+...                                       '"sigma2": "0.1"}')
 >>> load_problem(folder / "bad.json")
 Traceback (most recent call last):
 ...

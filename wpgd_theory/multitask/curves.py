@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._repr import compact_repr
 from ..core.validation import as_nonnegative_scalar
 from .gating import decay_gating_optimum, scalar_gating_optimum
 from .model import MultitaskModel, corollary_linear_attention_risk, solve_multitask
@@ -37,6 +38,8 @@ CURVE_LABELS = {"linatt": "LinAtt", "gla": "GLA (scalar gating, delimiters)",
 
 class TheoryCurves(NamedTuple):
     """Optimal risks on a grid of ``n`` (divided by ``d`` if ``normalized``)."""
+
+    __repr__ = compact_repr
 
     n: np.ndarray
     linatt: np.ndarray

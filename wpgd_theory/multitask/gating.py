@@ -52,6 +52,7 @@ import numpy as np
 from scipy.linalg import cholesky
 from scipy.optimize import minimize_scalar, nnls
 
+from .._repr import compact_repr
 from ..core.risk import preconditioner_eigenvalues, risk_from_moments
 from ..core.solver import stationary_point
 from ..core.spectral import find_fixed_points, relevant_R_eigenvalues
@@ -160,6 +161,8 @@ class GatingOptimum:
     wpgd_risk : float
         ``L*_WPGD`` for reference.
     """
+
+    __repr__ = compact_repr
 
     kind: str
     risk: float
@@ -308,6 +311,8 @@ def isotropic_projection_optimum(model):
 class DecayOptimum(NamedTuple):
     """Best constant gate ``ρ`` without delimiters: ``ω_i ∝ ρ^{n−i}`` (``ρ = 1``: linear attention)."""
 
+    __repr__ = compact_repr
+
     risk: float
     decay: float
     preconditioner: np.ndarray
@@ -426,6 +431,8 @@ class DelimiterGate:
     ``m = d_k`` key-wise (vector) gating.
     """
 
+    __repr__ = compact_repr
+
     feature_map: np.ndarray
     offset: int
 
@@ -445,6 +452,8 @@ class GLAConstruction(NamedTuple):
     """GLA parameters for :func:`~wpgd_theory.gla.gla_forward`; the prediction is
     ``outputs[..., -1, output_index]``. ``delimiter_gates`` lists the gate values applied (K,
     ``(2, K)`` for the two key copies of vector gating, or the constant decay)."""
+
+    __repr__ = compact_repr
 
     W_q: np.ndarray
     W_k: np.ndarray

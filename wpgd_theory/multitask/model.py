@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._repr import compact_repr
 from ..core.model import (
     CorrelatedTaskModel,  # noqa: F401 (doctests use Prompts)
     GaussianFeatures,
@@ -66,6 +67,8 @@ class BlockSpectra(NamedTuple):
     nonzero part of ``R``'s spectrum on the subspace; ``R_eigenvectors`` (``K × G``) maps
     eigen-coordinates ``ω̃`` to block values ``w = S D_S^{-1/2} V ω̃`` (not to an ``n``-vector).
     """
+
+    __repr__ = compact_repr
 
     sigma_eigenvalues: np.ndarray
     sigma_eigenvectors: np.ndarray
@@ -328,6 +331,8 @@ class MultitaskSolution:
     """Optimal WPGD for a :class:`MultitaskModel`; the fields of
     :class:`~wpgd_theory.solver.WPGDSolution` with ``block_weights`` (length K) in place of the
     n-vector ``weights`` (``ω* = U block_weights``, canonical scaling ``(h₂(γ*)R + I)⁻¹r``)."""
+
+    __repr__ = compact_repr
 
     preconditioner: np.ndarray
     block_weights: np.ndarray

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize
 
+from .._repr import compact_repr
 from ..core.risk import risk, risk_gradient
 
 __all__ = ["minimize_risk_jointly", "BruteForceResult"]
@@ -18,6 +19,8 @@ __all__ = ["minimize_risk_jointly", "BruteForceResult"]
 
 class BruteForceResult(NamedTuple):
     """Best point over all starts, plus every start's end point and risk (for landscape studies)."""
+
+    __repr__ = compact_repr
 
     risk: float
     preconditioner: np.ndarray

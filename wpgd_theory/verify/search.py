@@ -30,6 +30,7 @@ from scipy.linalg import null_space
 from scipy.optimize import differential_evolution, minimize
 from scipy.stats import random_correlation
 
+from .._repr import compact_repr
 from ..core.model import CorrelatedTaskModel, effective_spectral_gap
 from ..core.risk import (
     moments_from_coefficients,
@@ -80,6 +81,8 @@ class SpectralInstance:
     sigma2: float
     R_eigenvalues: np.ndarray
     r_coefficients: np.ndarray
+
+    __repr__ = compact_repr
 
     def __post_init__(self):
         s = np.asarray(self.sigma_eigenvalues, dtype=float).ravel()
@@ -235,6 +238,8 @@ class StationaryPoint(NamedTuple):
     ``curve_curvature`` is ``d²L/dh²`` along the family ``ω(h) = (hR + I)⁻¹ r`` at ``h₂(γ*)``.
     """
 
+    __repr__ = compact_repr
+
     gamma: float
     h2: float
     risk: float
@@ -310,6 +315,8 @@ class OptimisationOutcomes(NamedTuple):
     are per run.
     """
 
+    __repr__ = compact_repr
+
     stationary: list
     counts: np.ndarray
     unmatched: int
@@ -369,6 +376,8 @@ def optimisation_outcomes(spectra, *, starts=20, seed=0, stationary=None, method
 
 class SearchResult(NamedTuple):
     """Outcome of :func:`adversarial_search` (``optimize`` is SciPy's ``OptimizeResult``)."""
+
+    __repr__ = compact_repr
 
     instance: SpectralInstance
     max_slope: float
