@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import numbers
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -57,6 +58,18 @@ class TheoryCurves(NamedTuple):
         return list(zip(self.n.tolist(), *(getattr(self, c).tolist() for c in CURVE_COLUMNS[1:])))
 
 
+MAX_CURVES_D = 2048
+"""Largest ``d`` of :func:`theory_curves` (a ``d × d`` identity is formed and diagonalised)."""
+MAX_CURVES_POINTS = 10_000
+"""Largest number of ``n`` values of :func:`theory_curves`."""
+
+
+def _check_curves(curves):
+    if not isinstance(curves, TheoryCurves):
+        raise TypeError(f"curves must be a TheoryCurves (from theory_curves), got "
+                        f"{type(curves).__name__}")
+
+
 def _check_setting(r1, r2, d):
     for name, value in (("r1", r1), ("r2", r2)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
@@ -66,12 +79,17 @@ def _check_setting(r1, r2, d):
                          f"{r1**2 + r2**2:.6g} (r1 = {r1}, r2 = {r2})")
     if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
+    if d > MAX_CURVES_D:
+        raise ValueError(f"d must be <= {MAX_CURVES_D} (size limit: Σ = I_d is formed), got {d}")
 
 
 def _as_even_sizes(n_values):
     n = np.atleast_1d(np.asarray(n_values))
     if n.ndim != 1 or n.size == 0 or not np.issubdtype(n.dtype, np.number) or n.dtype == bool:
         raise TypeError(f"n_values must be a non-empty 1-d sequence of integers, got {n_values!r}")
+    if n.size > MAX_CURVES_POINTS:
+        raise ValueError(f"n_values must have at most {MAX_CURVES_POINTS} entries (size limit), "
+                         f"got {n.size}")
     if not np.all(n == np.round(n)) or np.any(n < 2) or np.any(n % 2):
         raise ValueError(f"n_values must be even integers >= 2 (n_1 = n_2 = n/2), got "
                          f"{n.tolist()}")
@@ -152,6 +170,9 @@ def write_curves_csv(curves, file):
     >>> print(buffer.getvalue().splitlines()[0])
     n,linatt,gla,gla_wo,gla_vector
     """
+    _check_curves(curves)
+    if not (hasattr(file, "write") or isinstance(file, (str, os.PathLike))):
+        raise TypeError(f"file must be a path or a writable text file, got {type(file).__name__}")
     if hasattr(file, "write"):
         _write_rows(curves, file)
     else:
@@ -174,6 +195,9 @@ def plot_curves(curves, path):
     ImportError
         If matplotlib is not installed (``pip install wpgd-theory[plot]``).
     """
+    _check_curves(curves)
+    if not isinstance(path, (str, os.PathLike)) and not hasattr(path, "write"):
+        raise TypeError(f"path must be a file path or a binary file, got {type(path).__name__}")
     try:
         import matplotlib
         matplotlib.use("Agg")

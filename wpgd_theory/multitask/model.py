@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._args import MAX_GRID_SIZE, as_int, as_real
 from .._repr import compact_repr
 from ..core.model import (
     CorrelatedTaskModel,  # noqa: F401 (doctests use Prompts)
@@ -394,6 +395,7 @@ def solve_multitask(model, *, grid_size=129):
     """
     if not isinstance(model, MultitaskModel):
         raise TypeError(f"model must be a MultitaskModel, got {type(model).__name__}")
+    grid_size = as_int(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
     gap = spectral_gap_condition(model)
     spectra = model.spectra
     if relevant_R_eigenvalues(spectra).size == 0:
@@ -431,6 +433,9 @@ def corollary_linear_attention_risk(d, sigma2, n, sum_r, sum_R):
     >>> corollary_linear_attention_risk(2, 0.0, 2, 1.2, 3.0)   # see risk.linear_attention_risk
     1.68
     """
+    d, n = as_int(d, "d", minimum=1), as_int(n, "n", minimum=1)
+    sigma2 = as_real(sigma2, "sigma2", minimum=0.0)
+    sum_r, sum_R = as_real(sum_r, "sum_r"), as_real(sum_R, "sum_R", minimum=0.0)
     return d + sigma2 - d * sum_r**2 / (n * (d + sigma2 + 1) + sum_R)
 
 
@@ -449,6 +454,8 @@ def multitask_linear_attention_risk(model):
     >>> bool(abs(multitask_linear_attention_risk(model) - formula) < 1e-12)
     True
     """
+    if not isinstance(model, MultitaskModel):
+        raise TypeError(f"model must be a MultitaskModel, got {type(model).__name__}")
     return model.block_risk(np.ones(model.K))
 
 
@@ -521,6 +528,11 @@ def multitask_prompt_tokens(prompts, sizes, delimiter_features=None):
            [ 0.,  0.,  0.,  1.],
            [ 7.,  0.,  0.,  0.]])
     """
+    missing = [f for f in ("context_inputs", "context_labels", "query_input")
+               if not hasattr(prompts, f)]
+    if missing:
+        raise TypeError(f"prompts must be a Prompts (context_inputs, context_labels, "
+                        f"query_input, ...), got {type(prompts).__name__}")
     sizes = _as_sizes(sizes)
     F = as_delimiter_features(delimiter_features, sizes.size)
     X = as_real_array(prompts.context_inputs, "context_inputs", ndim=3)
