@@ -271,3 +271,111 @@ def test_bad_argument_raises_naming_it(name, argument, kind):
         with pytest.raises((ValueError, TypeError)) as info:
             function(*bound.args, **bound.kwargs)
     assert argument in str(info.value), f"{type(info.value).__name__}: {info.value}"
+
+
+# --------------------------------------------------------------------------- size guards
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: wt.theory_curves([2], 0.3, 0.9, d=10**5, sigma2=0.1), r"d must be <= 2048"),
+    (lambda: wt.theory_curves(np.full(10**5, 2), 0.3, 0.9, d=2, sigma2=0.1),
+     r"n_values must have at most 10000"),
+    (lambda: wt.solve_multitask(_multitask(), grid_size=10**9), r"grid_size must be <= 1000000"),
+    (lambda: wt.decay_gating_optimum(_multitask(), grid_size=10**9),
+     r"grid_size must be <= 1000000"),
+    (lambda: wt.stationary_points(_instance(), grid_size=10**9), r"grid_size must be <= 1000000"),
+    (lambda: wt.random_search(10**9, 2), r"n must be <= 10000000"),
+    (lambda: wt.random_search(4, 2, trials=10**9), r"trials must be <= 1000000"),
+    (lambda: wt.adversarial_search(4, 10**9), r"d must be <= 10000000"),
+    (lambda: wt.optimisation_outcomes(_instance(), starts=10**9), r"starts must be <= 1000000"),
+    (lambda: wt.two_cluster_instance(10**9, 3, s_large=2.0, s_small=0.5, k_large=1, sigma2=0.1,
+                                     lam_small=0.5, lam_large=5.0, mass_large=0.5),
+     r"n must be <= 10000000"),
+])
+def test_size_guards_refuse_before_allocating_with_the_limit(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
+
+
+def test_brute_force_boundary():
+    from wpgd_theory.verify.brute_force import minimize_risk_jointly
+    with pytest.raises(TypeError, match="model must be a CorrelatedTaskModel"):
+        minimize_risk_jointly(_multitask())
+    with pytest.raises(ValueError, match="starts must be >= 1"):
+        minimize_risk_jointly(_model(), starts=0)
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        minimize_risk_jointly(_model(), seed="0")
+    big = wt.CorrelatedTaskModel(np.eye(400), np.eye(2), [0.5, 0.5], 0.1)
+    with pytest.raises(ValueError, match="more than the limit 100000"):
+        minimize_risk_jointly(big)
+
+
+def test_fla_scale_zero_names_d_k():
+    with pytest.raises(ValueError, match="d_k must be >= 1, got 0"):
+        wt.fla_scale(0)
+    assert wt.fla_scale(np.int64(16)) == 0.25
+
+
+def test_valid_multitask_model_is_not_rejected_by_scalar_gating_when_isotropic():
+    # K = 20 > MAX_FACE_ENUMERATION_K: Σ = sI uses the exact isotropic projection instead.
+    K = 20
+    c = np.linspace(0.05, 0.2, K)
+    model = wt.MultitaskModel(np.eye(K), c, np.full(K, 3), 2.0 * np.eye(2), 0.1)
+    best = wt.scalar_gating_optimum(model)
+    assert best.risk == pytest.approx(wt.isotropic_projection_optimum(model).risk, rel=1e-12)
+    assert best.wpgd_risk <= best.risk <= wt.linear_attention_optimum(model).risk
+    anisotropic = wt.MultitaskModel(np.eye(K), c, np.full(K, 3), np.diag([1.0, 2.0]), 0.1)
+    with pytest.raises(ValueError, match="model has K = 20 blocks.*limit K <= "
+                                         "MAX_FACE_ENUMERATION_K = 16"):
+        wt.scalar_gating_optimum(anisotropic)
+
+
+# --------------------------------------------------------------------------- compact reprs
+
+def _large_results():
+    """One instance of every public result class outside core, built on large inputs."""
+    from wpgd_theory.verify.brute_force import minimize_risk_jointly
+    d, K = 300, 12
+    rng = np.random.default_rng(0)
+    multitask = wt.MultitaskModel(np.eye(K), np.full(K, 0.2), np.full(K, 10**6), np.eye(d), 0.1)
+    x, X, y = rng.standard_normal(40), rng.standard_normal((60, 40)), rng.standard_normal(60)
+    instance = wt.SpectralInstance(np.linspace(1, 2, d), 0.1, np.ones(40), np.full(40, 0.1))
+    weights = np.linspace(0.1, 1.0, K)
+    small = wt.CorrelatedTaskModel(np.eye(3), np.eye(40), np.full(40, 0.1), 0.1)
+    return {
+        "MultitaskSolution": wt.solve_multitask(multitask),
+        "BlockSpectra": multitask.spectra,
+        "GatingOptimum": wt.vector_gating_optimum(multitask),
+        "DecayOptimum": wt.decay_gating_optimum(multitask, grid_size=20),
+        "GLAConstruction": wt.scalar_gla_construction(multitask, weights),
+        "DelimiterGate": wt.scalar_gla_construction(multitask, weights).gates,
+        "TheoryCurves": wt.theory_curves(np.arange(2, 30, 2), 0.3, 0.9, d=2, sigma2=0.1),
+        "Theorem1Residual": wt.theorem1_residual(x, X, y, np.eye(40), np.eye(40),
+                                                 rng.uniform(size=(61, 41, 41))),
+        "MultiLayerWPGD": wt.multilayer_wpgd(x[:5], X[:30, :5], y[:30],
+                                             np.stack([np.eye(5)] * 3), np.stack([np.eye(5)] * 3)),
+        "SpectralInstance": instance,
+        "StationaryPoint": wt.stationary_points(instance, grid_size=65)[0],
+        "OptimisationOutcomes": wt.optimisation_outcomes(
+            wt.SpectralInstance([1.0, 2.0], 0.1, np.ones(10), np.full(10, 0.2)), starts=2),
+        "SearchResult": wt.adversarial_search(200, 50, maxiter=1, popsize=1),
+        "BruteForceResult": minimize_risk_jointly(small, starts=1, maxiter=5),
+    }
+
+
+#: Result classes outside core with their own short repr (small records) or owned elsewhere.
+REPR_EXEMPT = {"GateFamily", "MonotoneFace", "FixedPointCertificate"}
+
+
+def test_result_reprs_are_compact_for_large_inputs():
+    results = _large_results()
+    outside_core = {name for name in NOT_VALIDATED if inspect.isclass(getattr(wt, name, None))
+                    and not wt._SOURCE[name].startswith("core.")}
+    assert outside_core - REPR_EXEMPT <= set(results)
+    for name, result in results.items():
+        text = repr(result)
+        assert len(text) < 700 and "\n" not in text, (name, len(text), text[:200])
+        assert text.startswith(type(result).__name__ + "("), name
+    # Key scalars stay readable: the risk is printed in full.
+    solution = results["MultitaskSolution"]
+    assert f"risk={solution.risk!r}" in repr(solution)
+    assert "preconditioner=<array (300, 300) float64>" in repr(solution)
