@@ -86,6 +86,15 @@ def test_help_lists_every_verb_and_json():
         assert status == 0 and "--json" in out, verb.NAME
 
 
+def test_cli_import_is_light():
+    # `wpgd-theory --help` pays for NumPy only: verbs import SciPy, mpmath, matplotlib in run().
+    code = ("import sys, wpgd_theory.cli; heavy = [m for m in ('scipy', 'sympy', 'mpmath', "
+            "'matplotlib', 'jax', 'proofs_checks') if m in sys.modules]; print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_usage_errors_are_one_line_with_status_2():
     assert_one_line_error(*cli("solve")[::2], "the following arguments are required: FILE")
     assert_one_line_error(*cli("frobnicate")[::2], "invalid choice")
@@ -205,6 +214,9 @@ MALFORMED = [
     ("json overflow to inf", "p.json",
      lambda p: p.write_text(json.dumps(PROBLEM).replace("0.1", "1e400")),
      "sigma2 contains a non-finite number"),
+    ("json integer overflow", "p.json",
+     lambda p: p.write_text(json.dumps({**PROBLEM, "r": [10**400, 0.3]})),
+     "r contains a non-finite number (1000000000…(401 digits))"),
     ("json ragged", "p.json", lambda p: write_json(p, {**PROBLEM, "R": [[1, 0.5], [0.5]]}),
      "R is not rectangular"),
     ("json missing key", "p.json",

@@ -136,11 +136,22 @@ def _json_number(value, key, integer=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(f"{key} must be {'an integer' if integer else 'a number'}, got "
                          f"{_json_type(value)}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(f"{key} contains a non-finite number ({value})")
     if integer and not isinstance(value, int):
         raise InputError(f"{key} must be an integer, got {value!r}")
-    return value
+    if integer:
+        return value
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise InputError(f"{key} contains a non-finite number ({_short(value)})")
+    return number
+
+
+def _short(value):
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:10]}…({len(text)} digits)"
 
 
 def _json_array(value, key):
