@@ -390,7 +390,9 @@ def test_certify_through_the_console_script(tmp_path):
     assert_one_line_error(*cli("certify", write_json(tmp_path / "b.json", [1]))[::2],
                           "expected a JSON object")
     assert_one_line_error(*cli("certify", tmp_path / "p.json", "--digits", "5")[::2],
-                          "digits must be an int >= 15")
+                          "argument --digits: must be an integer in [15, 1000], got 5")
+    assert_one_line_error(*cli("solve", tmp_path / "p.json", "--grid-size", "10**9")[::2],
+                          "argument --grid-size: must be an integer, got '10**9'")
 
 
 def test_certify_unsupported_model_is_bad_input(tmp_path, monkeypatch, capsys):
@@ -426,7 +428,8 @@ def test_check_through_the_console_script():
     assert printed["passed"] is True and printed["failed"] == []
     verdicts = {row["verdict"] for row in printed["statements"]}
     assert verdicts <= {"pass", "corrected"} and len(printed["statements"]) >= 8
-    assert_one_line_error(*cli("check", "--examples", "0")[::2], "--examples must be >= 1")
+    assert_one_line_error(*cli("check", "--examples", "0")[::2],
+                          "argument --examples: must be an integer in [1, 10000], got 0")
 
 
 def test_check_exits_1_when_a_statement_fails(monkeypatch, capsys):

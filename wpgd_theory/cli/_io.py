@@ -32,6 +32,7 @@ wpgd_theory.cli._io.InputError: .../bad.json: sigma2 must be a number, got a str
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import numbers
@@ -44,7 +45,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["InputError", "Problem", "load_problem", "build_model", "to_jsonable", "emit",
-           "add_json_flag", "DENSE_KEYS", "MULTITASK_KEYS"]
+           "add_json_flag", "int_in", "DENSE_KEYS", "MULTITASK_KEYS"]
 
 DENSE_KEYS = ("Sigma", "R", "r", "sigma2")
 """Keys of a dense problem."""
@@ -360,6 +361,20 @@ def to_jsonable(value):
     if value is None or isinstance(value, str):
         return value
     return str(value)
+
+
+def int_in(low, high):
+    """An argparse ``type``: an integer in ``[low, high]`` (the limit is stated when refused)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer in [{low}, {high}], got {value}")
+        return value
+    parse.__name__ = "integer"
+    return parse
 
 
 def add_json_flag(parser):

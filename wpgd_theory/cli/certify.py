@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._io import InputError, add_json_flag, build_model, emit, load_problem
+from ._io import InputError, add_json_flag, build_model, emit, int_in, load_problem
 
 NAME = "certify"
 
@@ -17,9 +17,9 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(NAME, help="certify every fixed point of φ (interval "
                                               "arithmetic)", description=__doc__)
     parser.add_argument("problem", type=Path, metavar="FILE", help="problem file (.json or .npz)")
-    parser.add_argument("--digits", type=int, default=30,
+    parser.add_argument("--digits", type=int_in(15, 1000), default=30,
                         help="decimal digits of the interval arithmetic (>= 15, default 30)")
-    parser.add_argument("--max-boxes", type=int, default=4000, metavar="B",
+    parser.add_argument("--max-boxes", type=int_in(0, 10**6), default=4000, metavar="B",
                         help="branch-and-bound budget (default 4000)")
     add_json_flag(parser)
 

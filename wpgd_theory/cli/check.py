@@ -4,7 +4,7 @@ Exit status 1 if any statement's verdict is ``fail`` (``pass`` and ``corrected``
 """
 from __future__ import annotations
 
-from ._io import InputError, add_json_flag, emit
+from ._io import add_json_flag, emit, int_in
 
 NAME = "check"
 #: Verdicts that do not fail the check.
@@ -14,15 +14,13 @@ OK_VERDICTS = ("pass", "corrected")
 def add_parser(subparsers):
     parser = subparsers.add_parser(NAME, help="run the proofs report (exit 1 if a statement "
                                               "fails)", description=__doc__)
-    parser.add_argument("--examples", type=int, default=20, metavar="N",
+    parser.add_argument("--examples", type=int_in(1, 10**4), default=20, metavar="N",
                         help="random instances per statement (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the instances (default 0)")
     add_json_flag(parser)
 
 
 def run(args):
-    if args.examples < 1:
-        raise InputError(f"--examples must be >= 1, got {args.examples}")
     from proofs_checks import all_check_modules
     from proofs_checks.__main__ import main as report_main
     if not args.json:

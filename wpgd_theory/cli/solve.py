@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import InputError, add_json_flag, build_model, emit, load_problem
+from ._io import InputError, add_json_flag, build_model, emit, int_in, load_problem
 
 NAME = "solve"
 
@@ -22,9 +22,9 @@ def add_parser(subparsers):
         "archive with keys Sigma, R, r, sigma2 (dense) or C, c, sizes, sigma2 and Sigma or d "
         "(multitask; docs/cli.md).")
     parser.add_argument("problem", type=Path, metavar="FILE", help="problem file (.json or .npz)")
-    parser.add_argument("--grid-size", type=int, default=129, metavar="G",
+    parser.add_argument("--grid-size", type=int_in(2, 10**6), default=129, metavar="G",
                         help="bracketing grid for the fixed points of φ (default 129)")
-    parser.add_argument("--precision", type=int, default=None, metavar="DIGITS",
+    parser.add_argument("--precision", type=int_in(1, 1000), default=None, metavar="DIGITS",
                         help="solve in mpmath with this many digits (dense input only)")
     add_json_flag(parser)
 
