@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wpgd_theory.cli import VERBS, main
-from wpgd_theory.cli import _io
+from wpgd_theory.cli import VERBS, _io, main
 from wpgd_theory.core.model import CorrelatedTaskModel
 from wpgd_theory.core.risk import linear_attention_risk
 from wpgd_theory.core.solver import solve_optimal_wpgd
@@ -40,7 +39,8 @@ def cli(*args, timeout=120):
     """Run the console script in a fresh interpreter; return (status, stdout, stderr)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-m", "wpgd_theory.cli", *map(str, args)],
-                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout,
+                            check=False)
     return result.returncode, result.stdout, result.stderr
 
 

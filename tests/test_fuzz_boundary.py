@@ -267,9 +267,8 @@ def test_bad_argument_raises_naming_it(name, argument, kind):
     bound = inspect.signature(function).bind(*args, **kwargs)
     bad = BAD_KINDS[kind](bound.arguments[argument])
     bound.arguments[argument] = None if bad is _Sentinel.NONE else bad
-    with np.errstate(all="ignore"):
-        with pytest.raises((ValueError, TypeError)) as info:
-            function(*bound.args, **bound.kwargs)
+    with np.errstate(all="ignore"), pytest.raises((ValueError, TypeError)) as info:
+        function(*bound.args, **bound.kwargs)
     assert argument in str(info.value), f"{type(info.value).__name__}: {info.value}"
 
 

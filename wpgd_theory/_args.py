@@ -29,7 +29,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_int", "as_real", "as_seed", "require_spectra", "MAX_GRID_SIZE"]
+__all__ = ["MAX_GRID_SIZE", "as_int", "as_real", "as_seed", "require_spectra"]
 
 #: Largest bracketing/search grid accepted by the functions above core.
 MAX_GRID_SIZE = 10**6

@@ -21,7 +21,7 @@ import sys
 from . import certify, check, curves, figure, solve
 from ._io import InputError, load_problem
 
-__all__ = ["main", "build_parser", "load_problem", "VERBS", "InputError"]
+__all__ = ["VERBS", "InputError", "build_parser", "load_problem", "main"]
 
 #: The verb modules, in ``--help`` order.
 VERBS = (solve, curves, check, certify, figure)
@@ -64,5 +64,5 @@ def main(argv=None):
         return _fail("input nested too deeply")
     except (ValueError, TypeError, ArithmeticError, OSError, MemoryError) as exc:
         return _fail(exc)
-    except Exception as exc:      # never a traceback; still say what it was
+    except Exception as exc:  # noqa: BLE001 (never a traceback; still say what it was)
         return _fail(f"unexpected {type(exc).__name__}: {exc}")

@@ -44,8 +44,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["InputError", "Problem", "load_problem", "build_model", "to_jsonable", "emit",
-           "add_json_flag", "int_in", "DENSE_KEYS", "MULTITASK_KEYS"]
+__all__ = [
+    "DENSE_KEYS",
+    "MULTITASK_KEYS",
+    "InputError",
+    "Problem",
+    "add_json_flag",
+    "build_model",
+    "emit",
+    "int_in",
+    "load_problem",
+    "to_jsonable",
+]
 
 DENSE_KEYS = ("Sigma", "R", "r", "sigma2")
 """Keys of a dense problem."""
@@ -181,7 +191,7 @@ def _read_npz(path):
     _check_regular_file(path)
     try:
         archive = np.load(path, allow_pickle=False)
-    except Exception as exc:     # zipfile.BadZipFile, EOFError, ValueError, OSError, ...
+    except Exception as exc:  # noqa: BLE001 (BadZipFile, EOFError, ValueError, OSError, ...)
         if "pickle" in str(exc):    # neither a zip nor a .npy: numpy would try to unpickle it
             raise InputError(f"{path}: not an .npz archive (neither a zip archive nor a .npy "
                              f"array; pickled data is never loaded)") from None
@@ -208,7 +218,7 @@ def _npz_member(archive, key, path):
             raise InputError(f"{path}: {key} is an object array (pickled data is never loaded)"
                              ) from None
         raise InputError(f"{path}: {key} is not a readable array ({_one_line(exc)})") from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (a corrupt member: zlib, EOF, format errors)
         raise InputError(f"{path}: {key} is not a readable array ({type(exc).__name__}: "
                          f"{_one_line(exc)})") from None
     return _npz_array(array, key)
@@ -234,10 +244,10 @@ def _npz_array(array, key):
 def _select_keys(keys, path):
     multitask = bool(keys & {"C", "c", "sizes"})
     if multitask:
-        required, allowed = set(MULTITASK_KEYS), set(MULTITASK_KEYS) | {"Sigma", "d"}
+        allowed = set(MULTITASK_KEYS) | {"Sigma", "d"}
         described = f"{', '.join(MULTITASK_KEYS)} and Sigma or d (multitask)"
     else:
-        required = allowed = set(DENSE_KEYS)
+        allowed = set(DENSE_KEYS)
         described = (f"{', '.join(DENSE_KEYS)} (dense) or {', '.join(MULTITASK_KEYS)} and "
                      f"Sigma or d (multitask)")
     missing = [key for key in (MULTITASK_KEYS if multitask else DENSE_KEYS) if key not in keys]

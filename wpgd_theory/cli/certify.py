@@ -41,11 +41,11 @@ def run(args):
         "message": cert.message,
     }
     text = "\n".join(
-        [f"{problem.kind} problem: {cert.count if cert.count is not None else 'undecided'} "
-         f"fixed point(s), unique = {cert.unique}, rigorous = {cert.rigorous}"]
+        [(f"{problem.kind} problem: {cert.count if cert.count is not None else 'undecided'} "
+          f"fixed point(s), unique = {cert.unique}, rigorous = {cert.rigorous}")]
         + [f"  gamma in [{lo}, {hi}]" for lo, hi in enclosures]
-        + [f"contraction bound sup phi' <= {float(cert.contraction_bound):.6g}; width "
-           f"{cert.width:.3g}; {cert.boxes} boxes; {len(cert.undecided)} undecided",
+        + [(f"contraction bound sup phi' <= {float(cert.contraction_bound):.6g}; width "
+            f"{cert.width:.3g}; {cert.boxes} boxes; {len(cert.undecided)} undecided"),
            cert.message])
     emit(args, payload, text)
     return 1 if cert.undecided else 0

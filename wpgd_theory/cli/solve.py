@@ -75,8 +75,8 @@ def _text(p, weights_name):
             f"gamma_star = {p['gamma_star']!r}, h2_star = {p['h2_star']!r}",
             f"fixed points of phi: {len(p['fixed_points'])} (gamma = {gammas})",
             f"uniqueness guaranteed (Theorem 3): {p['uniqueness_guaranteed']}",
-            f"residuals: fixed point {p['fixed_point_residual']:.3g}, "
-            f"stationarity {p['stationarity_residual']:.3g}",
+            (f"residuals: fixed point {p['fixed_point_residual']:.3g}, "
+             f"stationarity {p['stationarity_residual']:.3g}"),
             p["message"],
             f"{weights_name} = {np.asarray(p[weights_name])}",
             f"preconditioner (d × d) =\n{np.asarray(p['preconditioner'])}",
