@@ -86,6 +86,13 @@ def test_help_lists_every_verb_and_json():
         assert status == 0 and "--json" in out, verb.NAME
 
 
+def test_console_script_entry_point_is_the_package_main():
+    import tomllib
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"wpgd-theory": "wpgd_theory.cli:main"}
+    assert callable(main)
+
+
 def test_cli_import_is_light():
     # `wpgd-theory --help` pays for NumPy only: verbs import SciPy, mpmath, matplotlib in run().
     code = ("import sys, wpgd_theory.cli; heavy = [m for m in ('scipy', 'sympy', 'mpmath', "
