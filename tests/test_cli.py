@@ -1,26 +1,329 @@
-"""The ``wpgd-theory`` command line: ``curves`` and ``solve``."""
+"""The ``wpgd-theory`` command line: every verb through the console script, good and bad input.
+
+The console script is run as ``python -m wpgd_theory.cli`` with this work tree first on the path
+(the installed ``wpgd-theory`` may point at another checkout).
+"""
 import csv
 import json
+import os
+import pickle
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from wpgd_theory.cli import main
+from wpgd_theory.cli import VERBS, _io, main
+from wpgd_theory.core.model import CorrelatedTaskModel
+from wpgd_theory.core.risk import linear_attention_risk
 from wpgd_theory.core.solver import solve_optimal_wpgd
 from wpgd_theory.multitask.curves import CURVE_COLUMNS, theory_curves
+from wpgd_theory.multitask.model import (
+    MultitaskModel,
+    multitask_linear_attention_risk,
+    solve_multitask,
+)
 
+ROOT = Path(__file__).resolve().parents[1]
 CURVES_ARGS = ["curves", "--r1", "0.9", "--r2", "0.3", "--d", "10", "--sigma2", "0.1",
                "--n", "2", "4", "8", "64"]
 PROBLEM = {"Sigma": [[1.0, 0.0], [0.0, 2.0]], "R": [[1.0, 0.5], [0.5, 1.0]], "r": [0.9, 0.3],
            "sigma2": 0.1}
+MULTITASK = {"C": [[1.0, 0.0], [0.0, 1.0]], "c": [0.3, 0.9], "sizes": [10**9, 10**9], "d": 3,
+             "sigma2": 0.1}
+
+
+def cli(*args, timeout=120):
+    """Run the console script in a fresh interpreter; return (status, stdout, stderr)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "wpgd_theory.cli", *map(str, args)],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout,
+                            check=False)
+    return result.returncode, result.stdout, result.stderr
+
+
+def strict_json(text):
+    def reject(name):
+        raise AssertionError(f"non-strict JSON constant {name}")
+    return json.loads(text, parse_constant=reject)
+
+
+def assert_one_line_error(status, err, pattern=""):
+    assert status == 2, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wpgd-theory: error: "), err
+    assert "Traceback" not in err
+    assert pattern in lines[0], lines[0]
 
 
 def read_csv(text):
     rows = list(csv.reader(text.splitlines()))
     return tuple(rows[0]), np.array([[float(v) for v in row] for row in rows[1:]])
 
+
+def write_json(path, content):
+    path.write_text(json.dumps(content))
+    return path
+
+
+def write_npz(path, content, **overrides):
+    np.savez(path, **{key: np.asarray(value) for key, value in content.items()}, **overrides)
+    return path
+
+
+# --------------------------------------------------------------------------- help and parser
+
+def test_help_lists_every_verb_and_json():
+    status, out, _ = cli("--help")
+    assert status == 0
+    for verb in VERBS:
+        assert verb.NAME in out
+    assert "--json" in out
+    for verb in VERBS:
+        status, out, _ = cli(verb.NAME, "--help")
+        assert status == 0 and "--json" in out, verb.NAME
+
+
+def test_console_script_entry_point_is_the_package_main():
+    import tomllib
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"wpgd-theory": "wpgd_theory.cli:main"}
+    assert callable(main)
+
+
+def test_cli_import_is_light():
+    # `wpgd-theory --help` pays for NumPy only: verbs import SciPy, mpmath, matplotlib in run().
+    code = ("import sys, wpgd_theory.cli; heavy = [m for m in ('scipy', 'sympy', 'mpmath', "
+            "'matplotlib', 'jax', 'proofs_checks') if m in sys.modules]; print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_usage_errors_are_one_line_with_status_2():
+    assert_one_line_error(*cli("solve")[::2], "the following arguments are required: FILE")
+    assert_one_line_error(*cli("frobnicate")[::2], "invalid choice")
+    assert_one_line_error(*cli("curves", "--r1", "x")[::2], "invalid float value")
+
+
+# --------------------------------------------------------------------------- solve
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_solve_dense_json_and_npz(tmp_path, suffix):
+    path = tmp_path / f"problem{suffix}"
+    (write_json if suffix == ".json" else write_npz)(path, PROBLEM)
+    status, out, err = cli("solve", path, "--json")
+    assert status == 0, err
+    printed = strict_json(out)
+    expected = solve_optimal_wpgd(**PROBLEM)
+    model = CorrelatedTaskModel(**PROBLEM)
+    assert printed["kind"] == "dense" and (printed["d"], printed["n"]) == (2, 2)
+    assert printed["risk"] == expected.risk
+    assert printed["linear_attention_risk"] == linear_attention_risk(model)
+    assert printed["risk"] < printed["linear_attention_risk"]
+    assert np.array_equal(printed["weights"], expected.weights)
+    assert np.array_equal(printed["preconditioner"], expected.preconditioner)
+    assert [p["gamma"] for p in printed["fixed_points"]] == [expected.gamma_star]
+    assert printed["uniqueness_guaranteed"] is True
+    status, out, _ = cli("solve", path)
+    assert status == 0
+    assert f"L*    = {expected.risk!r}" in out and "L_ATT = " in out
+
+
+@pytest.mark.parametrize("sigma", ["d", "Sigma"])
+def test_solve_multitask_reports_block_weights_and_linear_attention(tmp_path, sigma):
+    content = dict(MULTITASK)
+    if sigma == "Sigma":
+        del content["d"]
+        content["Sigma"] = np.diag([1.0, 2.0, 0.5]).tolist()
+    status, out, err = cli("solve", write_json(tmp_path / "m.json", content), "--json")
+    assert status == 0, err
+    printed = strict_json(out)
+    model = MultitaskModel(content["C"], content["c"], content["sizes"],
+                           content.get("Sigma", np.eye(3)), content["sigma2"])
+    expected = solve_multitask(model)
+    assert printed["kind"] == "multitask" and printed["n"] == 2 * 10**9 and printed["K"] == 2
+    assert printed["risk"] == expected.risk
+    assert printed["linear_attention_risk"] == multitask_linear_attention_risk(model)
+    assert np.array_equal(printed["block_weights"], expected.block_weights)
+    assert "weights" not in printed
+
+
+def test_solve_multitask_npz_and_text(tmp_path):
+    path = write_npz(tmp_path / "m.npz", MULTITASK)
+    status, out, err = cli("solve", path)
+    assert status == 0, err
+    assert out.startswith("multitask problem: d = 3, n = 2000000000, K = 2")
+    assert "block_weights = " in out
+
+
+def test_solve_json_is_strict_where_values_are_undefined(tmp_path):
+    # r = 0 is admissible: γ* and h₂(γ*) are undefined (NaN inside), printed as null.
+    status, out, err = cli("solve", write_json(tmp_path / "r0.json", {**PROBLEM, "r": [0, 0]}),
+                           "--json")
+    assert status == 0, err
+    printed = strict_json(out)
+    assert printed["gamma_star"] is None and printed["h2_star"] is None
+    assert printed["risk"] == pytest.approx(3.1)
+
+
+def _fifo(path):
+    os.mkfifo(path)
+    return path
+
+
+def _zip_with_corrupt_member(path):
+    with zipfile.ZipFile(path, "w") as archive:
+        for key in PROBLEM:
+            archive.writestr(f"{key}.npy", b"\x93NUMPY garbage")
+    return path
+
+
+def _truncated_npz(path):
+    full = write_npz(path.with_name("full.npz"), PROBLEM)
+    path.write_bytes(full.read_bytes()[:200])
+    return path
+
+
+def _npy_named_npz(path):
+    np.save(path.with_name("a.npy"), np.ones(3))
+    path.with_name("a.npy").rename(path)
+    return path
+
+
+def _object_npz(path):
+    return write_npz(path, {**PROBLEM, "r": np.array([0.9, 0.3], dtype=object)})
+
+
+# (name, file name, writer, expected message fragment)
+MALFORMED = [
+    ("json corrupt", "p.json", lambda p: p.write_text('{"Sigma": [[1'), "invalid JSON"),
+    ("json empty", "p.json", lambda p: p.write_text(""), "is empty"),
+    ("json blank", "p.json", lambda p: p.write_text("  \n"), "invalid JSON"),
+    ("json not utf-8", "p.json", lambda p: p.write_bytes(b"\xff\xfe\x00{"), "not UTF-8"),
+    ("json deeply nested", "p.json", lambda p: p.write_text("[" * 100_000 + "]" * 100_000),
+     "nested too deeply"),
+    ("json nested value", "p.json",
+     lambda p: write_json(p, {**PROBLEM, "r": [[[0.9]], 0.3]}), "r must be a number, got an array"),
+    ("json top-level array", "p.json", lambda p: write_json(p, [1, 2]), "expected a JSON object"),
+    ("json non-numeric", "p.json", lambda p: write_json(p, {**PROBLEM, "R": [["a", 1], [1, 1]]}),
+     "R must be a number, got a string"),
+    ("json string for number", "p.json", lambda p: write_json(p, {**PROBLEM, "sigma2": "0.1"}),
+     "sigma2 must be a number, got a string ('0.1')"),
+    ("json boolean", "p.json", lambda p: write_json(p, {**PROBLEM, "sigma2": True}),
+     "sigma2 must be a number, got a boolean"),
+    ("json null", "p.json", lambda p: write_json(p, {**PROBLEM, "sigma2": None}),
+     "sigma2 must be a number, got null"),
+    ("json NaN literal", "p.json",
+     lambda p: p.write_text(json.dumps(PROBLEM).replace("0.1", "NaN")), "non-finite number NaN"),
+    ("json overflow to inf", "p.json",
+     lambda p: p.write_text(json.dumps(PROBLEM).replace("0.1", "1e400")),
+     "sigma2 contains a non-finite number"),
+    ("json integer overflow", "p.json",
+     lambda p: p.write_text(json.dumps({**PROBLEM, "r": [10**400, 0.3]})),
+     "r contains a non-finite number (1000000000…(401 digits))"),
+    ("json ragged", "p.json", lambda p: write_json(p, {**PROBLEM, "R": [[1, 0.5], [0.5]]}),
+     "R is not rectangular"),
+    ("json missing key", "p.json",
+     lambda p: write_json(p, {k: v for k, v in PROBLEM.items() if k != "sigma2"}),
+     "missing key(s) sigma2"),
+    ("json wrong key", "p.json",
+     lambda p: write_json(p, {**{k: v for k, v in PROBLEM.items() if k != "r"}, "rr": [0.9, 0.3]}),
+     "missing key(s) r"),
+    ("json extra key", "p.json", lambda p: write_json(p, {**PROBLEM, "extra": 1}),
+     "unknown key(s) 'extra'"),
+    ("json wrong rank", "p.json", lambda p: write_json(p, {**PROBLEM, "r": 0.9}),
+     "r must be a 1-d array"),
+    ("json invalid model", "p.json", lambda p: write_json(p, {**PROBLEM, "r": [0.9, -0.9]}),
+     "not positive semidefinite"),
+    ("json negative sigma2", "p.json", lambda p: write_json(p, {**PROBLEM, "sigma2": -1}),
+     "sigma2 must be >= 0"),
+    ("multitask Sigma and d", "p.json",
+     lambda p: write_json(p, {**MULTITASK, "Sigma": [[1.0]]}), "exactly one of Sigma"),
+    ("multitask neither", "p.json",
+     lambda p: write_json(p, {k: v for k, v in MULTITASK.items() if k != "d"}),
+     "got neither"),
+    ("multitask fractional size", "p.json",
+     lambda p: write_json(p, {**MULTITASK, "sizes": [2.5, 3]}), "sizes must be an integer"),
+    ("multitask size past int64", "p.json",
+     lambda p: write_json(p, {**MULTITASK, "sizes": [2**63, 1]}), "in [1, 2**53]"),
+    ("multitask huge d", "p.json", lambda p: write_json(p, {**MULTITASK, "d": 10**6}),
+     "d must be an integer in [1, 4096]"),
+    ("npz corrupt", "p.npz", lambda p: p.write_bytes(os.urandom(512)), "not an .npz archive"),
+    ("npz truncated", "p.npz", _truncated_npz, "not a readable .npz archive"),
+    ("npz empty", "p.npz", lambda p: p.write_bytes(b""), "is empty"),
+    ("npz corrupt member", "p.npz", _zip_with_corrupt_member, "Sigma is not a readable array"),
+    ("npz single array", "p.npz", _npy_named_npz, "is a single .npy array"),
+    ("npz pickle", "p.npz", lambda p: p.write_bytes(pickle.dumps(PROBLEM)),
+     "pickled data is never loaded"),
+    ("npz object array", "p.npz", _object_npz, "r is an object array"),
+    ("npz wrong keys", "p.npz", lambda p: write_npz(p, {"a": 1.0}), "missing key(s) Sigma, R"),
+    ("npz extra key", "p.npz", lambda p: write_npz(p, {**PROBLEM, "junk": np.zeros(3)}),
+     "unknown key(s) 'junk'"),
+    ("npz string", "p.npz", lambda p: write_npz(p, {**PROBLEM, "sigma2": "0.1"}),
+     "sigma2 must hold real numbers, got dtype <U3"),
+    ("npz complex", "p.npz", lambda p: write_npz(p, {**PROBLEM, "r": [0.9 + 1j, 0.3]}),
+     "r must hold real numbers"),
+    ("npz non-finite", "p.npz", lambda p: write_npz(p, {**PROBLEM, "r": [np.nan, 0.3]}),
+     "r contains NaN or inf"),
+    ("npz wrong rank", "p.npz", lambda p: write_npz(p, {**PROBLEM, "sigma2": [0.1]}),
+     "sigma2 must be 0-dimensional"),
+    ("fifo json", "p.json", _fifo, "not a regular file"),
+    ("fifo npz", "p.npz", _fifo, "not a regular file"),
+    ("directory", "p.npz", lambda p: p.mkdir(), "is a directory"),
+    ("missing file", "absent.json", lambda p: None, "absent.json: no such file"),
+    ("unknown suffix", "p.txt", lambda p: p.write_text("{}"), "expected a .json or .npz file"),
+]
+
+
+@pytest.mark.parametrize("name, filename, make, pattern", MALFORMED,
+                         ids=[case[0] for case in MALFORMED])
+def test_solve_malformed_file_exits_2_in_process(tmp_path, capsys, name, filename, make, pattern):
+    path = tmp_path / filename
+    make(path)
+    assert main(["solve", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert_one_line_error(2, captured.err, pattern)
+
+
+def test_solve_malformed_files_through_the_console_script(tmp_path):
+    # The same table in fresh interpreters: status 2, one stderr line, no traceback.
+    for index, (name, filename, make, pattern) in enumerate(MALFORMED):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        make(folder / filename)
+        status, out, err = cli("solve", folder / filename, "--json")
+        assert out == "", name
+        assert_one_line_error(status, err, pattern)
+
+
+def test_npz_reads_only_the_named_members(tmp_path, monkeypatch):
+    read = []
+    original = np.lib.npyio.NpzFile.__getitem__
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__",
+                        lambda self, key: read.append(key) or original(self, key))
+    problem = _io.load_problem(write_npz(tmp_path / "m.npz", MULTITASK))
+    assert sorted(read) == ["C", "c", "d", "sigma2", "sizes"]
+    assert problem.arrays["Sigma"].shape == (3, 3)
+
+
+def test_npz_member_size_is_checked_before_reading(tmp_path, monkeypatch, capsys):
+    path = write_npz(tmp_path / "p.npz", {**PROBLEM, "R": np.eye(64)})     # R: 32 kB
+    read = []
+    original = np.lib.npyio.NpzFile.__getitem__
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__",
+                        lambda self, key: read.append(key) or original(self, key))
+    monkeypatch.setattr(_io, "MAX_FILE_BYTES", 4096)
+    assert main(["solve", str(path)]) == 2
+    assert_one_line_error(2, capsys.readouterr().err, "array R is 32896 bytes uncompressed, more "
+                                                      "than the limit 4096")
+    assert read == ["Sigma"]
+
+
+# --------------------------------------------------------------------------- curves
 
 def test_curves_csv_file_matches_theory_curves(tmp_path):
     path = tmp_path / "out.csv"
@@ -31,11 +334,22 @@ def test_curves_csv_file_matches_theory_curves(tmp_path):
     assert np.array_equal(table, np.array(expected.rows(), dtype=float))
 
 
-def test_curves_to_stdout_and_normalize(capsys):
-    assert main(CURVES_ARGS + ["--normalize"]) == 0
-    header, table = read_csv(capsys.readouterr().out)
+def test_curves_through_the_console_script():
+    status, out, err = cli(*CURVES_ARGS, "--normalize")
+    assert status == 0, err
+    header, table = read_csv(out)
     expected = theory_curves([2, 4, 8, 64], 0.9, 0.3, d=10, sigma2=0.1, normalize=True)
+    assert header == CURVE_COLUMNS
     assert np.array_equal(table, np.array(expected.rows(), dtype=float))
+    status, out, err = cli(*CURVES_ARGS, "--json")
+    assert status == 0, err
+    printed = strict_json(out)
+    assert printed["n"] == [2, 4, 8, 64] and printed["normalized"] is False
+    raw = theory_curves([2, 4, 8, 64], 0.9, 0.3, d=10, sigma2=0.1)     # not normalised
+    assert printed["gla_vector"] == raw.gla_vector.tolist()
+    for bad, pattern in ((["--n", "3"], "even integers"), (["--r2", "0.9"], "r1² + r2² must be"),
+                         (["--d", "0"], "d must be a positive integer")):
+        assert_one_line_error(*cli(*CURVES_ARGS, *bad)[::2], pattern)
 
 
 def test_curves_png(tmp_path, capsys):
@@ -51,54 +365,94 @@ def test_curves_png(tmp_path, capsys):
         assert status == 0 and png_path.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_curves_bad_input_exits_2_with_the_argument_named(capsys):
-    assert main(["curves", "--r1", "0.9", "--r2", "0.9", "--d", "2", "--sigma2", "0.1",
-                 "--n", "4"]) == 2
-    assert "r1² + r2² must be <= 1" in capsys.readouterr().err
-    assert main(["curves", "--r1", "0.1", "--r2", "0.2", "--d", "2", "--sigma2", "0.1",
-                 "--n", "3"]) == 2
-    assert "even integers" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["curves", "--r1", "0.1"])          # argparse: missing required options
+# --------------------------------------------------------------------------- figure
+
+def test_figure_through_the_console_script(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "figure1.png"
+    status, out, err = cli("figure", "-o", png, "--n", "2", "8", "32", "--json")
+    assert status == 0, err
+    printed = strict_json(out)
+    expected = theory_curves([2, 8, 32], 0.3, 0.9, d=10, sigma2=0.1, normalize=True)
+    assert printed["png"] == str(png) and png.read_bytes()[:4] == b"\x89PNG"
+    assert printed["curves"]["gla"] == expected.gla.tolist()
+    assert printed["curves"]["normalized"] is True
+    assert_one_line_error(*cli("figure", "-o", png, "--d", "0")[::2], "d must be")
+    assert_one_line_error(*cli("figure")[::2], "-o/--output")
 
 
-@pytest.mark.parametrize("suffix", [".json", ".npz"])
-def test_solve_reads_json_and_npz(tmp_path, capsys, suffix):
-    path = tmp_path / f"problem{suffix}"
-    if suffix == ".json":
-        path.write_text(json.dumps(PROBLEM))
-    else:
-        np.savez(path, **{key: np.asarray(value) for key, value in PROBLEM.items()})
-    assert main(["solve", str(path), "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out)
-    expected = solve_optimal_wpgd(**PROBLEM)
-    assert printed["risk"] == expected.risk
-    assert np.array_equal(printed["weights"], expected.weights)
-    assert np.array_equal(printed["preconditioner"], expected.preconditioner)
-    assert main(["solve", str(path)]) == 0
-    assert f"risk={expected.risk}" in capsys.readouterr().out
+# --------------------------------------------------------------------------- certify
+
+def test_certify_through_the_console_script(tmp_path):
+    status, out, err = cli("certify", write_json(tmp_path / "p.json", PROBLEM), "--json")
+    assert status == 0, err
+    printed = strict_json(out)
+    assert printed["unique"] is True and printed["count"] == 1 and printed["undecided"] == 0
+    lower, upper = map(float, printed["enclosures"][0])
+    gamma = solve_optimal_wpgd(**PROBLEM).gamma_star
+    assert upper - lower < 1e-20
+    assert (lower + upper) / 2 == pytest.approx(gamma, rel=1e-14)   # γ* in float64
+    assert printed["contraction_bound"] < 1
+    status, out, err = cli("certify", write_json(tmp_path / "p.json", PROBLEM))
+    assert status == 0 and "unique = True" in out
+    assert_one_line_error(*cli("certify", write_json(tmp_path / "b.json", [1]))[::2],
+                          "expected a JSON object")
+    assert_one_line_error(*cli("certify", tmp_path / "p.json", "--digits", "5")[::2],
+                          "argument --digits: must be an integer in [15, 1000], got 5")
+    assert_one_line_error(*cli("solve", tmp_path / "p.json", "--grid-size", "10**9")[::2],
+                          "argument --grid-size: must be an integer, got '10**9'")
 
 
-@pytest.mark.parametrize("content, suffix, pattern", [
-    ({"Sigma": [[1.0]], "R": [[1.0]], "r": [0.5]}, ".json", "missing key(s) sigma2"),
-    ([1, 2], ".json", "expected a JSON object"),
-    ({}, ".txt", "expected a .json or .npz file"),
-    ({**PROBLEM, "r": [0.9, -0.9]}, ".json", "not positive semidefinite"),
-])
-def test_solve_bad_input_exits_2(tmp_path, capsys, content, suffix, pattern):
-    path = tmp_path / f"problem{suffix}"
-    path.write_text(json.dumps(content))
-    assert main(["solve", str(path)]) == 2
-    assert pattern in capsys.readouterr().err
+def test_certify_unsupported_model_is_bad_input(tmp_path, monkeypatch, capsys):
+    import wpgd_theory.verify.certify as certify_module
+
+    def unsupported(model, **kwargs):
+        raise TypeError(f"spectra must be a CorrelatedTaskModel, got {type(model).__name__}")
+    monkeypatch.setattr(certify_module, "certify_fixed_point", unsupported)
+    assert main(["certify", str(write_json(tmp_path / "m.json", MULTITASK))]) == 2
+    assert_one_line_error(2, capsys.readouterr().err, "certify does not support multitask input")
 
 
-def test_missing_file_exits_2(tmp_path, capsys):
-    assert main(["solve", str(tmp_path / "absent.json")]) == 2
-    assert "absent.json" in capsys.readouterr().err
+def test_certify_undecided_exits_1(tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    import wpgd_theory.verify.certify as certify_module
+    real = certify_module.certify_fixed_point
+
+    def out_of_budget(model, **kwargs):
+        cert = real(model, **kwargs)
+        return dataclasses.replace(cert, unique=None, undecided=[cert.bracket])
+    monkeypatch.setattr(certify_module, "certify_fixed_point", out_of_budget)
+    assert main(["certify", str(write_json(tmp_path / "p.json", PROBLEM))]) == 1
+    assert "1 undecided" in capsys.readouterr().out
 
 
-def test_module_entry_point_runs_in_a_fresh_interpreter():
-    result = subprocess.run([sys.executable, "-m", "wpgd_theory.cli"] + CURVES_ARGS[:-3],
-                            capture_output=True, text=True, check=True)
-    header, table = read_csv(result.stdout)
-    assert header == CURVE_COLUMNS and table.shape == (1, 5)
+# --------------------------------------------------------------------------- check
+
+def test_check_through_the_console_script():
+    status, out, err = cli("check", "--examples", "1", "--json", timeout=300)
+    assert status == 0, err
+    printed = strict_json(out)
+    assert printed["passed"] is True and printed["failed"] == []
+    verdicts = {row["verdict"] for row in printed["statements"]}
+    assert verdicts <= {"holds", "holds as corrected"} and len(printed["statements"]) >= 8
+    assert all(row["measurements"] for row in printed["statements"])
+    assert_one_line_error(*cli("check", "--examples", "0")[::2],
+                          "argument --examples: must be an integer in [1, 10000], got 0")
+
+
+def test_check_exits_1_when_a_statement_fails(monkeypatch, capsys):
+    import proofs_checks
+    from proofs_checks._report import CheckReport, Measurement, StatementReport
+
+    class Failing:
+        @staticmethod
+        def report(examples, seed):
+            return StatementReport.judge("Theorem X", [Measurement.of(
+                "residual", "absolute", [CheckReport(False, 0.5, 1e-10)])], notes="counterexample")
+    monkeypatch.setattr(proofs_checks, "all_check_modules", lambda: [Failing])
+    assert main(["check", "--examples", "1", "--json"]) == 1
+    assert strict_json(capsys.readouterr().out)["failed"] == ["Theorem X"]
+    assert main(["check", "--examples", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "Theorem X" in out and "1 fail" in out.splitlines()[-1]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._args import as_int, as_real
 from ..core.validation import as_real_array
 
 __all__ = ["fla_scale", "to_fla", "from_fla"]
@@ -32,7 +33,7 @@ def fla_scale(d_k):
     >>> fla_scale(4)
     0.5
     """
-    return float(d_k) ** -0.5
+    return float(as_int(d_k, "d_k", minimum=1)) ** -0.5
 
 
 def _heads_layout(array, name, last):
@@ -89,9 +90,8 @@ def to_fla(queries, keys, values, gates, *, scale=None):
     if not np.array_equal(g, np.broadcast_to(keywise[..., None, :], full)):
         raise ValueError("gates vary along the value axis (d_v); fla's GLA gates are key-wise "
                          "(G_t = 1 exp(gk_t)ᵀ), so only scalar or key-wise gates can be mapped")
-    scale = fla_scale(d_k) if scale is None else float(scale)
-    if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+    scale = fla_scale(d_k) if scale is None else as_real(scale, "scale", minimum=0.0,
+                                                         strict_minimum=True)
     with np.errstate(divide="ignore"):
         gk = np.log(keywise)
     return tuple(np.swapaxes(a, 1, 2) for a in (q / scale, k, v, gk))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import compact_repr
 from ..core.validation import as_real_array
 from .forward import cumulative_gates, gla_forward
 from .theorem1 import theorem1_projections
@@ -272,6 +273,8 @@ class MultiLayerWPGD:
     weights : ndarray, shape (L, n + 1, n + 1, d)
         ``weights[ℓ, i, j] = ω^ℓ_{j→i}``, the weight of token j's gradient term at position i.
     """
+
+    __repr__ = compact_repr
 
     iterates: np.ndarray
     predictions: np.ndarray

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._repr import compact_repr
 from ..core.predictor import _batch_shape, _validate_regression, _validate_square, dwpgd_predict
 from ..core.validation import as_real_array
 from ..core.validation import require_ndim as _require_ndim
@@ -179,6 +180,8 @@ class Theorem1Residual(NamedTuple):
     (so cancellation and tiny weights do not inflate it); instances with ``scale = 0`` contribute
     their absolute difference.
     """
+
+    __repr__ = compact_repr
 
     gla: np.ndarray
     dwpgd: np.ndarray

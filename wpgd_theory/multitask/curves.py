@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import numbers
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -125,6 +126,9 @@ class MultitaskFamily:
         if n.ndim != 1 or n.size == 0 or not np.issubdtype(n.dtype, np.number) or n.dtype == bool:
             raise TypeError(f"n_values must be a non-empty 1-d sequence of integers, "
                             f"got {n_values!r}")
+        if n.size > MAX_CURVES_POINTS:
+            raise ValueError(f"n_values must have at most {MAX_CURVES_POINTS} entries "
+                             f"(size limit), got {n.size}")
         if not np.all(np.isfinite(n)) or np.any(n != np.round(n)) or np.any(n < total) \
                 or np.any(np.round(n) % total):
             if self.K == 2 and total == 2:
@@ -184,6 +188,18 @@ class TheoryCurves(NamedTuple):
                 f"normalized={self.normalized})")
 
 
+MAX_CURVES_D = 2048
+"""Largest ``d`` of :func:`theory_curves` (a ``d × d`` identity is formed and diagonalised)."""
+MAX_CURVES_POINTS = 10_000
+"""Largest number of ``n`` values of :func:`theory_curves`."""
+
+
+def _check_curves(curves):
+    if not isinstance(curves, TheoryCurves):
+        raise TypeError(f"curves must be a TheoryCurves (from theory_curves), got "
+                        f"{type(curves).__name__}")
+
+
 def _check_setting(r1, r2, d):
     for name, value in (("r1", r1), ("r2", r2)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
@@ -193,6 +209,8 @@ def _check_setting(r1, r2, d):
                          f"{r1**2 + r2**2:.6g} (r1 = {r1}, r2 = {r2})")
     if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
+    if d > MAX_CURVES_D:
+        raise ValueError(f"d must be <= {MAX_CURVES_D} (size limit: Σ = I_d is formed), got {d}")
 
 
 def paper_setting_family(r1, r2, d, sigma2):
@@ -304,6 +322,9 @@ def write_curves_csv(curves, file):
     >>> print(buffer.getvalue().splitlines()[0])
     n,linatt,gla,gla_wo,gla_vector
     """
+    _check_curves(curves)
+    if not (hasattr(file, "write") or isinstance(file, (str, os.PathLike))):
+        raise TypeError(f"file must be a path or a writable text file, got {type(file).__name__}")
     if hasattr(file, "write"):
         _write_rows(curves, file)
     else:
@@ -338,6 +359,7 @@ def curves_figure(curves):
     ImportError
         If matplotlib is not installed (``pip install wpgd-theory[plot]``).
     """
+    _check_curves(curves)
     figure = _figure_class()(figsize=(6.0, 4.2))
     axes = figure.add_subplot()
     for name, style in CURVE_STYLES.items():
@@ -369,5 +391,7 @@ def plot_curves(curves, path):
     ImportError
         If matplotlib is not installed (``pip install wpgd-theory[plot]``).
     """
+    if not isinstance(path, (str, os.PathLike)) and not hasattr(path, "write"):
+        raise TypeError(f"path must be a file path or a binary file, got {type(path).__name__}")
     figure = curves_figure(curves)
     figure.savefig(path, dpi=150)

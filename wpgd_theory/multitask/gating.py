@@ -52,9 +52,12 @@ import numpy as np
 from scipy.linalg import cholesky
 from scipy.optimize import minimize_scalar, nnls
 
+from .._args import MAX_GRID_SIZE, as_int, as_real
+from .._repr import compact_repr
 from ..core.risk import preconditioner_eigenvalues, risk_from_moments
 from ..core.solver import stationary_point
 from ..core.spectral import find_fixed_points, relevant_R_eigenvalues
+from ..core.validation import as_real_array
 from ..gla.forward import gla_forward
 from ..gla.theorem1 import theorem1_projections
 from .model import MultitaskModel, as_delimiter_features, solve_multitask
@@ -108,6 +111,10 @@ def monotone_cone_faces(K):
     >>> [face.groups for face in monotone_cone_faces(2)]
     [((0, 2),), ((0, 1), (1, 2)), ((1, 2),)]
     """
+    return _monotone_cone_faces(as_int(K, "K", minimum=1))
+
+
+def _monotone_cone_faces(K):
     for zero_prefix in range(K):
         free = K - zero_prefix
         for cuts in product((False, True), repeat=free - 1):
@@ -124,13 +131,23 @@ def in_monotone_cone(weights, *, rtol=CONE_RTOL):
     >>> in_monotone_cone([0.0, 0.5, 0.5, 1.0]), in_monotone_cone([-0.2, -1.0]), in_monotone_cone([1.0, 0.5])
     (True, True, False)
     """
-    w = np.asarray(weights, dtype=float)
+    w = _as_block_vector(weights, "weights")
+    rtol = as_real(rtol, "rtol", minimum=0.0)
     scale = float(np.max(np.abs(w), initial=0.0))
     if scale == 0.0:
         return False
     w = w * np.sign(w[-1]) if w[-1] != 0 else w
     slack = rtol * scale
     return bool(w[-1] > 0 and w[0] >= -slack and np.all(np.diff(w) >= -slack))
+
+
+def _as_block_vector(value, name, K=None):
+    """A finite non-empty 1-d float vector (of length ``K`` if given), or raise naming ``name``."""
+    w = as_real_array(value, name, ndim=1)
+    if w.size == 0 or (K is not None and w.size != K):
+        raise ValueError(f"{name} must have length {'K = ' + str(K) if K else '>= 1'}, got "
+                         f"{w.size}")
+    return w
 
 
 def _oriented(w):
@@ -160,6 +177,8 @@ class GatingOptimum:
     wpgd_risk : float
         ``L*_WPGD`` for reference.
     """
+
+    __repr__ = compact_repr
 
     kind: str
     risk: float
@@ -246,8 +265,12 @@ def scalar_gating_optimum(model):
     """
     _check_model(model)
     if model.K > MAX_FACE_ENUMERATION_K:
-        raise ValueError(f"scalar_gating_optimum enumerates 2^K − 1 faces; K = {model.K} exceeds "
-                         f"MAX_FACE_ENUMERATION_K = {MAX_FACE_ENUMERATION_K}")
+        if np.ptp(model.sigma_eigenvalues) <= 1e-12 * model.sigma_eigenvalues.max():
+            return isotropic_projection_optimum(model)      # exact for Σ = sI, any K
+        raise ValueError(f"model has K = {model.K} blocks and an anisotropic Sigma: "
+                         f"scalar_gating_optimum enumerates 2^K − 1 faces, limit K <= "
+                         f"MAX_FACE_ENUMERATION_K = {MAX_FACE_ENUMERATION_K} (any K works for "
+                         f"Sigma = s·I)")
     wpgd_risk = solve_multitask(model).risk
     best_risk, best_w, best_face = model.block_risk(np.ones(model.K)), np.ones(model.K), None
     for face in monotone_cone_faces(model.K):
@@ -308,6 +331,8 @@ def isotropic_projection_optimum(model):
 class DecayOptimum(NamedTuple):
     """Best constant gate ``ρ`` without delimiters: ``ω_i ∝ ρ^{n−i}`` (``ρ = 1``: linear attention)."""
 
+    __repr__ = compact_repr
+
     risk: float
     decay: float
     preconditioner: np.ndarray
@@ -363,6 +388,8 @@ def decay_gating_optimum(model, *, grid_size=400, max_log_decay=50.0):
     (True, True)
     """
     _check_model(model)
+    grid_size = as_int(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
+    max_log_decay = as_real(max_log_decay, "max_log_decay", minimum=0.0, strict_minimum=True)
     thetas = np.concatenate([[0.0], np.geomspace(1e-3 / model.n, max_log_decay, grid_size)])
     risks = np.array([_decay_risk(model, np.exp(-t)) for t in thetas])
     i = int(np.argmin(risks))
@@ -391,11 +418,11 @@ def delimiter_gate_values(monotone, scale=None):
     >>> delimiter_gate_values([0.0, 0.25, 0.5, 1.0])
     array([0. , 0.5, 0.5, 1. ])
     """
-    m = np.asarray(monotone, dtype=float)
+    m = _as_block_vector(monotone, "monotone")
     if not in_monotone_cone(m, rtol=1e-9) and np.any(m):
-        raise ValueError(f"weights must be non-negative and non-decreasing, got {m}")
+        raise ValueError(f"monotone must be non-negative and non-decreasing, got {m}")
     m = np.maximum.accumulate(np.clip(m, 0.0, None))     # remove round-off violations
-    scale = m[-1] if scale is None else float(scale)
+    scale = m[-1] if scale is None else as_real(scale, "scale")
     if scale < m[-1] or scale <= 0:
         raise ValueError(f"scale must be positive and >= max weight {m[-1]}, got {scale}")
     following = m[1:]
@@ -412,7 +439,7 @@ def monotone_split(weights):
     >>> plus, minus
     (array([0.5, 0.5, 3.5]), array([0. , 1.5, 1.5]))
     """
-    w = np.asarray(weights, dtype=float)
+    w = _as_block_vector(weights, "weights")
     steps = np.diff(w, prepend=0.0)
     return np.cumsum(np.clip(steps, 0, None)), np.cumsum(np.clip(-steps, 0, None))
 
@@ -425,6 +452,8 @@ class DelimiterGate:
     (gate exactly 1), ``c^k`` on delimiter ``k`` (gate ``1 + c^kᵀU``). ``m = 1`` is scalar gating,
     ``m = d_k`` key-wise (vector) gating.
     """
+
+    __repr__ = compact_repr
 
     feature_map: np.ndarray
     offset: int
@@ -445,6 +474,8 @@ class GLAConstruction(NamedTuple):
     """GLA parameters for :func:`~wpgd_theory.gla.gla_forward`; the prediction is
     ``outputs[..., -1, output_index]``. ``delimiter_gates`` lists the gate values applied (K,
     ``(2, K)`` for the two key copies of vector gating, or the constant decay)."""
+
+    __repr__ = compact_repr
 
     W_q: np.ndarray
     W_k: np.ndarray
@@ -485,7 +516,7 @@ def scalar_gla_construction(model, block_weights, delimiter_features=None):
     True
     """
     _check_model(model)
-    w = np.asarray(block_weights, dtype=float)
+    w = _as_block_vector(block_weights, "block_weights", model.K)
     if not in_monotone_cone(w, rtol=1e-9):
         raise ValueError(f"block_weights {w} are not reachable by scalar gating: need ±w "
                          "non-negative and non-decreasing (use vector_gla_construction)")
@@ -520,7 +551,7 @@ def vector_gla_construction(model, block_weights, delimiter_features=None):
     True
     """
     _check_model(model)
-    w = np.asarray(block_weights, dtype=float)
+    w = _as_block_vector(block_weights, "block_weights", model.K)
     if w.shape != (model.K,) or not np.any(w):
         raise ValueError(f"block_weights must be a nonzero vector of shape ({model.K},)")
     plus, minus = monotone_split(w)
@@ -545,6 +576,7 @@ def decay_gla_construction(model, decay):
     ``ω_ref,i = ρ^{n−i}``. Use with :func:`~wpgd_theory.gla.theorem1_prompt`.
     """
     _check_model(model)
+    decay = as_real(decay, "decay", minimum=0.0, maximum=1.0, strict_minimum=True)
     p = preconditioner_eigenvalues(*decay_moments(model, decay), model.spectra)
     P = (model.sigma_eigenvectors * p) @ model.sigma_eigenvectors.T
     W_q, W_k, W_v = theorem1_projections(np.eye(model.d), P / decay)

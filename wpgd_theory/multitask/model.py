@@ -30,6 +30,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._args import MAX_GRID_SIZE, as_int, as_real
+from .._repr import compact_repr
 from ..core.model import (
     CorrelatedTaskModel,  # noqa: F401 (doctests use Prompts)
     GaussianFeatures,
@@ -67,6 +69,8 @@ class BlockSpectra(NamedTuple):
     nonzero part of ``R``'s spectrum on the subspace; ``R_eigenvectors`` (``K × G``) maps
     eigen-coordinates ``ω̃`` to block values ``w = S D_S^{-1/2} V ω̃`` (not to an ``n``-vector).
     """
+
+    __repr__ = compact_repr
 
     sigma_eigenvalues: np.ndarray
     sigma_eigenvectors: np.ndarray
@@ -330,6 +334,8 @@ class MultitaskSolution:
     :class:`~wpgd_theory.solver.WPGDSolution` with ``block_weights`` (length K) in place of the
     n-vector ``weights`` (``ω* = U block_weights``, canonical scaling ``(h₂(γ*)R + I)⁻¹r``)."""
 
+    __repr__ = compact_repr
+
     preconditioner: np.ndarray
     block_weights: np.ndarray
     gamma_star: Any
@@ -395,6 +401,7 @@ def solve_multitask(model, *, grid_size=129):
     """
     if not isinstance(model, MultitaskModel):
         raise TypeError(f"model must be a MultitaskModel, got {type(model).__name__}")
+    grid_size = as_int(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
     gap = spectral_gap_condition(model)
     spectra = model.spectra
     if relevant_R_eigenvalues(spectra).size == 0:
@@ -433,6 +440,9 @@ def corollary_linear_attention_risk(d, sigma2, n, sum_r, sum_R):
     >>> corollary_linear_attention_risk(2, 0.0, 2, 1.2, 3.0)   # see risk.linear_attention_risk
     1.68
     """
+    d, n = as_int(d, "d", minimum=1), as_int(n, "n", minimum=1)
+    sigma2 = as_real(sigma2, "sigma2", minimum=0.0)
+    sum_r, sum_R = as_real(sum_r, "sum_r"), as_real(sum_R, "sum_R", minimum=0.0)
     return d + sigma2 - d * sum_r**2 / (n * (d + sigma2 + 1) + sum_R)
 
 
@@ -451,6 +461,8 @@ def multitask_linear_attention_risk(model):
     >>> bool(abs(multitask_linear_attention_risk(model) - formula) < 1e-12)
     True
     """
+    if not isinstance(model, MultitaskModel):
+        raise TypeError(f"model must be a MultitaskModel, got {type(model).__name__}")
     return model.block_risk(np.ones(model.K))
 
 
@@ -523,6 +535,11 @@ def multitask_prompt_tokens(prompts, sizes, delimiter_features=None):
            [ 0.,  0.,  0.,  1.],
            [ 7.,  0.,  0.,  0.]])
     """
+    missing = [f for f in ("context_inputs", "context_labels", "query_input")
+               if not hasattr(prompts, f)]
+    if missing:
+        raise TypeError(f"prompts must be a Prompts (context_inputs, context_labels, "
+                        f"query_input, ...), got {type(prompts).__name__}")
     sizes = _as_sizes(sizes)
     F = as_delimiter_features(delimiter_features, sizes.size)
     X = as_real_array(prompts.context_inputs, "context_inputs", ndim=3)

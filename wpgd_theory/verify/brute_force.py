@@ -11,13 +11,23 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize
 
+from .._args import as_int, as_real, as_seed
+from .._repr import compact_repr
+from ..core.model import CorrelatedTaskModel
 from ..core.risk import risk, risk_gradient
 
 __all__ = ["minimize_risk_jointly", "BruteForceResult"]
 
+MAX_STARTS = 10_000
+"""Largest number of random starts."""
+MAX_UNKNOWNS = 100_000
+"""Largest ``d² + n`` (BFGS keeps a dense inverse Hessian of that size squared)."""
+
 
 class BruteForceResult(NamedTuple):
     """Best point over all starts, plus every start's end point and risk (for landscape studies)."""
+
+    __repr__ = compact_repr
 
     risk: float
     preconditioner: np.ndarray
@@ -47,6 +57,18 @@ def minimize_risk_jointly(model, *, starts=5, seed=0, method="BFGS", gtol=1e-10,
     >>> abs(brute.risk - solve_model(model).risk) < 1e-10
     True
     """
+    if not isinstance(model, CorrelatedTaskModel):
+        raise TypeError(f"model must be a CorrelatedTaskModel, got {type(model).__name__}")
+    starts = as_int(starts, "starts", minimum=1, maximum=MAX_STARTS)
+    seed = as_seed(seed)
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a scipy.optimize.minimize method name, got "
+                        f"{type(method).__name__}")
+    gtol = as_real(gtol, "gtol", minimum=0.0, strict_minimum=True)
+    maxiter = as_int(maxiter, "maxiter", minimum=1)
+    if model.d**2 + model.n > MAX_UNKNOWNS:
+        raise ValueError(f"model has d² + n = {model.d**2 + model.n} unknowns, more than the limit "
+                         f"{MAX_UNKNOWNS} of this dense BFGS search")
     d, n = model.d, model.n
 
     def unpack(z):

@@ -29,6 +29,8 @@ import numpy as np
 from scipy.linalg import null_space
 from scipy.optimize import differential_evolution, minimize
 
+from .._args import MAX_GRID_SIZE, as_int, as_real, as_seed, require_spectra
+from .._repr import compact_repr
 from ..core.model import CorrelatedTaskModel, effective_spectral_gap
 from ..core.risk import (
     moments_from_coefficients,
@@ -37,6 +39,7 @@ from ..core.risk import (
     weights_gradient_from_coefficients,
 )
 from ..core.spectral import find_fixed_points, h2, spectral_gap_condition
+from ..core.validation import as_nonnegative_scalar, as_real_array
 
 __all__ = [
     "SpectralInstance", "two_cluster_instance", "contraction_bound",
@@ -45,6 +48,11 @@ __all__ = [
     "OptimisationOutcomes", "optimisation_outcomes",
     "SearchResult", "adversarial_search", "random_instance", "random_search",
 ]
+
+MAX_SPECTRUM_SIZE = 10**7
+"""Largest ``n`` or ``d`` a generated instance may have (arrays of that length are formed)."""
+MAX_SEARCH_TRIALS = 10**6
+"""Largest number of trials, starts, iterations or population size of a search."""
 
 
 # --------------------------------------------------------------------------- instances
@@ -80,7 +88,12 @@ class SpectralInstance:
     R_eigenvalues: np.ndarray
     r_coefficients: np.ndarray
 
+    __repr__ = compact_repr
+
     def __post_init__(self):
+        for _name in ("sigma_eigenvalues", "R_eigenvalues", "r_coefficients"):
+            object.__setattr__(self, _name, as_real_array(getattr(self, _name), _name, ndim=1))
+        object.__setattr__(self, "sigma2", as_nonnegative_scalar(self.sigma2, "sigma2"))
         s = np.asarray(self.sigma_eigenvalues, dtype=float).ravel()
         lam = np.asarray(self.R_eigenvalues, dtype=float).ravel()
         a = np.asarray(self.r_coefficients, dtype=float).ravel()
@@ -177,6 +190,14 @@ def two_cluster_instance(n, d, *, s_large, s_small, k_large, sigma2, lam_small, 
     >>> inst.R_eigenvalues.round(4), inst.sigma_eigenvalues
     (array([0.5   , 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 5.    ]), array([0.5, 0.5, 2. ]))
     """
+    n = as_int(n, "n", minimum=2, maximum=MAX_SPECTRUM_SIZE)
+    d = as_int(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    k_large = as_int(k_large, "k_large")
+    for _name, _value in (("s_large", s_large), ("s_small", s_small), ("sigma2", sigma2),
+                          ("lam_small", lam_small), ("lam_large", lam_large)):
+        as_real(_value, _name, minimum=0.0)
+    mass_large = as_real(mass_large, "mass_large", minimum=0.0, maximum=1.0)
+    fill = as_real(fill, "fill", minimum=0.0, maximum=1.0)
     if lam_small + lam_large > n:
         raise ValueError(f"lam_small + lam_large = {lam_small + lam_large} exceeds n = {n}")
     if not 1 <= k_large <= d:
@@ -204,6 +225,7 @@ def contraction_bound(spectra):
     >>> round(contraction_bound(inst), 6)    # (1·1)² / (4 (3.1 + 1)²)
     0.014872
     """
+    require_spectra(spectra)
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     s_min_positive = float(np.min(s[s > 0]))
     product = (effective_spectral_gap(s)
@@ -213,14 +235,26 @@ def contraction_bound(spectra):
 
 # --------------------------------------------------------------------------- the risk L(ω)
 
+def _check_coefficients(spectra, coefficients):
+    """``spectra`` is spectral data and ``coefficients`` a finite vector of its length ``n``."""
+    require_spectra(spectra)
+    w = as_real_array(coefficients, "coefficients", ndim=1)
+    n = np.shape(spectra.R_eigenvalues)[0]
+    if w.size != n:
+        raise ValueError(f"coefficients must have length n = {n} (R_eigenvalues), got {w.size}")
+    return w
+
+
 def weights_risk(spectra, coefficients):
     """``L(ω)`` at ``ω = E ω̃`` from the coordinates ``ω̃`` in the eigenbasis of ``R``."""
+    coefficients = _check_coefficients(spectra, coefficients)
     return float(risk_from_moments(*moments_from_coefficients(coefficients, spectra), spectra))
 
 
 def weights_risk_gradient(spectra, coefficients):
     """Gradient of :func:`weights_risk` in the eigen-coordinates ``ω̃``: ``∂L/∂ω`` at ``P(ω)``
     (envelope theorem), from :func:`~wpgd_theory.risk.weights_gradient_from_coefficients`."""
+    coefficients = _check_coefficients(spectra, coefficients)
     w = np.asarray(coefficients, dtype=float)
     p = preconditioner_eigenvalues(*moments_from_coefficients(w, spectra), spectra)
     return weights_gradient_from_coefficients(w, p, spectra)
@@ -235,6 +269,8 @@ class StationaryPoint(NamedTuple):
     ``L`` on the sphere, ``tangent_hessian`` = its eigenvalues at ``ω*/‖ω*‖``, ascending);
     ``curve_curvature`` is ``d²L/dh²`` along the family ``ω(h) = (hR + I)⁻¹ r`` at ``h₂(γ*)``.
     """
+
+    __repr__ = compact_repr
 
     gamma: float
     h2: float
@@ -275,6 +311,8 @@ def stationary_points(spectra, *, grid_size=2049):
     >>> [(round(p.gamma, 6), p.kind) for p in stationary_points(inst)]
     [(2.037688, 'global minimum')]
     """
+    require_spectra(spectra)
+    grid_size = as_int(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
     search = find_fixed_points(spectra, grid_size=grid_size)
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     lam, a = np.asarray(spectra.R_eigenvalues), np.asarray(spectra.r_coefficients)
@@ -311,6 +349,8 @@ class OptimisationOutcomes(NamedTuple):
     are per run.
     """
 
+    __repr__ = compact_repr
+
     stationary: list
     counts: np.ndarray
     unmatched: int
@@ -337,6 +377,12 @@ def optimisation_outcomes(spectra, *, starts=20, seed=0, stationary=None, method
     >>> optimisation_outcomes(inst, starts=4).counts
     array([4])
     """
+    require_spectra(spectra)
+    starts = as_int(starts, "starts", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    seed = as_seed(seed)
+    restarts = as_int(restarts, "restarts", minimum=0, maximum=MAX_SEARCH_TRIALS)
+    gtol = as_real(gtol, "gtol", minimum=0.0, strict_minimum=True)
+    rtol = as_real(rtol, "rtol", minimum=0.0, strict_minimum=True)
     stationary = stationary_points(spectra) if stationary is None else stationary
     lam = np.asarray(spectra.R_eigenvalues)
     rng = np.random.default_rng(seed)
@@ -370,6 +416,8 @@ def optimisation_outcomes(spectra, *, starts=20, seed=0, stationary=None, method
 
 class SearchResult(NamedTuple):
     """Outcome of :func:`adversarial_search` (``optimize`` is SciPy's ``OptimizeResult``)."""
+
+    __repr__ = compact_repr
 
     instance: SpectralInstance
     max_slope: float
@@ -415,6 +463,11 @@ def adversarial_search(n, d, *, seed=0, maxiter=60, popsize=15):
     >>> result.max_slope < 1        # n = 8 is far too small for several fixed points
     True
     """
+    n = as_int(n, "n", minimum=3, maximum=MAX_SPECTRUM_SIZE)
+    d = as_int(d, "d", minimum=2, maximum=MAX_SPECTRUM_SIZE)
+    seed = as_seed(seed)
+    maxiter = as_int(maxiter, "maxiter", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    popsize = as_int(popsize, "popsize", minimum=1, maximum=MAX_SEARCH_TRIALS)
     def negative_slope(x):
         return -_largest_fixed_point_slope(_instance_from_parameters(n, d, x)[1])
 
@@ -431,6 +484,10 @@ def random_instance(rng, n, d):
     """A random instance: log-uniform ``Σ`` spectrum over 6 decades, Dirichlet ``R`` spectrum
     (concentration log-uniform in ``[10⁻², 10]``) and ``a`` uniform on the admissible ellipsoid
     ``Σ a²/λ ≤ 1``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    n = as_int(n, "n", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    d = as_int(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
     s = np.exp(rng.uniform(np.log(1e-4), np.log(1e2), size=d))
     lam = n * rng.dirichlet(np.full(n, np.exp(rng.uniform(np.log(1e-2), np.log(10)))))
     lam = lam * (n / lam.sum())
@@ -443,6 +500,10 @@ def random_instance(rng, n, d):
 def random_search(n, d, *, trials=200, seed=0):
     """Draw ``trials`` :func:`random_instance` s; return ``(hits, largest_slope, instances)``
     where ``hits`` counts instances with several fixed points (the instances are returned)."""
+    n = as_int(n, "n", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    d = as_int(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    trials = as_int(trials, "trials", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    seed = as_seed(seed)
     rng = np.random.default_rng(seed)
     hits, largest, found = 0, 0.0, []
     for _ in range(trials):

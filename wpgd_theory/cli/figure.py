@@ -1,0 +1,41 @@
+"""``wpgd-theory figure -o PNG``: Figure 1's theory curves (risk / d against n) drawn to a PNG.
+
+Defaults are the paper's Figure-1 setting ``(r₁, r₂) = (0.3, 0.9)``, ``d = 10``, ``σ² = 0.1``,
+``n = 2 … 1024``, risks divided by ``d``; every option of ``curves`` can override them. Needs
+matplotlib (``pip install 'wpgd-theory[plot]'``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ._io import add_json_flag, emit
+from .curves import FIGURE1, add_setting_arguments, compute, curves_payload
+
+NAME = "figure"
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(NAME, help="draw Figure 1 (theory curves) to a PNG",
+                                   description=__doc__)
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="PNG",
+                        help="image file to write")
+    add_setting_arguments(parser, FIGURE1)
+    parser.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True,
+                        help="divide risks by d (default: yes)")
+    add_json_flag(parser)
+
+
+def run(args):
+    from ..multitask.curves import plot_curves
+    curves = compute(args)
+    try:
+        plot_curves(curves, args.output)
+    except ImportError as exc:
+        print(f"wpgd-theory: error: {exc}", file=sys.stderr)
+        return 1
+    emit(args, {"png": str(args.output), "curves": curves_payload(curves)},
+         f"wrote {args.output} ({len(curves.n)} values of n, r1 = {curves.r1:g}, "
+         f"r2 = {curves.r2:g}, d = {curves.d}, sigma2 = {curves.sigma2:g})")
+    return 0
