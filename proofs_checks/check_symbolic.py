@@ -12,7 +12,7 @@ proof establishes, and under which assumptions:
   differentiated, M a free positive symbol, generic (nonzero) denominators.
 * **The poster's P\\*** ``Σ^{-1/2}((γ/M)Σ + I)⁻¹Σ^{-1/2}`` is *not* stationary for any rescaling
   when ``Σ = diag(s₁, s₂)`` with ``s₁ ≠ s₂``: shape residual ``(s₂ − s₁)/s₁``. Hence the verdict
-  ``"corrected"`` (THEORY.md §5).
+  ``"corrected"`` (docs/theory.md §5).
 * **P(ω) = A(BΣ + CI)⁻¹** is a critical point of ``L(·, ω)`` for general symmetric Σ, d ≤ 2, and
   the Hessian is ``2 Σ⊗Σ(BΣ + CI) ⪰ 0``: a global minimiser. ``L(P(ω), ω) = M − A²Σs²/(Bs + C)``.
 * **Corollary**: ``min_P L(P, 1) = d + σ² − d(1ᵀr)²/(n(d + σ² + 1) + 1ᵀR1)`` at Σ = I_d, general
