@@ -1,11 +1,18 @@
 """Statement objects, the symbols, and the formulas every statement and proof shares."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
 
+import numpy as np
 import sympy
+from sympy.logic.boolalg import BooleanFunction
 from sympy import (
+    BlockMatrix,
     Eq,
+    Identity,
+    MatrixSymbol,
     Function,
     IndexedBase,
     Matrix,
@@ -19,7 +26,8 @@ from sympy import (
 )
 
 __all__ = [
-    "Statement",
+    "Statement", "Evaluation", "PositiveSemidefinite", "model_hypotheses", "MAX_EXPLICIT_TERMS",
+    "check_explicit_size",
     "i", "k", "d", "n", "M", "sigma2", "gamma", "h_bar", "s", "lam", "a", "A_", "B_", "C_",
     "symbol_vector", "symbol_matrix", "instantiate",
     "h1_expression", "h2_expression", "fixed_point_map_expression", "risk_in_moments",
@@ -47,6 +55,11 @@ class Statement:
     definitions : tuple of Eq
         Abbreviations ``Eq(symbol, value)`` used in the conclusion (``A``, ``B``, ``C``, ``M``);
         :meth:`expression` substitutes them.
+    instance : callable, optional
+        ``instance(model, **parameters) -> (arguments, finish)``: the numbers of a concrete model
+        for :attr:`symbols`, and ``finish(raw)`` mapping the lambdified result to a dict of named
+        values in the model's own coordinates. Set for the explicit forms; used by
+        :meth:`evaluate` and :meth:`substitute`.
     """
 
     name: str
@@ -54,6 +67,7 @@ class Statement:
     conclusion: sympy.Basic
     symbols: tuple
     definitions: tuple = ()
+    instance: Callable | None = field(default=None, repr=False, compare=False)
 
     @property
     def expression(self):
@@ -96,11 +110,115 @@ class Statement:
             self.expression if expression is None else sympy.sympify(expression))
         return sympy.lambdify(_as_lists(self.symbols), expression, modules=modules)
 
+    @cached_property
+    def _numeric(self):
+        return self.lambdify()
+
+    def _instance(self, model, parameters):
+        if self.instance is None:
+            raise TypeError(f"{self.name!r} has no numeric instance: pass integer sizes for the "
+                            "explicit form (the general form is for reading)")
+        return self.instance(model, **parameters)
+
+    def evaluate(self, model, **parameters):
+        """The statement's numbers for a concrete model, in the model's coordinates.
+
+        Parameters
+        ----------
+        model : CorrelatedTaskModel, MultitaskModel or spectra
+            What the statement is about; sizes must match the explicit form's (a
+            ``MultitaskModel`` enters through its ``K`` block eigenvalues, never through ``n``).
+        **parameters
+            Statement-specific inputs (``gamma=``, ``h_bar=``, ``weights=``, ``P=``, …); see the
+            statement's constructor.
+
+        Returns
+        -------
+        Evaluation
+            Named values (eigen-coordinates rotated back: ``P*`` and ``ω*`` are the matrices and
+            vectors of the original basis) and the arguments fed to the formula.
+
+        Raises
+        ------
+        TypeError
+            For a general-size statement, or an unsupported model type.
+        ValueError
+            When the model's sizes do not match the statement's.
+        """
+        arguments, finish = self._instance(model, parameters)
+        values = finish(self._numeric(*arguments))
+        names = [_symbol_name(symbol) for symbol in self.symbols]
+        return Evaluation(self.name, values, dict(zip(names, arguments)))
+
+    def substitute(self, model, **parameters):
+        """The conclusion with the model's numbers substituted (SymPy ``Float``\\ s); same
+        arguments as :meth:`evaluate`. Values are in the statement's coordinates (e.g. the
+        eigenbases), since this is the SymPy object itself."""
+        arguments, _ = self._instance(model, parameters)
+        mapping = {}
+        for symbol, value in zip(self.symbols, arguments):
+            _bind(symbol, value, mapping)
+        return self._substitute_definitions(self.conclusion).xreplace(mapping).doit()
+
     def __str__(self):
         lines = [self.name, f"  {self.conclusion}"]
         lines += [f"  where {definition.lhs} = {definition.rhs}" for definition in self.definitions]
         lines += [f"  if {hypothesis}" for hypothesis in self.hypotheses]
         return "\n".join(lines)
+
+
+def _symbol_name(symbol):
+    if isinstance(symbol, (tuple, list)):
+        name = str(symbol[0]) if symbol else "()"
+        return name.rsplit("_", 1)[0] if "_" in name else name
+    if isinstance(symbol, sympy.MatrixBase):
+        return str(symbol[0]).rsplit("_", 1)[0]
+    return str(symbol)
+
+
+def _bind(symbol, value, mapping):
+    if isinstance(symbol, (tuple, list)):
+        for part, number in zip(symbol, np.ravel(value)):
+            mapping[part] = sympy.Float(float(number))
+    elif isinstance(symbol, sympy.MatrixBase):
+        for part, number in zip(symbol, np.ravel(value)):
+            mapping[part] = sympy.Float(float(number))
+    elif isinstance(symbol, sympy.MatrixSymbol):
+        mapping[symbol] = sympy.ImmutableMatrix(np.atleast_2d(np.asarray(value, dtype=float))
+                                                .reshape(symbol.shape).tolist())
+    else:
+        mapping[symbol] = sympy.Float(float(value))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A statement evaluated on a concrete model.
+
+    Attributes
+    ----------
+    statement : str
+        The statement's name.
+    values : dict
+        Named results (floats, booleans or arrays), in the model's coordinates.
+    arguments : dict
+        The numbers fed to the statement's symbols, by symbol name.
+    """
+
+    statement: str
+    values: dict
+    arguments: dict = field(repr=False)
+
+    def __getitem__(self, name):
+        return self.values[name]
+
+    def __repr__(self):
+        def summary(value):
+            array = np.asarray(value)
+            if array.ndim == 0:
+                return f"{value:.6g}" if isinstance(value, float) else repr(value)
+            return f"<array {array.shape}>"
+        parts = ", ".join(f"{key}={summary(value)}" for key, value in self.values.items())
+        return f"Evaluation({self.statement!r}, {parts})"
 
 
 def _as_lists(structure):
@@ -133,6 +251,95 @@ _ASSUMPTIONS = {"s": {"positive": True}, "lambda": {"nonnegative": True}, "a": {
 h_1, h_2, phi, loss = Function("h_1"), Function("h_2"), Function("phi"), Function("L")
 A_ = Symbol("A", real=True)
 B_, C_ = symbols("B C", nonnegative=True)   # B = ωᵀ(R + I)ω ≥ 0, C = M‖ω‖² ≥ 0
+
+
+class PositiveSemidefinite(BooleanFunction):
+    """The hypothesis ``X ⪰ 0`` (symmetric positive semidefinite); kept unevaluated.
+
+    Examples
+    --------
+    >>> print(sympy.latex(PositiveSemidefinite(MatrixSymbol("Sigma", 2, 2))))
+    \\Sigma \\succeq 0
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, matrix):
+        return None
+
+    def _latex(self, printer):
+        return printer._print(self.args[0]) + r" \succeq 0"
+
+    def _sympystr(self, printer):
+        return f"PSD({printer._print(self.args[0])})"
+
+
+def model_hypotheses(d_size=d, n_size=n, *, eigenbasis=True):
+    """The data model's assumptions (docs/theory.md §1) as a tuple of hypotheses.
+
+    Σ symmetric PSD, ``σ² ≥ 0``, ``M = σ² + tr Σ``; R symmetric with unit diagonal and the joint
+    task correlation ``[[R, r], [rᵀ, 1]] ⪰ 0``; with ``eigenbasis=True`` also the definitions of
+    the eigen-coordinates the explicit forms use: ``Σ = U diag(s) Uᵀ``, ``UᵀU = I``,
+    ``R = E diag(λ) Eᵀ``, ``EᵀE = I``, ``a = Eᵀr``. ``d_size``/``n_size`` are integers or the
+    symbols ``d``/``n``; ``None`` leaves that part out.
+
+    Examples
+    --------
+    >>> [str(h) for h in model_hypotheses(None, 2, eigenbasis=False)]
+    ['Eq(R, R.T)', 'Eq(R[i, i], 1)', 'PSD(Matrix([\\n[  R, r],\\n[r.T, I]]))']
+    """
+    hypotheses = []
+    if d_size is not None:
+        Sigma = MatrixSymbol("Sigma", d_size, d_size)
+        hypotheses += [Eq(Sigma, Sigma.T, evaluate=False), PositiveSemidefinite(Sigma)]
+        if eigenbasis:
+            U = MatrixSymbol("U", d_size, d_size)
+            hypotheses += [Eq(Sigma, U * _diagonal("s", d_size) * U.T, evaluate=False),
+                           Eq(U.T * U, Identity(d_size), evaluate=False)]
+        hypotheses += [sympy.Ge(sigma2, 0, evaluate=False),
+                       Eq(M, sigma2 + Trace(Sigma), evaluate=False)]
+    if n_size is not None:
+        R, r = MatrixSymbol("R", n_size, n_size), MatrixSymbol("r", n_size, 1)
+        hypotheses += [Eq(R, R.T, evaluate=False), Eq(R[i, i], 1, evaluate=False),
+                       PositiveSemidefinite(BlockMatrix([[R, r], [r.T, Identity(1)]]))]
+        if eigenbasis:
+            E = MatrixSymbol("E", n_size, n_size)
+            coefficients = (MatrixSymbol("a", n_size, 1) if isinstance(n_size, sympy.Basic)
+                            else Matrix(symbol_vector("a", n_size)))
+            hypotheses += [Eq(R, E * _diagonal("lambda", n_size) * E.T, evaluate=False),
+                           Eq(E.T * E, Identity(n_size), evaluate=False),
+                           Eq(coefficients, E.T * r, evaluate=False)]
+    return tuple(hypotheses)
+
+
+def _diagonal(name, size):
+    if isinstance(size, sympy.Basic):
+        return sympy.DiagMatrix(MatrixSymbol(name, size, 1))
+    return diag(*symbol_vector(name, size))
+
+
+MAX_EXPLICIT_TERMS = 64
+"""Largest size (``d``, ``n`` or ``K``) of an explicit form: beyond it the term-by-term expansion
+(and its lambdification) takes minutes of SymPy work, so the constructors refuse."""
+
+
+def check_explicit_size(what, **sizes):
+    """Raise ``ValueError`` unless every size is ``None`` or an int in
+    ``[1, MAX_EXPLICIT_TERMS]``; the message names the limit and the alternatives."""
+    for name, size in sizes.items():
+        if size is None:
+            continue
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"{what}: {name} must be a positive integer or None, got {size!r}")
+        if size > MAX_EXPLICIT_TERMS:
+            raise ValueError(
+                f"{what}: {name} = {size} > MAX_EXPLICIT_TERMS = {MAX_EXPLICIT_TERMS}; the "
+                "explicit form is expanded term by term and would take minutes. Use the general "
+                f"form ({name}=None) for reading, the numeric functions (solve_model, h1, h2) for "
+                "numbers, or for a multitask model the K-term forms "
+                "(stationary_point_statement(d, K).evaluate(model), "
+                "multitask_stationary_point_statement)")
 
 
 def symbol_vector(name, size):
@@ -257,17 +464,17 @@ def closed_form_risk(Sigma, R, r, P, omega, M=M):
 
 
 def _eigenbasis_weights(h, lam_k, a_k):
-    """``ω̃ = (h Λ + I)⁻¹ a``."""
-    return (h * diag(*lam_k) + eye(len(lam_k))).inv() * Matrix(a_k)
+    """``ω̃ = (h Λ + I)⁻¹ a``, inverting the diagonal entry by entry (``Matrix.inv`` of a
+    symbolic 30×30 diagonal matrix takes minutes)."""
+    return Matrix([value / (h * eigenvalue + 1) for eigenvalue, value in zip(lam_k, a_k)])
 
 
 def _theorem2_preconditioner(omega, a_k, s_k, gamma_value, form="theorem"):
     """``(A/C)((γ/M) diag(s) + I)⁻¹`` (``form="theorem"``) or the poster's
     ``(A/C) Σ^{-1/2}((γ/M)Σ + I)⁻¹Σ^{-1/2}`` (``form="poster"``)."""
-    Sigma = diag(*s_k)
     A = (omega.T * Matrix(a_k))[0, 0]
     C = M * (omega.T * omega)[0, 0]
-    core = ((gamma_value / M) * Sigma + eye(len(s_k))).inv()
+    core = diag(*[1 / ((gamma_value / M) * value + 1) for value in s_k])
     if form == "poster":
         root_inverse = diag(*[1 / sqrt(value) for value in s_k])
         core = root_inverse * core * root_inverse

@@ -51,8 +51,12 @@ from .base import (
     sigma2,
     symbol_matrix,
     symbol_vector,
+    PositiveSemidefinite,
+    check_explicit_size,
+    model_hypotheses,
     weight_moments,
 )
+from . import instances
 
 __all__ = [
     "h1_statement", "h2_statement", "fixed_point_map_statement", "stationary_point_statement",
@@ -64,7 +68,9 @@ __all__ = [
 # --------------------------------------------------------------------------------- statements
 
 def _eigen_hypotheses(d_size, n_size):
-    hypotheses = []
+    """Model assumptions (:func:`model_hypotheses`, eigenbasis definitions included) and the
+    sign of each eigenvalue symbol the explicit form uses."""
+    hypotheses = list(model_hypotheses(d_size, n_size))
     if d_size is not None:
         hypotheses += [sympy.Gt(value, 0, evaluate=False) for value in symbol_vector("s", d_size)]
     if n_size is not None:
@@ -83,15 +89,17 @@ def h1_statement(n_terms=None):
     >>> h1_statement(2).lambdify()(0.5, [0.5, 1.5], [1.0, 0.0])   # as wpgd_theory.spectral.h1
     0.5
     """
+    check_explicit_size("h1_statement", n_terms=n_terms)
     if n_terms is None:
-        hypotheses = (lam[i] >= 0, _sum(a[i] ** 2, n) > 0)
+        hypotheses = model_hypotheses(None, n) + (lam[i] >= 0, _sum(a[i] ** 2, n) > 0)
         variables = (h_bar, lam, a)
     else:
         lam_k, a_k = symbol_vector("lambda", n_terms), symbol_vector("a", n_terms)
         hypotheses = tuple(_eigen_hypotheses(None, n_terms)) + (sum(x**2 for x in a_k) > 0,)
         variables = (h_bar, lam_k, a_k)
     return Statement("h1 (Theorem 2, docs/theory.md §3)", hypotheses,
-                     Eq(h_1(h_bar), h1_expression(n_terms)), variables)
+                     Eq(h_1(h_bar), h1_expression(n_terms)), variables,
+                     instance=None if n_terms is None else instances.h1_instance(n_terms))
 
 
 def h2_statement(d_terms=None):
@@ -102,12 +110,28 @@ def h2_statement(d_terms=None):
     >>> print(h2_statement(1))
     h2 (Theorem 2, docs/theory.md §3)
       Eq(h_2(gamma), 1/(M/s_1 + 1))
+      if Eq(Sigma, Sigma.T)
+      if PSD(Sigma)
+      if Eq(Sigma, U*Matrix([[s_1]])*U.T)
+      if Eq(U.T*U, I)
+      if sigma^2 >= 0
+      if Eq(M, sigma^2 + Trace(Sigma))
       if s_1 > 0
       if gamma >= 1
       if Eq(M, s_1 + sigma^2)
+    >>> import numpy as np
+    >>> from wpgd_theory.core.model import CorrelatedTaskModel
+    >>> model = CorrelatedTaskModel(np.diag([1.0, 3.0]), np.eye(1), [0.5], 0.0)
+    >>> h2_statement(2).evaluate(model, gamma=2.0)["h2"]
+    0.387283236994...
+    >>> from wpgd_theory.core.spectral import h2
+    >>> h2(2.0, np.array([1.0, 3.0]), 4.0)
+    0.387283236994...
     """
+    check_explicit_size("h2_statement", d_terms=d_terms)
     if d_terms is None:
-        hypotheses = (s[k] > 0, gamma >= 1, Eq(M, sigma2 + _sum(s[k], d, k)))
+        hypotheses = model_hypotheses(d, None) + (s[k] > 0, gamma >= 1,
+                                                  Eq(M, sigma2 + _sum(s[k], d, k)))
         variables = (gamma, s, M)
     else:
         s_k = symbol_vector("s", d_terms)
@@ -115,19 +139,26 @@ def h2_statement(d_terms=None):
                                                                 Eq(M, sigma2 + sum(s_k)))
         variables = (gamma, s_k, M)
     return Statement("h2 (Theorem 2, docs/theory.md §3)", hypotheses,
-                     Eq(h_2(gamma), h2_expression(d_terms)), variables)
+                     Eq(h_2(gamma), h2_expression(d_terms)), variables,
+                     instance=None if d_terms is None else instances.h2_instance(d_terms))
 
 
 def fixed_point_map_statement(d_terms=None, n_terms=None):
-    """``φ(γ) = 1 + h₁(h₂(γ))``; symbols ``(γ, s, M, λ, a)``."""
-    if d_terms is None or n_terms is None:
+    """``φ(γ) = 1 + h₁(h₂(γ))``; symbols ``(γ, s, M, λ, a)``. ``evaluate(model, gamma=…)``."""
+    check_explicit_size("fixed_point_map_statement", d_terms=d_terms, n_terms=n_terms)
+    explicit = d_terms is not None and n_terms is not None
+    if not explicit:
         variables = (gamma, s, M, lam, a)
     else:
         variables = (gamma, symbol_vector("s", d_terms), M, symbol_vector("lambda", n_terms),
                      symbol_vector("a", n_terms))
+    hypotheses = (tuple(_eigen_hypotheses(d_terms, n_terms)) if explicit
+                  else model_hypotheses(d, n))
     return Statement("fixed-point map phi = 1 + h1(h2(gamma)) (Theorem 2, docs/theory.md §3)",
-                     tuple(_eigen_hypotheses(d_terms, n_terms)),
-                     Eq(phi(gamma), fixed_point_map_expression(d_terms, n_terms)), variables)
+                     hypotheses,
+                     Eq(phi(gamma), fixed_point_map_expression(d_terms, n_terms)), variables,
+                     instance=(instances.fixed_point_map_instance(d_terms, n_terms) if explicit
+                               else None))
 
 
 def stationary_point_statement(d_terms=None, n_terms=None):
@@ -140,8 +171,27 @@ def stationary_point_statement(d_terms=None, n_terms=None):
     ``B/‖ω*‖² = 1 + h₁(h₂(γ))``). The general form uses matrix symbols. The explicit form is
     written in the eigenbases (``Σ = diag(s)``, ``R = diag(λ)``, ``r = a``); its symbols are
     ``(γ, s, M, λ, a)`` and :meth:`Statement.lambdify` returns ``(P̃*, ω̃*)``, to be rotated back
-    by the eigenvectors of Σ and R. Proved by :func:`prove_stationarity`.
+    by the eigenvectors of Σ and R — which :meth:`Statement.evaluate` does: it returns
+    ``preconditioner = U P̃* Uᵀ`` and ``weights = E ω̃*`` (``block_weights`` for a
+    :class:`~wpgd_theory.multitask.model.MultitaskModel`, whose explicit form has ``n_terms = K``)
+    at ``gamma`` (default: the solver's γ*). Proved by :func:`prove_stationarity`.
+
+    Diagonal inverses are formed entry by entry, so ``(8, 30)`` builds in about a second; sizes
+    above :data:`MAX_EXPLICIT_TERMS` raise ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wpgd_theory.core.model import CorrelatedTaskModel
+    >>> from wpgd_theory.core.solver import solve_model
+    >>> model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    >>> result = stationary_point_statement(2, 2).evaluate(model)
+    >>> result
+    Evaluation('Theorem 2: stationary point (P*, w*) in the eigenbases', preconditioner=<array (2, 2)>, weights=<array (2,)>, gamma=2.20377)
+    >>> bool(np.allclose(result["weights"], solve_model(model).weights, rtol=1e-12, atol=0))
+    True
     """
+    check_explicit_size("stationary_point_statement", d_terms=d_terms, n_terms=n_terms)
     if d_terms is None or n_terms is None:
         Sigma, R = MatrixSymbol("Sigma", d, d), MatrixSymbol("R", n, n)
         r, omega = MatrixSymbol("r", n, 1), MatrixSymbol(r"\omega^*", n, 1)
@@ -151,7 +201,7 @@ def stationary_point_statement(d_terms=None, n_terms=None):
         P_star = (A_ / C_) * ((gamma / M) * Sigma + Identity(d)).inverse()
         definitions = (Eq(A_, omega.T * r, evaluate=False),
                        Eq(C_, M * omega.T * omega, evaluate=False))
-        hypotheses = (Eq(gamma, phi(gamma)),)
+        hypotheses = model_hypotheses(d, n, eigenbasis=False) + (Eq(gamma, phi(gamma)),)
         conclusion = sympy.Tuple(Eq(omega, omega_star, evaluate=False),
                                  Eq(P, P_star, evaluate=False))
         return Statement("Theorem 2: stationary point (P*, w*) (docs/theory.md §3, §5)", hypotheses,
@@ -165,7 +215,8 @@ def stationary_point_statement(d_terms=None, n_terms=None):
     conclusion = sympy.Tuple(Eq(Symbol(r"\tilde{P}^*"), P_star, evaluate=False),
                              Eq(Symbol(r"\tilde{\omega}^*"), omega_star, evaluate=False))
     return Statement("Theorem 2: stationary point (P*, w*) in the eigenbases", hypotheses,
-                     conclusion, (gamma, s_k, M, lam_k, a_k))
+                     conclusion, (gamma, s_k, M, lam_k, a_k),
+                     instance=instances.stationary_point_instance(d_terms, n_terms))
 
 
 
@@ -179,12 +230,17 @@ def spectral_gap_statement(d_terms=2, n_terms=2):
     ``holds``; the conclusion involves ``φ'`` as the derivative of the explicit φ. Symbols
     ``(γ, s, M, λ, a)``. Not proved symbolically here (only the degenerate sizes, see
     :func:`prove_fixed_point_map_constant`).
+
+    ``evaluate(model, gamma=…)`` (default γ*) returns ``gap_condition`` (the hypothesis),
+    ``slope`` (φ'(γ)) and ``contraction`` (the conclusion).
     """
+    check_explicit_size("spectral_gap_statement", d_terms=d_terms, n_terms=n_terms)
     if d_terms is None or n_terms is None:
         delta_sigma, delta_R, s_min = symbols(r"Delta_Sigma Delta_R s_min", nonnegative=True)
         lam_min, lam_max = symbols(r"lambda_min lambda_max", nonnegative=True)
         hypotheses = (delta_sigma * delta_R < M + s_min,
                       sympy.Contains(gamma, Interval(1 + lam_min, 1 + lam_max)))
+        hypotheses += model_hypotheses(d, n)
         conclusion = Abs(sympy.Derivative(phi(gamma), gamma)) < 1
         return Statement("Theorem 3 (T1): spectral gap => contraction", hypotheses, conclusion,
                          (gamma, s, M, lam, a))
@@ -196,8 +252,10 @@ def spectral_gap_statement(d_terms=2, n_terms=2):
     hypotheses += tuple(_eigen_hypotheses(d_terms, n_terms))
     slope = sympy.diff(fixed_point_map_expression(d_terms, n_terms), gamma)
     conclusion = sympy.Lt(Abs(slope, evaluate=False), 1, evaluate=False)
+    variables = (gamma, s_k, M, lam_k, a_k)
     return Statement("Theorem 3 (T1): spectral gap => contraction", hypotheses, conclusion,
-                     (gamma, s_k, M, lam_k, a_k))
+                     variables, instance=instances.spectral_gap_instance(
+                         d_terms, n_terms, variables, gap, slope))
 
 
 def risk_statement(d_size=None, n_size=None):
@@ -205,13 +263,14 @@ def risk_statement(d_size=None, n_size=None):
 
     Explicit form: symbols ``(Σ, R, r, σ², P, ω)`` with *all* entries of Σ, R, P independent (so a
     numeric matrix can be passed as is); it lambdifies to a function matching
-    :func:`wpgd_theory.risk.risk`.
+    :func:`wpgd_theory.risk.risk`; ``evaluate(model, P=…, weights=…)``.
 
     Examples
     --------
     >>> print(risk_statement().latex())
     L{\\left(P,\\omega \\right)} = - 2 A \\operatorname{tr}\\left(P \\Sigma^{2} \\right) + M + \\operatorname{tr}\\left(P^{T} \\Sigma P \\left(B \\Sigma^{2} + C \\Sigma\\right) \\right)
     """
+    check_explicit_size("risk_statement", d_size=d_size, n_size=n_size)
     general = d_size is None or n_size is None
     if general:
         Sigma, P, R = MatrixSymbol("Sigma", d, d), MatrixSymbol("P", d, d), MatrixSymbol("R", n, n)
@@ -222,7 +281,7 @@ def risk_statement(d_size=None, n_size=None):
                        Eq(M, sigma2 + Trace(Sigma), evaluate=False))
         conclusion = Eq(loss(P, omega), risk_in_moments(Sigma, P, A_, B_, C_))
         return Statement("closed-form risk (docs/theory.md §2)",
-                         (Eq(Sigma, Sigma.T, evaluate=False), Eq(R, R.T, evaluate=False)),
+                         model_hypotheses(d, n, eigenbasis=False),
                          conclusion, (Sigma, R, r, sigma2, P, omega), definitions)
     Sigma, P = symbol_matrix("Sigma", d_size), symbol_matrix("P", d_size)
     R = symbol_matrix("R", n_size)
@@ -231,8 +290,26 @@ def risk_statement(d_size=None, n_size=None):
     definitions = (Eq(A_, A), Eq(B_, B), Eq(C_, C), Eq(M, sigma2 + Sigma.trace()))
     conclusion = Eq(loss(Symbol("P"), Symbol("omega")),
                     sympy.expand(risk_in_moments(Sigma, P, A_, B_, C_).doit()))
-    return Statement("closed-form risk (docs/theory.md §2)", (), conclusion,
-                     (Sigma, R, tuple(r), sigma2, P, tuple(omega)), definitions)
+    return Statement("closed-form risk (docs/theory.md §2)",
+                     _explicit_model_hypotheses(Sigma, R, r), conclusion,
+                     (Sigma, R, tuple(r), sigma2, P, tuple(omega)), definitions,
+                     instance=instances.risk_instance(d_size, n_size))
+
+
+def _explicit_model_hypotheses(Sigma=None, R=None, r=None):
+    """:func:`model_hypotheses` for explicit matrices of independent entries: symmetry, PSD,
+    ``σ² ≥ 0``, R's unit diagonal and the joint correlation ``[[R, r], [rᵀ, 1]] ⪰ 0``."""
+    hypotheses = []
+    if Sigma is not None:
+        hypotheses += [Eq(Sigma, Sigma.T, evaluate=False), PositiveSemidefinite(Sigma),
+                       sympy.Ge(sigma2, 0, evaluate=False)]
+    if R is not None:
+        joint = R.row_join(r).col_join(r.T.row_join(Matrix([[1]])))
+        hypotheses += [Eq(R, R.T, evaluate=False)]
+        hypotheses += [Eq(R[j, j], 1, evaluate=False) for j in range(R.rows)
+                       if R[j, j] != 1]
+        hypotheses += [PositiveSemidefinite(joint)]
+    return tuple(hypotheses)
 
 
 def optimal_preconditioner_statement(d_size=None):
@@ -241,7 +318,9 @@ def optimal_preconditioner_statement(d_size=None):
     Explicit form: symbols ``(Σ, A, B, C)``, lambdifying to the matrix
     :func:`wpgd_theory.risk.optimal_preconditioner` returns for weights with moments ``(A, B, C)``.
     Proved by :func:`prove_optimal_preconditioner` and :func:`preconditioner_hessian`.
+    ``evaluate(model, weights=…)`` (block weights for a multitask model) computes the moments.
     """
+    check_explicit_size("optimal_preconditioner_statement", d_size=d_size)
     if d_size is None:
         Sigma = MatrixSymbol("Sigma", d, d)
         conclusion = Eq(MatrixSymbol(r"P(\omega)", d, d),
@@ -250,18 +329,36 @@ def optimal_preconditioner_statement(d_size=None):
         Sigma = symbol_matrix("Sigma", d_size)
         conclusion = Eq(Symbol(r"P(\omega)"), A_ * (B_ * Sigma + C_ * eye(d_size)).inv(),
                         evaluate=False)
+    hypotheses = (model_hypotheses(d, n, eigenbasis=False) if d_size is None
+                  else _explicit_model_hypotheses(Sigma))
     return Statement("best preconditioner for fixed weights (docs/theory.md §2)",
-                     (B_ >= 0, C_ > 0), conclusion, (Sigma, A_, B_, C_))
+                     hypotheses + _moment_hypotheses(), conclusion, (Sigma, A_, B_, C_),
+                     instance=(None if d_size is None
+                               else instances.optimal_preconditioner_instance(d_size)))
+
+
+def _moment_hypotheses():
+    omega = MatrixSymbol("omega", n, 1)
+    return (Eq(A_, omega.T * MatrixSymbol("r", n, 1), evaluate=False),
+            Eq(B_, omega.T * (MatrixSymbol("R", n, n) + Identity(n)) * omega, evaluate=False),
+            Eq(C_, M * omega.T * omega, evaluate=False), B_ >= 0, C_ > 0)
 
 
 def risk_of_weights_statement(d_terms=None):
-    """``L(ω) = M − A² Σ_i s_i² / (B s_i + C)`` (docs/theory.md §2); symbols ``(s, M, A, B, C)``."""
+    """``L(ω) = M − A² Σ_i s_i² / (B s_i + C)`` (docs/theory.md §2); symbols ``(s, M, A, B, C)``;
+    ``evaluate(model, weights=…)``."""
+    check_explicit_size("risk_of_weights_statement", d_terms=d_terms)
     general = M - A_**2 * _sum(s[i] ** 2 / (B_ * s[i] + C_), d)
     expression = general if d_terms is None else instantiate(general, d=d_terms)
     variables = (s, M, A_, B_, C_) if d_terms is None else (symbol_vector("s", d_terms), M, A_,
                                                             B_, C_)
-    return Statement("risk of the weights with the best P (docs/theory.md §2)", (B_ >= 0, C_ > 0),
-                     Eq(loss(Symbol("omega")), expression), variables)
+    hypotheses = (model_hypotheses(d, n) if d_terms is None else tuple(_eigen_hypotheses(d_terms, None))
+                  + model_hypotheses(None, n, eigenbasis=False))
+    return Statement("risk of the weights with the best P (docs/theory.md §2)",
+                     tuple(hypotheses) + _moment_hypotheses(),
+                     Eq(loss(Symbol("omega")), expression), variables,
+                     instance=(None if d_terms is None
+                               else instances.risk_of_weights_instance(d_terms)))
 
 
 def corollary_statement(n_size=None):
@@ -279,6 +376,7 @@ def corollary_statement(n_size=None):
     >>> corollary_statement(1).conclusion.rhs
     -d*r_1**2/(R_11 + d + sigma^2 + 1) + d + sigma^2
     """
+    check_explicit_size("corollary_statement", n_size=n_size)
     j = Symbol("j", integer=True)
     if n_size is None:
         r_base, R_base = IndexedBase("r"), IndexedBase("R")
@@ -291,9 +389,13 @@ def corollary_statement(n_size=None):
         ones_r, ones_R_ones = (one.T * r)[0, 0], (one.T * R * one)[0, 0]
         size, variables = n_size, (d, sigma2, R, tuple(r))
     value = d + sigma2 - d * ones_r**2 / (size * (d + sigma2 + 1) + ones_R_ones)
+    assumptions = (model_hypotheses(None, n, eigenbasis=False) if n_size is None
+                   else _explicit_model_hypotheses(None, R, r))
+    hypotheses = (Eq(Symbol("Sigma"), Symbol("I_d")), Eq(Symbol("omega"), Symbol("1")),
+                  sympy.Ge(sigma2, 0, evaluate=False)) + assumptions
     return Statement("Corollary: optimal linear-attention risk at Sigma = I (docs/theory.md §7)",
-                     (Eq(Symbol("Sigma"), Symbol("I_d")), Eq(Symbol("omega"), Symbol("1"))),
-                     Eq(Symbol(r"L^*_{ATT}"), value), variables)
+                     hypotheses, Eq(Symbol(r"L^*_{ATT}"), value), variables,
+                     instance=None if n_size is None else instances.corollary_instance(n_size))
 
 
 def all_statements():
