@@ -48,15 +48,17 @@ from __future__ import annotations
 
 from . import base as _base
 from . import gaussian as _gaussian
+from . import multitask as _multitask
 from . import proofs as _proofs
 from . import statements as _statements
 from .base import *  # noqa: F401,F403
 from .gaussian import *  # noqa: F401,F403
+from .multitask import *  # noqa: F401,F403
 from .proofs import *  # noqa: F401,F403
 from .statements import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_base, _statements, _proofs, _gaussian)
+    for module in (_base, _statements, _proofs, _gaussian, _multitask)
     for name in module.__all__
 ]

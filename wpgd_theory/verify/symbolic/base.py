@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 import sympy
 from sympy.logic.boolalg import BooleanFunction
+from sympy.printing.numpy import NumPyPrinter
 from sympy import (
     BlockMatrix,
     Eq,
@@ -108,7 +109,9 @@ class Statement:
         """
         expression = self._substitute_definitions(
             self.expression if expression is None else sympy.sympify(expression))
-        return sympy.lambdify(_as_lists(self.symbols), expression, modules=modules)
+        printer = _NumPyPrinter if modules == "numpy" else None
+        return sympy.lambdify(_as_lists(self.symbols), expression, modules=modules,
+                              printer=printer)
 
     @cached_property
     def _numeric(self):
@@ -165,6 +168,13 @@ class Statement:
         lines += [f"  where {definition.lhs} = {definition.rhs}" for definition in self.definitions]
         lines += [f"  if {hypothesis}" for hypothesis in self.hypotheses]
         return "\n".join(lines)
+
+
+class _NumPyPrinter(NumPyPrinter):
+    """NumPy printer that also prints ``Trace`` (the matrix-form statements use it)."""
+
+    def _print_Trace(self, expr):
+        return f"{self._module_format(self._module + '.trace')}({self._print(expr.arg)})"
 
 
 def _symbol_name(symbol):
