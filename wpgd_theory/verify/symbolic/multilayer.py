@@ -21,7 +21,7 @@ import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
 from .base import Statement, check_explicit_size, symbol_matrix
-from .theorem1 import gla_recurrence_expression, symbolic_gates
+from .theorem1 import _gate_symbols, gla_recurrence_expression, symbolic_gates
 
 __all__ = ["multilayer_statement", "coupled_iterates_expression", "prove_theorem6"]
 
@@ -118,7 +118,7 @@ def multilayer_statement(d_size=1, n_size=2, layers=2, gating="vector"):
                   Eq(Symbol(r"z^{(0)}_{n+1}"), Symbol("[x; 0]"), evaluate=False),
                   Eq(Symbol(r"\beta^{(0)}"), 0, evaluate=False),
                   Eq(Symbol("causal"), sympy.true, evaluate=False))
-    gate_symbols = tuple(tuple(tuple(G) for G in layer) for layer in parts["gates"])
+    gate_symbols = tuple(_gate_symbols(layer, gating) for layer in parts["gates"])
     variables = (parts["x"], parts["X"], tuple(parts["y"]), tuple(parts["P_q"]),
                  tuple(parts["P_k"]), gate_symbols)
     return Statement(f"Theorem 6 (derived): {layers}-layer causal GLA = coupled WPGD "
