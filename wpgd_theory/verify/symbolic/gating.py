@@ -29,7 +29,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
-from .base import Statement, check_explicit_size, symbol_matrix
+from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 from .theorem1 import gla_recurrence_expression
 
 __all__ = [
@@ -51,7 +51,7 @@ def _prompt(d_size, sizes):
     n_size = sum(sizes)
     X = symbol_matrix("X", n_size, d_size)
     y = Matrix([Symbol(f"y_{i + 1}", real=True) for i in range(n_size)])
-    x = Matrix(symbol_matrix("x", d_size, 1))
+    x = Matrix(symbol_vector("x", d_size))
     tokens, row = [], 0
     for block, size in enumerate(sizes):
         for _ in range(size):
@@ -119,7 +119,7 @@ def delimiter_weights_statement(d_size=1, sizes=(1, 2), gating="scalar"):
     --------
     >>> statement = delimiter_weights_statement(1, (1, 1))
     >>> statement.conclusion.rhs
-    P_11*X_11*g_1*g_2*x_11*y_1 + P_11*X_21*g_2*x_11*y_2
+    P_11*X_11*g_1*g_2*x_1*y_1 + P_11*X_21*g_2*x_1*y_2
     """
     sizes = _check_sizes(sizes)
     if gating not in ("scalar", "vector"):

@@ -20,7 +20,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
-from .base import Statement, check_explicit_size, symbol_matrix
+from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 from .theorem1 import _gate_symbols, gla_recurrence_expression, symbolic_gates
 
 __all__ = ["multilayer_statement", "coupled_iterates_expression", "prove_theorem6"]
@@ -30,11 +30,11 @@ MAX_LAYERS = 3
 
 
 def _inputs(d_size, n_size, layers, gating):
-    x = Matrix(symbol_matrix("x", d_size, 1))
+    x = Matrix(symbol_vector("x", d_size))
     X = symbol_matrix("X", n_size, d_size)
     y = Matrix([Symbol(f"y_{i + 1}", real=True) for i in range(n_size)])
-    P_q = [symbol_matrix(f"Pq{l + 1}_", d_size) for l in range(layers)]
-    P_k = [symbol_matrix(f"Pk{l + 1}_", d_size) for l in range(layers)]
+    P_q = [symbol_matrix(f"Pq{l + 1}", d_size) for l in range(layers)]
+    P_k = [symbol_matrix(f"Pk{l + 1}", d_size) for l in range(layers)]
     gates = [[G.xreplace({s: Symbol(f"L{l + 1}{s.name}", real=True) for s in G.free_symbols})
               for G in symbolic_gates(n_size + 1, d_size + 1, gating)] for l in range(layers)]
     return x, X, y, P_q, P_k, gates

@@ -22,7 +22,6 @@ from sympy import Eq, Identity, Inverse, Matrix, MatrixSymbol, Symbol, Trace, di
 from ...multitask.model import MultitaskModel, solve_multitask
 from .base import (
     A_,
-    C_,
     M,
     PositiveSemidefinite,
     Statement,
@@ -45,6 +44,8 @@ __all__ = [
 
 K = Symbol("K", integer=True, positive=True)
 """Number of tasks (blocks)."""
+C_omega = Symbol(r"C_{\omega}", nonnegative=True)
+"""The moment ``C = M‖ω‖²`` (renamed: ``C`` is the task correlation matrix here)."""
 
 
 def multitask_hypotheses(d_size=d, K_size=K):
@@ -99,7 +100,7 @@ def multitask_stationary_point_statement(d_size=None, K_size=None):
     >>> bool(abs(result["phi"] - result["gamma"]) < 1e-9 * result["gamma"])
     True
     >>> print(multitask_stationary_point_statement().latex())
-    \\left( w^{*} = \\left(h_{2}{\\left(\\gamma \\right)} C D + \\mathbb{I}\\right)^{-1} c, \\  P^{*} = \\frac{A}{C} \\left(\\frac{\\gamma}{M} \\Sigma + \\mathbb{I}\\right)^{-1}\\right)
+    \\left( w^{*} = \\left(h_{2}{\\left(\\gamma \\right)} C D + \\mathbb{I}\\right)^{-1} c, \\  P^{*} = \\frac{A}{C_{\\omega}} \\left(\\frac{\\gamma}{M} \\Sigma + \\mathbb{I}\\right)^{-1}\\right)
     """
     check_explicit_size("multitask_stationary_point_statement", d_size=d_size, K_size=K_size)
     d_shape = d if d_size is None else d_size
@@ -111,9 +112,9 @@ def multitask_stationary_point_statement(d_size=None, K_size=None):
     explicit = d_size is not None and K_size is not None
     h = multitask_h2_expression(Sigma) if explicit else h_2(gamma)
     w_star = Inverse(h * C * D + Identity(K_shape)) * c
-    P_star = (A_ / C_) * Inverse((gamma / M) * Sigma + Identity(d_shape))
+    P_star = (A_ / C_omega) * Inverse((gamma / M) * Sigma + Identity(d_shape))
     definitions = (Eq(A_, Trace(w.T * D * c), evaluate=False),
-                   Eq(C_, M * Trace(w.T * D * w), evaluate=False),
+                   Eq(C_omega, M * Trace(w.T * D * w), evaluate=False),
                    Eq(w, w_star, evaluate=False))
     if explicit:
         definitions += (Eq(M, sigma2 + Trace(Sigma), evaluate=False),)

@@ -20,7 +20,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
-from .base import Statement, check_explicit_size, symbol_matrix
+from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 
 __all__ = [
     "GATINGS", "gla_recurrence_expression", "symbolic_gates", "theorem1_weights_expression",
@@ -97,7 +97,7 @@ def dwpgd_expression(x, X, y, P_q, P_k, Omega):
 
 
 def _theorem1_parts(d_size, n_size, gating):
-    x = Matrix(symbol_matrix("x", d_size, 1))
+    x = Matrix(symbol_vector("x", d_size))
     X = symbol_matrix("X", n_size, d_size)
     y = Matrix([Symbol(f"y_{i + 1}", real=True) for i in range(n_size)])
     P_q, P_k = symbol_matrix("Pq", d_size), symbol_matrix("Pk", d_size)
@@ -129,7 +129,7 @@ def theorem1_statement(d_size=1, n_size=2, gating="matrix"):
     --------
     >>> statement = theorem1_statement(1, 1, "scalar")
     >>> statement.conclusion
-    Eq(Pk_11*Pq_11*X_11*gamma_2*x_11*y_1, Pk_11*Pq_11*X_11*gamma_2*x_11*y_1)
+    Eq(Pk_11*Pq_11*X_11*gamma_2*x_1*y_1, Pk_11*Pq_11*X_11*gamma_2*x_1*y_1)
     >>> statement.lambdify()([[2.0]], [[3.0]], [5.0], [[1.0]], [[1.0]], [0.9, 0.5])
     15.0
     """
