@@ -109,7 +109,10 @@ class Statement:
         """
         expression = self._substitute_definitions(
             self.expression if expression is None else sympy.sympify(expression))
-        printer = _NumPyPrinter if modules == "numpy" else None
+        printer = None
+        if modules == "numpy":   # an instance, as lambdify builds its own (module imports)
+            printer = _NumPyPrinter({"fully_qualified_modules": False, "inline": True,
+                                     "allow_unknown_functions": True, "user_functions": {}})
         return sympy.lambdify(_as_lists(self.symbols), expression, modules=modules,
                               printer=printer)
 
@@ -187,10 +190,7 @@ def _symbol_name(symbol):
 
 
 def _bind(symbol, value, mapping):
-    if isinstance(symbol, (tuple, list)):
-        for part, number in zip(symbol, np.ravel(value)):
-            mapping[part] = sympy.Float(float(number))
-    elif isinstance(symbol, sympy.MatrixBase):
+    if isinstance(symbol, (tuple, list, sympy.MatrixBase)):
         for part, number in zip(symbol, np.ravel(value)):
             mapping[part] = sympy.Float(float(number))
     elif isinstance(symbol, sympy.MatrixSymbol):

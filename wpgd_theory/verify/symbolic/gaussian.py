@@ -6,7 +6,7 @@ from functools import lru_cache
 import sympy
 from sympy import (
     Matrix,
-    Symbol,
+    Symbol,  # noqa: F401 (the isserlis_moment doctest uses it)
     eye,
     symbols,
 )

@@ -147,8 +147,8 @@ def spectral_gap_instance(d_terms, n_terms, symbols, gap, slope):
     functions = {}
 
     def instance(model, *, gamma=None):
-        spectra, _, arguments = _spectral_arguments("spectral_gap_statement", model, d_terms,
-                                                    n_terms, gamma)
+        _, _, arguments = _spectral_arguments("spectral_gap_statement", model, d_terms, n_terms,
+                                              gamma)
         if not functions:
             layout = _as_lists(symbols)
             functions.update(gap=sympy.lambdify(layout, gap), slope=sympy.lambdify(layout, slope))
