@@ -238,10 +238,16 @@ def test_oversized_explicit_forms_raise_naming_the_limit():
     limit = sym.MAX_EXPLICIT_TERMS
     for build in (lambda: sym.stationary_point_statement(8, limit + 1),
                   lambda: sym.h1_statement(10**6),
-                  lambda: sym.risk_statement(limit + 1, 2),
                   lambda: sym.multitask_corollary_statement(limit + 1)):
         with pytest.raises(ValueError, match=f"MAX_EXPLICIT_TERMS = {limit}"):
             build()
+    # statements whose expansion grows faster have tighter, stated limits
+    with pytest.raises(ValueError, match="the limit 256 for stationary_point_statement"):
+        sym.stationary_point_statement(16, 32)
+    with pytest.raises(ValueError, match="the limit 6 for risk_statement"):
+        sym.risk_statement(7, 2)
+    with pytest.raises(ValueError, match="the limit 3 for Theorem 6"):
+        sym.multilayer_statement(4, 2)
     with pytest.raises(ValueError, match="positive integer"):
         sym.stationary_point_statement(0, 2)
 

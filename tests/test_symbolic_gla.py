@@ -189,5 +189,5 @@ def test_statement_constructors_validate_sizes():
         sym.multilayer_statement(1, 1, 5)
     with pytest.raises(ValueError, match="sizes must be a non-empty tuple"):
         sym.delimiter_weights_statement(1, ())
-    with pytest.raises(ValueError, match="MAX_EXPLICIT_TERMS"):
-        sym.theorem1_statement(1, sym.MAX_EXPLICIT_TERMS + 1)
+    with pytest.raises(ValueError, match="the limit 4 for theorem1_statement"):
+        sym.theorem1_statement(1, 5)

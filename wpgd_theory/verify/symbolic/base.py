@@ -330,26 +330,35 @@ def _diagonal(name, size):
 
 
 MAX_EXPLICIT_TERMS = 64
-"""Largest size (``d``, ``n`` or ``K``) of an explicit form: beyond it the term-by-term expansion
-(and its lambdification) takes minutes of SymPy work, so the constructors refuse."""
+"""Default largest size (``d``, ``n`` or ``K``) of an explicit form: beyond it the term-by-term
+expansion (and its lambdification) takes minutes of SymPy work, so the constructors refuse.
+Statements whose expansion grows faster carry tighter limits (``limit=``, ``product=`` of
+:func:`check_explicit_size`, each stated in its docstring)."""
 
 
-def check_explicit_size(what, **sizes):
-    """Raise ``ValueError`` unless every size is ``None`` or an int in
-    ``[1, MAX_EXPLICIT_TERMS]``; the message names the limit and the alternatives."""
-    for name, size in sizes.items():
-        if size is None:
-            continue
+def check_explicit_size(what, *, limit=MAX_EXPLICIT_TERMS, product=None, **sizes):
+    """Raise ``ValueError`` unless every size is ``None`` or an int in ``[1, limit]`` and, if
+    ``product`` is given, the product of the sizes is at most ``product``. The message names the
+    limit and the alternatives (general form, numeric functions, K-term multitask forms)."""
+    given = {name: size for name, size in sizes.items() if size is not None}
+    for name, size in given.items():
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
             raise ValueError(f"{what}: {name} must be a positive integer or None, got {size!r}")
-        if size > MAX_EXPLICIT_TERMS:
-            raise ValueError(
-                f"{what}: {name} = {size} > MAX_EXPLICIT_TERMS = {MAX_EXPLICIT_TERMS}; the "
-                "explicit form is expanded term by term and would take minutes. Use the general "
-                f"form ({name}=None) for reading, the numeric functions (solve_model, h1, h2) for "
-                "numbers, or for a multitask model the K-term forms "
-                "(stationary_point_statement(d, K).evaluate(model), "
-                "multitask_stationary_point_statement)")
+    label = (f"MAX_EXPLICIT_TERMS = {limit}" if limit == MAX_EXPLICIT_TERMS
+             else f"the limit {limit} for {what}")
+    problem = next((f"{name} = {size} > {label}" for name, size in given.items()
+                    if size > limit), None)
+    total = int(np.prod(list(given.values()))) if given else 0
+    if problem is None and product is not None and total > product:
+        problem = (f"{' * '.join(given)} = {total} > the limit {product} for {what} "
+                   "(the explicit form grows with the product)")
+    if problem is not None:
+        raise ValueError(
+            f"{what}: {problem}; the explicit form is expanded term by term and would take "
+            "minutes. Use the general form (sizes None) for reading, the numeric functions "
+            "(solve_model, risk, h1, h2) for numbers, or for a multitask model the K-term forms "
+            "(stationary_point_statement(d, K).evaluate(model), "
+            "multitask_stationary_point_statement)")
 
 
 def symbol_vector(name, size):

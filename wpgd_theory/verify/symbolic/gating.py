@@ -42,7 +42,7 @@ def _check_sizes(sizes):
     sizes = tuple(int(size) for size in sizes)
     if not sizes or min(sizes) < 1:
         raise ValueError(f"sizes must be a non-empty tuple of positive block sizes, got {sizes}")
-    check_explicit_size("delimiter gating", n=sum(sizes), K=len(sizes))
+    check_explicit_size("delimiter gating", limit=8, n=sum(sizes), K=len(sizes))
     return sizes
 
 
@@ -191,7 +191,7 @@ def prove_delimiter_gates_reach(K_size=3, *, signed=False):
     >>> prove_delimiter_gates_reach(2, signed=True)
     (0, 0)
     """
-    check_explicit_size("prove_delimiter_gates_reach", K=K_size)
+    check_explicit_size("prove_delimiter_gates_reach", limit=8, K=K_size)
     scale = Symbol("s", positive=True)
 
     def gates(monotone):

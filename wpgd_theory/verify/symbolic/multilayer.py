@@ -25,8 +25,8 @@ from .theorem1 import _gate_symbols, gla_recurrence_expression, symbolic_gates
 
 __all__ = ["multilayer_statement", "coupled_iterates_expression", "prove_theorem6"]
 
-MAX_LAYERS = 3
-"""Largest L for the symbolic check (degrees grow like 2^L)."""
+MAX_LAYERS = 2
+"""Largest L for the symbolic check (degrees grow like 2^L; L = 3 takes ~30 s at d = n = 2)."""
 
 
 def _inputs(d_size, n_size, layers, gating):
@@ -84,7 +84,7 @@ def coupled_iterates_expression(x, X, y, P_q, P_k, gates, *, coupled=True):
 
 
 def _parts(d_size, n_size, layers, gating, coupled=True):
-    check_explicit_size("Theorem 6", d_size=d_size, n_size=n_size)
+    check_explicit_size("Theorem 6", limit=3, d_size=d_size, n_size=n_size)
     if not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS:
         raise ValueError(f"layers must be an int in [1, {MAX_LAYERS}], got {layers!r}")
     x, X, y, P_q, P_k, gates = _inputs(d_size, n_size, layers, gating)

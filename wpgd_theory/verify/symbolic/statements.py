@@ -145,7 +145,8 @@ def h2_statement(d_terms=None):
 
 def fixed_point_map_statement(d_terms=None, n_terms=None):
     """``φ(γ) = 1 + h₁(h₂(γ))``; symbols ``(γ, s, M, λ, a)``. ``evaluate(model, gamma=…)``."""
-    check_explicit_size("fixed_point_map_statement", d_terms=d_terms, n_terms=n_terms)
+    check_explicit_size("fixed_point_map_statement", product=256, d_terms=d_terms,
+                        n_terms=n_terms)
     explicit = d_terms is not None and n_terms is not None
     if not explicit:
         variables = (gamma, s, M, lam, a)
@@ -191,7 +192,8 @@ def stationary_point_statement(d_terms=None, n_terms=None):
     >>> bool(np.allclose(result["weights"], solve_model(model).weights, rtol=1e-12, atol=0))
     True
     """
-    check_explicit_size("stationary_point_statement", d_terms=d_terms, n_terms=n_terms)
+    check_explicit_size("stationary_point_statement", product=256, d_terms=d_terms,
+                        n_terms=n_terms)
     if d_terms is None or n_terms is None:
         Sigma, R = MatrixSymbol("Sigma", d, d), MatrixSymbol("R", n, n)
         r, omega = MatrixSymbol("r", n, 1), MatrixSymbol(r"\omega^*", n, 1)
@@ -234,7 +236,8 @@ def spectral_gap_statement(d_terms=2, n_terms=2):
     ``evaluate(model, gamma=…)`` (default γ*) returns ``gap_condition`` (the hypothesis),
     ``slope`` (φ'(γ)) and ``contraction`` (the conclusion).
     """
-    check_explicit_size("spectral_gap_statement", d_terms=d_terms, n_terms=n_terms)
+    check_explicit_size("spectral_gap_statement", product=128, d_terms=d_terms,
+                        n_terms=n_terms)
     if d_terms is None or n_terms is None:
         delta_sigma, delta_R, s_min = symbols(r"Delta_Sigma Delta_R s_min", nonnegative=True)
         lam_min, lam_max = symbols(r"lambda_min lambda_max", nonnegative=True)
@@ -270,7 +273,7 @@ def risk_statement(d_size=None, n_size=None):
     >>> print(risk_statement().latex())
     L{\\left(P,\\omega \\right)} = - 2 A \\operatorname{tr}\\left(P \\Sigma^{2} \\right) + M + \\operatorname{tr}\\left(P^{T} \\Sigma P \\left(B \\Sigma^{2} + C \\Sigma\\right) \\right)
     """
-    check_explicit_size("risk_statement", d_size=d_size, n_size=n_size)
+    check_explicit_size("risk_statement", limit=6, product=18, d_size=d_size, n_size=n_size)
     general = d_size is None or n_size is None
     if general:
         Sigma, P, R = MatrixSymbol("Sigma", d, d), MatrixSymbol("P", d, d), MatrixSymbol("R", n, n)
@@ -320,7 +323,7 @@ def optimal_preconditioner_statement(d_size=None):
     Proved by :func:`prove_optimal_preconditioner` and :func:`preconditioner_hessian`.
     ``evaluate(model, weights=…)`` (block weights for a multitask model) computes the moments.
     """
-    check_explicit_size("optimal_preconditioner_statement", d_size=d_size)
+    check_explicit_size("optimal_preconditioner_statement", limit=4, d_size=d_size)
     if d_size is None:
         Sigma = MatrixSymbol("Sigma", d, d)
         conclusion = Eq(MatrixSymbol(r"P(\omega)", d, d),

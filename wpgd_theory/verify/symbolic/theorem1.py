@@ -133,7 +133,7 @@ def theorem1_statement(d_size=1, n_size=2, gating="matrix"):
     >>> statement.lambdify()([[2.0]], [[3.0]], [5.0], [[1.0]], [[1.0]], [0.9, 0.5])
     15.0
     """
-    check_explicit_size("theorem1_statement", d_size=d_size, n_size=n_size)
+    check_explicit_size("theorem1_statement", limit=4, d_size=d_size, n_size=n_size)
     parts = _theorem1_parts(d_size, n_size, gating)
     W_q, W_k, W_v = parts["W"]
     hypotheses = (Eq(Symbol("W_q"), W_q, evaluate=False), Eq(Symbol("W_k"), W_k, evaluate=False),
@@ -166,6 +166,6 @@ def prove_theorem1(d_size, n_size, gating="matrix"):
     >>> prove_theorem1(2, 2, "matrix")
     0
     """
-    check_explicit_size("prove_theorem1", d_size=d_size, n_size=n_size)
+    check_explicit_size("prove_theorem1", limit=4, d_size=d_size, n_size=n_size)
     parts = _theorem1_parts(d_size, n_size, gating)
     return sympy.expand(parts["gla"] - parts["dwpgd"])
