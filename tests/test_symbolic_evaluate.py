@@ -189,6 +189,13 @@ def test_substitute_puts_the_numbers_into_the_conclusion():
         < 1e-12
     value = sym.risk_statement(2, 2).substitute(model, P=np.eye(2), weights=[1.0, 0.5]).rhs
     assert relative_error(float(value), risk(model, np.eye(2), np.array([1.0, 0.5]))) < 1e-12
+    multitask = random_multitask(rng, 2, 2)
+    w_equation, P_equation = sym.multitask_stationary_point_statement(2, 2).substitute(multitask)
+    solution = solve_multitask(multitask)
+    assert relative_error(np.array(w_equation.rhs, dtype=float).ravel(),
+                          solution.block_weights) < RTOL_SOLVER
+    assert relative_error(np.array(P_equation.rhs, dtype=float), solution.preconditioner) \
+        < RTOL_SOLVER
 
 
 # ------------------------------------------------------------------- evaluate: multitask

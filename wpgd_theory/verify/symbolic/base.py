@@ -159,12 +159,29 @@ class Statement:
     def substitute(self, model, **parameters):
         """The conclusion with the model's numbers substituted (SymPy ``Float``\\ s); same
         arguments as :meth:`evaluate`. Values are in the statement's coordinates (e.g. the
-        eigenbases), since this is the SymPy object itself."""
+        eigenbases), since this is the SymPy object itself. Right-hand sides written with
+        matrix symbols (traces, inverses) are evaluated numerically, then wrapped."""
         arguments, _ = self._instance(model, parameters)
         mapping = {}
         for symbol, value in zip(self.symbols, arguments):
             _bind(symbol, value, mapping)
-        return self._substitute_definitions(self.conclusion).xreplace(mapping).doit()
+
+        matrix_form = any(isinstance(symbol, MatrixSymbol) for symbol in self.symbols)
+
+        def numbers(expression):
+            if matrix_form:   # traces and inverses of explicit matrices: evaluate numerically
+                value = np.asarray(self.lambdify(expression)(*arguments), dtype=float)
+                return (sympy.Float(float(value)) if value.size == 1 and value.ndim < 2
+                        else sympy.ImmutableMatrix(np.atleast_2d(value).tolist()))
+            return self._substitute_definitions(expression).xreplace(mapping).doit()
+
+        if isinstance(self.conclusion, Eq):
+            return Eq(self.conclusion.lhs.xreplace(mapping), numbers(self.conclusion.rhs),
+                      evaluate=False)
+        if isinstance(self.conclusion, sympy.Tuple):
+            return sympy.Tuple(*[Eq(part.lhs.xreplace(mapping), numbers(part.rhs),
+                                    evaluate=False) for part in self.conclusion])
+        return numbers(self.conclusion)
 
     def __str__(self):
         lines = [self.name, f"  {self.conclusion}"]
