@@ -1,4 +1,5 @@
-"""Symbolic proofs for small sizes (d, n ≤ 2): stationarity, P(ω), the Corollary, the closed form.
+"""Symbolic proofs for small sizes (d, n ≤ 2): Theorem 1, stationarity (Theorem 2), P(ω), the
+Corollary, the closed form, the multitask block reduction, Theorems 4–5 and Theorem 6 (L = 2).
 
 Each check runs one proof of :mod:`wpgd_theory.verify.symbolic`; a symbolic residual is exact, so a
 check passes iff the residual is identically 0 (or, for the checks that a false statement is
@@ -19,6 +20,16 @@ proof establishes, and under which assumptions:
   symmetric unit-diagonal R, d, n ≤ 2.
 * **Closed-form risk** equals the exact Gaussian expectation (Isserlis) for general symmetric Σ,
   unit-diagonal R, d, n ≤ 2.
+* **Multitask block reduction**: Theorem 2's weights on a multitask model are ``U(h̄CD + I)⁻¹c``
+  with φ, A, C in K terms (block sizes (1, 2), (2, 1, 1); general unit-diagonal C).
+* **Theorem 1**: the GLA recurrence run in SymPy equals ``xᵀP_q(XP_k ⊙ Ω)ᵀy`` for symbolic
+  inputs, projections and scalar / key-wise / full-matrix gates, d, n ≤ 2.
+* **Theorems 4–5**: on multitask prompts with delimiters, scalar delimiter gates give block
+  weights ``Π_{l≥k} g_l``; key width 2d with key-wise gates gives their signed differences;
+  ``delimiter_gate_values`` reaches every monotone (and, in pairs, every signed) target.
+* **Theorem 6 (derived)**: a 2-layer causal residual GLA keeps ``z_i = [x_i; y_i − x_iᵀβ_i]`` for
+  the coupled iterates and outputs ``xᵀβ_{n+1}``, d, n ≤ 2, key-wise and full-matrix gates; the
+  uncoupled recursion is refuted.
 * **Theorem 3** is trivial for d = 1 or n = 1 (φ constant); proved in that case only.
 """
 from __future__ import annotations
@@ -30,7 +41,7 @@ import sympy
 from proofs_checks._report import CheckReport, Measurement, StatementReport
 from wpgd_theory.verify import symbolic as sym
 
-STATEMENT = "Symbolic: stationarity, P(w), Corollary, risk for d,n <= 2"
+STATEMENT = "Symbolic: Thms 1, 2, 4-6, P(w), Corollary, risk for d,n <= 2"
 
 SMALL_SIZES = ((1, 1), (1, 2), (2, 1), (2, 2))
 
@@ -113,6 +124,46 @@ def check_degenerate_contraction(d, n):
     return _report(f"phi' = 0 d={d} n={n}", sym.prove_fixed_point_map_constant(d, n), started)
 
 
+def check_multitask_reduction(sizes):
+    """Theorem 2's weights on a multitask model are ``U(h̄CD + I)⁻¹c`` (K-term form)."""
+    started = time.perf_counter()
+    return _report(f"block reduction sizes={sizes}", sym.prove_multitask_reduction(sizes),
+                   started)
+
+
+def check_theorem1(d, n, gating):
+    """Theorem 1: the GLA recurrence run symbolically equals ``xᵀP_q(XP_k ⊙ Ω)ᵀy``."""
+    started = time.perf_counter()
+    return _report(f"Theorem 1 d={d} n={n} {gating}", sym.prove_theorem1(d, n, gating), started)
+
+
+def check_delimiter_weights(d, sizes):
+    """Theorems 4–5: scalar / key-wise delimiter gates give block weights ``Π_{l≥k} g_l``
+    (and differences of two such for key width 2d)."""
+    started = time.perf_counter()
+    residual = (sym.prove_scalar_delimiter_weights(d, sizes),
+                sym.prove_vector_delimiter_weights(d, sizes))
+    return _report(f"delimiter weights d={d} sizes={sizes}", residual, started)
+
+
+def check_gates_reach(K):
+    """``delimiter_gate_values`` reaches every monotone target, and signed ones in pairs."""
+    started = time.perf_counter()
+    residual = (sym.prove_delimiter_gates_reach(K),
+                sym.prove_delimiter_gates_reach(K, signed=True))
+    return _report(f"gates reach K={K}", residual, started)
+
+
+def check_theorem6(d, n, gating, coupled=True):
+    """Theorem 6 (derived), L = 2: every token of every layer is ``[x_i; y_i − x_iᵀβ_i]`` and the
+    output is ``xᵀβ_{n+1}``; ``coupled=False`` (one trajectory per position) must fail."""
+    started = time.perf_counter()
+    residual = sym.prove_theorem6(d, n, 2, gating, coupled=coupled)
+    label = "" if coupled else " uncoupled (must fail)"
+    return _report(f"Theorem 6 L=2 d={d} n={n} {gating}{label}", residual, started,
+                   expect_zero=coupled)
+
+
 def all_checks():
     """Every symbolic check, as ``(name, thunk)`` pairs."""
     checks = [(f"stationarity{dn}", lambda dn=dn: check_stationarity(*dn)) for dn in SMALL_SIZES]
@@ -125,6 +176,17 @@ def all_checks():
                for dn in SMALL_SIZES]
     checks += [(f"degenerate{dn}", lambda dn=dn: check_degenerate_contraction(*dn))
                for dn in ((1, 2), (2, 1))]
+    checks += [(f"block reduction{sizes}", lambda sizes=sizes: check_multitask_reduction(sizes))
+               for sizes in ((1, 2), (2, 1, 1))]
+    checks += [(f"theorem1{dn}{gating}", lambda dn=dn, gating=gating: check_theorem1(*dn, gating))
+               for dn in SMALL_SIZES for gating in sym.GATINGS]
+    checks += [(f"delimiters d={d} {sizes}", lambda d=d, sizes=sizes:
+                check_delimiter_weights(d, sizes))
+               for d in (1, 2) for sizes in ((1, 2), (2, 1), (1, 1, 1))]
+    checks += [(f"gates reach K={K}", lambda K=K: check_gates_reach(K)) for K in (1, 2, 3)]
+    checks += [(f"theorem6{dn}{gating}", lambda dn=dn, gating=gating: check_theorem6(*dn, gating))
+               for dn in SMALL_SIZES for gating in ("vector", "matrix")]
+    checks += [("theorem6 uncoupled", lambda: check_theorem6(1, 2, "scalar", coupled=False))]
     return checks
 
 
@@ -148,7 +210,9 @@ def report(examples=20, seed=0):
                    "Σ^-1/2((γ/M)Σ + I)⁻¹Σ^-1/2 is not",
         witness=failures[0][1].witness if failures else None,
         notes="exact symbolic proofs: stationarity, P(ω), the Corollary, the Gaussian risk, "
-              "orthogonal invariance, φ' ≡ 0 for d = 1 or n = 1")
+              "orthogonal invariance, φ' ≡ 0 for d = 1 or n = 1; Theorem 1 (GLA = DWPGD), "
+              "Theorems 4-5 (delimiter gates -> block weights) and Theorem 6 (L = 2, coupled "
+              "iterates) for d, n <= 2; the multitask K-term reduction")
 
 # --------------------------------------------------------------------------- tests
 

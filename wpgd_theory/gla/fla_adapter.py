@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._args import as_int, as_real
+from ..core._args import as_int, as_real
 from ..core.validation import as_real_array
 
 __all__ = ["fla_scale", "to_fla", "from_fla"]

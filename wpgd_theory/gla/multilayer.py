@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._repr import compact_repr
+from ..core._repr import compact_repr
 from ..core.validation import as_real_array
 from .forward import cumulative_gates, gla_forward
 from .theorem1 import theorem1_projections

@@ -10,8 +10,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._repr import compact_repr
-from ..core.predictor import _batch_shape, _validate_regression, _validate_square, dwpgd_predict
+from ..core._repr import compact_repr
+from ..core.predictor import (
+    _batch_shape,
+    _validate_regression,
+    _validate_square,
+    dwpgd_predict,
+)
 from ..core.validation import as_real_array
 from ..core.validation import require_ndim as _require_ndim
 from .forward import gla_forward

@@ -52,8 +52,8 @@ import numpy as np
 from scipy.linalg import cholesky
 from scipy.optimize import minimize_scalar, nnls
 
-from .._args import MAX_GRID_SIZE, as_int, as_real
-from .._repr import compact_repr
+from ..core._args import MAX_GRID_SIZE, as_int, as_real
+from ..core._repr import compact_repr
 from ..core.risk import preconditioner_eigenvalues, risk_from_moments
 from ..core.solver import stationary_point
 from ..core.spectral import find_fixed_points, relevant_R_eigenvalues

@@ -30,8 +30,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._args import MAX_GRID_SIZE, as_int, as_real
-from .._repr import compact_repr
+from ..core._args import MAX_GRID_SIZE, as_int, as_real
+from ..core._repr import compact_repr
 from ..core.model import (
     CorrelatedTaskModel,  # noqa: F401 (doctests use Prompts)
     GaussianFeatures,
@@ -47,7 +47,11 @@ from ..core.risk import (
     scaled_preconditioner,
 )
 from ..core.solver import WPGDSolution, _assemble
-from ..core.spectral import find_fixed_points, relevant_R_eigenvalues, spectral_gap_condition
+from ..core.spectral import (
+    find_fixed_points,
+    relevant_R_eigenvalues,
+    spectral_gap_condition,
+)
 from ..core.uniqueness import spectral_uniqueness
 from ..core.validation import as_real_array, as_symmetric_matrix, check_psd_eigenvalues
 

@@ -11,8 +11,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize
 
-from .._args import as_int, as_real, as_seed
-from .._repr import compact_repr
+from ..core._args import as_int, as_real, as_seed
+from ..core._repr import compact_repr
 from ..core.model import CorrelatedTaskModel
 from ..core.risk import risk, risk_gradient
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-
 import mpmath
 import numpy as np
 from mpmath import iv

@@ -29,8 +29,8 @@ import numpy as np
 from scipy.linalg import null_space
 from scipy.optimize import differential_evolution, minimize
 
-from .._args import MAX_GRID_SIZE, as_int, as_real, as_seed, require_spectra
-from .._repr import compact_repr
+from ..core._args import MAX_GRID_SIZE, as_int, as_real, as_seed, require_spectra
+from ..core._repr import compact_repr
 from ..core.model import CorrelatedTaskModel, effective_spectral_gap
 from ..core.risk import (
     moments_from_coefficients,
@@ -158,7 +158,7 @@ class SpectralInstance:
         >>> np.allclose(np.diag(model.R), 1), np.allclose(model.R_eigenvalues, [0.5, 1.5])
         (True, True)
         """
-        from scipy.stats import random_correlation   # 0.6 s to import: only when needed
+        from scipy.stats import random_correlation  # 0.6 s to import: only when needed
 
         R = random_correlation.rvs(self.R_eigenvalues, random_state=seed, tol=1e-10)
         R = (R + R.T) / 2
