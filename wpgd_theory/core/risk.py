@@ -23,6 +23,12 @@ __all__ = [
 ]
 
 
+def _last(x):
+    # Per-instance scalars against the eigen-axis: batch axes of the moments (``...``) broadcast
+    # with arrays of shape (..., d) or (..., n) (core.batched); a no-op shape (1,) for scalars.
+    return np.asarray(x)[..., None]
+
+
 def _check_model(model):
     if not isinstance(model, CorrelatedTaskModel):
         raise TypeError(f"model must be a CorrelatedTaskModel, got {type(model).__name__}")
@@ -70,26 +76,26 @@ def moments_from_coefficients(weight_coefficients, spectra):
     arrays of mpmath numbers.
     """
     w = np.asarray(weight_coefficients)
-    norm2 = np.sum(w * w)
-    A = np.sum(w * np.asarray(spectra.r_coefficients))
-    B = np.sum(np.asarray(spectra.R_eigenvalues) * w * w) + norm2
+    norm2 = np.sum(w * w, axis=-1)
+    A = np.sum(w * np.asarray(spectra.r_coefficients), axis=-1)
+    B = np.sum(np.asarray(spectra.R_eigenvalues) * w * w, axis=-1) + norm2
     return A, B, spectra.M * norm2
 
 
 def risk_from_moments(A, B, C, spectra):
     """``L(ω) = M − A² Σ s_i² / (B s_i + C)``; equals ``M`` when ``ω = 0``."""
-    if C == 0:  # ω = 0: predictor is identically zero
+    if np.ndim(C) == 0 and C == 0:  # ω = 0: predictor is identically zero
         return spectra.M
     s = np.asarray(spectra.sigma_eigenvalues)
-    return spectra.M - A**2 * np.sum(s**2 / (B * s + C))
+    return spectra.M - A**2 * np.sum(s**2 / (_last(B) * s + _last(C)), axis=-1)
 
 
 def preconditioner_eigenvalues(A, B, C, spectra):
     """Eigenvalues ``A / (B s_i + C)`` of ``P(ω) = A(BΣ + CI)⁻¹`` in Σ's eigenbasis (0 if ω = 0)."""
     s = np.asarray(spectra.sigma_eigenvalues)
-    if C == 0:
+    if np.ndim(C) == 0 and C == 0:
         return 0 * s
-    return A / (B * s + C)
+    return _last(A) / (_last(B) * s + _last(C))
 
 
 def weights_gradient_from_coefficients(coefficients, p, spectra):
@@ -100,8 +106,9 @@ def weights_gradient_from_coefficients(coefficients, p, spectra):
     of ``L(ω)`` (envelope theorem). Valid for object arrays of mpmath numbers.
     """
     s, lam, a = spectra.sigma_eigenvalues, spectra.R_eigenvalues, spectra.r_coefficients
-    return (-2 * np.sum(p * s**2) * a + 2 * np.sum(p**2 * s**3) * (lam + 1) * coefficients
-            + 2 * spectra.M * np.sum(p**2 * s**2) * coefficients)
+    return (-2 * _last(np.sum(p * s**2, axis=-1)) * a
+            + 2 * _last(np.sum(p**2 * s**3, axis=-1)) * (lam + 1) * coefficients
+            + 2 * _last(spectra.M * np.sum(p**2 * s**2, axis=-1)) * coefficients)
 
 
 def weight_moments(model, weights):
