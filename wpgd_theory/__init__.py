@@ -46,7 +46,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "solve_batched", "solve_spectra_batched", "BatchedWPGDSolution", "BatchedFixedPoints",
     ),
     "core.parallel": (
-        "map_chunks", "ChunkPlan",
+        "map_chunks", "seed_blocks", "SeedBlock", "ChunkPlan",
     ),
     "core.spectral": (
         "h1", "h1_derivative", "h2", "h2_derivative", "fixed_point_map",
@@ -99,7 +99,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
 }
 _SOURCE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBPACKAGES = ("core", "gla", "multitask", "verify")
+_SUBPACKAGES = ("core", "gla", "multitask", "verify", "sweeps")
 
 __all__ = [name for names in _EXPORTS.values() for name in names]
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 # function called `risk`).
 from . import batched as _batched
 from . import model as _model
+from . import parallel as _parallel
 from . import predictor as _predictor
 from . import risk as _risk
 from . import solver as _solver
 from . import spectral as _spectral
 from .batched import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
+from .parallel import *  # noqa: F401,F403
 from .predictor import *  # noqa: F401,F403
 from .risk import *  # noqa: F401,F403
 from .solver import *  # noqa: F401,F403
@@ -22,6 +24,6 @@ from .spectral import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_model, _predictor, _risk, _spectral, _solver, _batched)
+    for module in (_model, _predictor, _risk, _spectral, _solver, _batched, _parallel)
     for name in module.__all__  # noqa: F405
 ]
