@@ -97,6 +97,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "optimisation_outcomes", "SearchResult", "adversarial_search", "random_instance",
         "random_search",
     ),
+    "sweeps.phase": (
+        "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval",
+    ),
+    "sweeps.run": (
+        "sweep_main", "open_executor",
+    ),
 }
 _SOURCE = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBPACKAGES = ("core", "gla", "multitask", "verify", "sweeps")

@@ -289,6 +289,10 @@ def _roots(spectra, lo, hi, unique, grid_rows, grid_size):
 def _pad(owner, values, count_rows):
     order = np.lexsort((values, owner))
     owner, values = owner[order], values[order]
+    # A bracket a few ulps wide puts several grid points on one float where F is exactly 0.
+    keep = np.ones(owner.size, dtype=bool)
+    keep[1:] = (owner[1:] != owner[:-1]) | (values[1:] != values[:-1])
+    owner, values = owner[keep], values[keep]
     counts = np.bincount(owner, minlength=count_rows)
     width = max(int(counts.max(initial=0)), 1)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
