@@ -200,3 +200,23 @@ def test_shape_errors_name_the_argument():
         solve_optimal_wpgd(Sigma, R, r, np.zeros(4))
     with pytest.raises(ValueError, match="precision is not supported"):
         solve_optimal_wpgd(Sigma, R, r, sigma2, precision=30)
+
+
+@pytest.mark.parametrize("shape, n, d", [("log_uniform", 12, 5), ("two_cluster", 60, 8),
+                                         ("two_cluster", 200, 50)])
+def test_slope_bound_bounds_the_sampled_slope(shape, n, d):
+    """The bound that lets most instances skip the grid, against φ' on 2001 points of the
+    bracket (φ' from spectral.fixed_point_map_derivative on the unnormalised spectra)."""
+    from wpgd_theory.core.batched import _slope_bound
+    from wpgd_theory.core.spectral import fixed_point_map, fixed_point_map_derivative
+    from wpgd_theory.sweeps.phase import draw_spectra
+    from wpgd_theory.verify.search import SpectralInstance
+    s, sigma2, lam, a = draw_spectra(shape, n, d, np.random.default_rng(1), 60)
+    for i in range(60):
+        x = SpectralInstance(s[i], sigma2[i], lam[i], a[i])
+        lo, hi = fixed_point_map(1 + x.R_eigenvalues[[0, -1]], x)
+        sampled = np.max(fixed_point_map_derivative(np.linspace(lo, hi, 2001), x))
+        bound = _slope_bound((x.sigma_eigenvalues / x.M)[None], x.R_eigenvalues[None],
+                             x.r_coefficients[None] / np.max(np.abs(x.r_coefficients)),
+                             np.array([hi]))[0]
+        assert sampled <= bound * (1 + 1e-9) + 1e-15

@@ -38,7 +38,14 @@ from .risk import (
     risk_from_moments,
     weights_gradient_from_coefficients,
 )
-from .spectral import fixed_point_map, fixed_point_map_derivative, h2
+from .spectral import (
+    fixed_point_map,
+    fixed_point_map_derivative,
+    h1,
+    h1_derivative,
+    h2,
+    h2_derivative,
+)
 from .validation import (
     SYMMETRY_RTOL,
     UNIT_DIAGONAL_ATOL,
@@ -53,7 +60,7 @@ __all__ = [
 
 _EPS = np.finfo(float).eps
 #: Instances per block of the grid evaluation (keeps the (block, grid, d) temporaries in cache).
-_GRID_BLOCK = 128
+_GRID_BLOCK = 256
 
 
 class _Spectra(NamedTuple):
@@ -150,10 +157,12 @@ def _suspects(flags, R, r, sigma2, s, lam, a, batch):
     for values in (s, lam):
         flags.append(np.min(values, axis=-1) < -0.5 * eigenvalue_tolerance(values))
     flags.append(np.max(s, axis=-1) <= 2 * eigenvalue_tolerance(s))
-    tol = eigenvalue_tolerance(lam)[..., None]
+    # Rank-deficient joint correlations sit on the boundary rᵀR⁺r = 1 up to round-off: this is
+    # computed exactly as CorrelatedTaskModel does (clipped λ + tol), not with a margin.
+    clipped = _clip_psd(lam)
     with np.errstate(divide="ignore", invalid="ignore"):
-        quadratic = np.sum(a**2 / np.maximum(lam + tol, 0.5 * tol), axis=-1)
-    flags.append(~(quadratic <= 1 - 1e-9))
+        quadratic = np.sum(a**2 / (clipped + eigenvalue_tolerance(clipped)[..., None]), axis=-1)
+    flags.append(~(quadratic <= 1))
     suspect = np.zeros(batch, dtype=bool)
     for flag in flags:
         suspect = suspect | flag
@@ -227,8 +236,11 @@ def _grid_pieces(spectra, rows, lo, hi, grid_size):
         grid = lo[block, None] + (hi[block] - lo[block])[:, None] * unit
         grid[:, -1] = hi[block]
         local = _rows(spectra, block, axis=True)
-        values = fixed_point_map(grid, local) - grid
-        slopes = fixed_point_map_derivative(grid, local) - 1
+        # φ and φ' sharing h̄ = h₂(γ) (fixed_point_map and its derivative would each redo it).
+        h_bar = h2(grid, local.sigma_eigenvalues, 1.0)
+        values = 1 + h1(h_bar, local.R_eigenvalues, local.r_coefficients) - grid
+        slopes = (h1_derivative(h_bar, local.R_eigenvalues, local.r_coefficients)
+                  * h2_derivative(grid, local.sigma_eigenvalues, 1.0) - 1)
         values[:, 0] = np.maximum(values[:, 0], 0.0)   # F(lo) ≥ 0 and F(hi) ≤ 0 exactly
         values[:, -1] = np.minimum(values[:, -1], 0.0)
         i, k = np.nonzero(values == 0)
@@ -332,6 +344,36 @@ class BatchedFixedPoints(NamedTuple):
                 f"max_slope={float(np.nanmax(self.slopes, initial=0.0)):.4g})")
 
 
+#: Instances whose slope bound is below this have one fixed point (margin for round-off).
+_SLOPE_MARGIN = 0.99
+
+
+def _slope_bound(t, lam, a, hi):
+    """A proven bound on ``sup φ'`` over the bracket ``[lo, hi]`` (normalised ``t = s/M``).
+
+    ``φ' = h₁'(h̄) h₂'(γ)`` with ``h₂' = m'/(1 + m)²``, ``m = E_v[t]`` (``v ∝ t²/(1 + tγ)²``),
+    ``m' = −2 Cov_v(t, t/(1 + tγ))``, and ``h₁' = −2 Cov_w(λ, λ/(1 + λh̄))`` (``w ∝ a²/(1 + λh̄)²``).
+    ``Cov(X, g(X)) ≤ Lip(g) Var X ≤ Lip(g) range²/4`` for increasing ``g``; ``m`` decreases in
+    ``γ`` so ``1/(1 + m)² ≤ (1 − h₂(hi))²``; ``h̄ ≥ h₂(hi)`` gives ``Lip ≤ 1/(1 + λ_min h₂(hi))²``
+    over the eigenvalues carrying ``r`` (``|a| > 10⁻⁸ max|a|``); the others carry a weight share
+    ``≤ ε = Σ_tiny a² (1 + λ_max)² / Σ_rel a²`` and add ``≤ 4ε range(λ)²``. This sharpens
+    :func:`~wpgd_theory.verify.search.contraction_bound` on the bracket.
+    """
+    positive = t > 0
+    t_range = np.max(t, axis=-1) - np.min(np.where(positive, t, np.inf), axis=-1)
+    h_hi = h2(hi, t, 1.0)
+    a2 = a * a
+    relevant = a2 > 1e-16 * np.max(a2, axis=-1, keepdims=True)
+    lam_high = np.max(np.where(relevant, lam, -np.inf), axis=-1)
+    lam_low = np.min(np.where(relevant, lam, np.inf), axis=-1)
+    share = (np.sum(np.where(relevant, 0.0, a2), axis=-1) * (1 + np.max(lam, axis=-1)) ** 2
+             / np.sum(np.where(relevant, a2, 0.0), axis=-1))
+    dh2 = t_range**2 * (1 - h_hi) ** 2 / 2
+    dh1 = ((lam_high - lam_low) ** 2 / (2 * (1 + lam_low * h_hi) ** 2)
+           + 4 * share * np.ptp(lam, axis=-1) ** 2)
+    return dh1 * dh2
+
+
 def _fixed_points_flat(s, sigma2, lam, a, grid_size):
     """Core of :func:`solve_spectra_batched` on flat stacks (N, d), (N,), (N, n), (N, n)."""
     N = s.shape[0]
@@ -344,9 +386,10 @@ def _fixed_points_flat(s, sigma2, lam, a, grid_size):
     lo, hi = np.moveaxis(fixed_point_map(ends, _rows(spectra, np.arange(N), axis=True)), -1, 0)
     hi = np.maximum(hi, lo)
     narrow = hi - lo <= 4 * _EPS * hi
-    contraction = (np.ptp(spectra.sigma_eigenvalues, axis=-1) * np.ptp(lam, axis=-1)) ** 2 / 4
-    unique = np.flatnonzero(informative & ~narrow & (contraction < 1))
-    grid_rows = np.flatnonzero(informative & ~narrow & (contraction >= 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contraction = _slope_bound(spectra.sigma_eigenvalues, lam, a_unit, hi) < _SLOPE_MARGIN
+    unique = np.flatnonzero(informative & ~narrow & contraction)
+    grid_rows = np.flatnonzero(informative & ~narrow & ~contraction)
     flat = np.flatnonzero(informative & narrow)
     owner, roots = _roots(spectra, lo, hi, unique, grid_rows, grid_size)
     owner = np.concatenate([owner, flat])
