@@ -220,3 +220,17 @@ def test_slope_bound_bounds_the_sampled_slope(shape, n, d):
                              x.r_coefficients[None] / np.max(np.abs(x.r_coefficients)),
                              np.array([hi]))[0]
         assert sampled <= bound * (1 + 1e-9) + 1e-15
+
+
+def test_nearly_constant_phi_has_one_fixed_point():
+    """Regression: R's spectrum (≈ 0 ×9, 10) with r almost only on λ = 10 makes φ constant to
+    1e-13 over its bracket; the grid saw round-off sign changes and reported two roots 1 ulp
+    apart. Instance 4610 of seed block 12 of the d = n = 10 log-uniform sweep (seed 0)."""
+    from wpgd_theory.core.parallel import seed_blocks
+    from wpgd_theory.sweeps.phase import draw_spectra
+    block = seed_blocks(100_000, seed=0, block_size=5000)[12]
+    s, sigma2, lam, a = draw_spectra("log_uniform", 10, 10, np.random.default_rng(block.seed),
+                                     4611)
+    out = solve_spectra_batched(s[-1], sigma2[-1], lam[-1], a[-1])
+    assert int(out.count) == 1
+    assert float(out.gamma_star) == pytest.approx(11.0, rel=1e-12)

@@ -346,6 +346,8 @@ class BatchedFixedPoints(NamedTuple):
 
 #: Instances whose slope bound is below this have one fixed point (margin for round-off).
 _SLOPE_MARGIN = 0.99
+#: Relative width of the bracket below which φ is treated as constant (one fixed point).
+_FLAT_WIDTH = 1e-9
 
 
 def _slope_bound(t, lam, a, hi):
@@ -388,6 +390,9 @@ def _fixed_points_flat(s, sigma2, lam, a, grid_size):
     narrow = hi - lo <= 4 * _EPS * hi
     with np.errstate(invalid="ignore", divide="ignore"):
         contraction = _slope_bound(spectra.sigma_eigenvalues, lam, a_unit, hi) < _SLOPE_MARGIN
+    # φ nearly constant (its image of [1 + λ_min, 1 + λ_max] ≤ 1e-9 wide): the grid would only
+    # see round-off sign changes of F; one root, refined on [lo, hi].
+    contraction |= hi - lo <= _FLAT_WIDTH * hi
     unique = np.flatnonzero(informative & ~narrow & contraction)
     grid_rows = np.flatnonzero(informative & ~narrow & ~contraction)
     flat = np.flatnonzero(informative & narrow)
