@@ -27,11 +27,21 @@ from ..core.batched import solve_spectra_batched
 from ..core.parallel import map_chunks
 from ..verify.search import _PARAMETER_BOUNDS, _instance_from_parameters, random_instance
 
-__all__ = ["SHAPES", "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval",
+__all__ = ["SHAPES", "DEFAULT_SHAPES", "TIGHT_BOUNDS", "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval",
            "draw_spectra"]
 
 #: The spectral families of the diagram.
-SHAPES = ("two_cluster", "log_uniform")
+SHAPES = ("two_cluster", "two_cluster_tight", "log_uniform")
+#: The default families (``two_cluster_tight`` is the zoom for the uniqueness boundary).
+DEFAULT_SHAPES = ("two_cluster", "log_uniform")
+#: ``two_cluster_tight``: the sub-box of the two-cluster parameters around the adversarial optima
+#: (one large eigenvalue of Σ over a small cluster, small σ², R dominated by one eigenvalue
+#: ≈ 0.9–0.99 n carrying part of r; cf. docs/findings.md).
+TIGHT_BOUNDS = {
+    "log_s_large": (-3.0, 0.0), "log_s_small": (-8.0, -4.0), "k_fraction": (0.0, 0.05),
+    "log_sigma2": (-8.0, -3.0), "lam_small_fraction": (0.01, 0.3),
+    "lam_large_fraction": (0.9, 0.99), "mass_large": (0.05, 0.5),
+}
 _COLUMNS = ("shape", "n", "d", "instances", "several", "share", "share_low", "share_high",
             "max_slope", "slope_q99")
 
@@ -73,8 +83,9 @@ def wilson_interval(successes, trials, confidence=0.95):
 
 def draw_spectra(shape, n, d, rng, count):
     """``count`` random instances of a family, stacked: ``(s, σ², λ, a)`` arrays."""
-    if shape == "two_cluster":
-        low, high = np.array(list(_PARAMETER_BOUNDS.values())).T
+    if shape in ("two_cluster", "two_cluster_tight"):
+        bounds = _PARAMETER_BOUNDS if shape == "two_cluster" else TIGHT_BOUNDS
+        low, high = np.array([bounds[key] for key in _PARAMETER_BOUNDS]).T
         instances = [_instance_from_parameters(n, d, rng.uniform(low, high))[1]
                      for _ in range(count)]
     elif shape == "log_uniform":
@@ -169,7 +180,7 @@ class PhaseDiagram:
         return path
 
 
-def run_phase_diagram(n_values, d_values, shapes=SHAPES, *, instances=1000, seed=0,
+def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=1000, seed=0,
                       block_size=500, chunk_size=None, executor=None, progress=False,
                       grid_size=129, confidence=0.95):
     """Estimate, per ``(shape, n, d)``, the share of instances with several fixed points.

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
-from .phase import SHAPES, run_phase_diagram
+from .phase import DEFAULT_SHAPES, run_phase_diagram
 
 __all__ = ["open_executor", "sweep_main"]
 
@@ -91,7 +91,7 @@ def sweep_main(args):
     (40, {'two_cluster': {3: None}, 'log_uniform': {3: None}})
     """
     options = dict(args)
-    shapes = tuple(options.get("shapes") or SHAPES)
+    shapes = tuple(options.get("shapes") or DEFAULT_SHAPES)
     start = time.perf_counter()
     with open_executor(options.get("executor")) as executor:
         diagram = run_phase_diagram(
