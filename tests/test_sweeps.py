@@ -145,3 +145,20 @@ def test_sweep_main_writes_csv_and_png(tmp_path):
     assert lines[0].startswith("shape,n,d,instances,several,share,share_low,share_high")
     assert len(lines) == 1 + 4 and out["instances"] == 80
     assert (tmp_path / "phase.png").stat().st_size > 1000
+
+
+def test_monte_carlo_risk_and_theory_curves_take_an_executor():
+    from wpgd_theory.core.model import CorrelatedTaskModel
+    from wpgd_theory.core.risk import monte_carlo_risk
+    from wpgd_theory.multitask.curves import theory_curves
+    model = CorrelatedTaskModel(np.eye(2), [[1, .5], [.5, 1]], [.9, .3], 0.5)
+    P, w = np.eye(2) / 4, [1.0, 1.0]
+    estimate = monte_carlo_risk(model, P, w, num_prompts=3000, seed=2, batch_size=1000)
+    curves = theory_curves([2, 8, 32], 0.3, 0.9, d=4, sigma2=0.1)
+    with ProcessPoolExecutor(2) as pool:
+        again = monte_carlo_risk(model, P, w, num_prompts=3000, seed=2, batch_size=1000,
+                                 executor=pool)
+        curves_again = theory_curves([2, 8, 32], 0.3, 0.9, d=4, sigma2=0.1, executor=pool)
+    assert again == estimate
+    for name in ("linatt", "gla", "gla_wo", "gla_vector"):
+        np.testing.assert_array_equal(getattr(curves_again, name), getattr(curves, name))

@@ -8,11 +8,13 @@ With ``A = ωᵀr``, ``B = ωᵀ(R + I)ω``, ``C = M‖ω‖²``::
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from .model import CorrelatedTaskModel
+from .parallel import map_chunks
 from .predictor import wpgd_predict
 from .validation import as_real_array
 
@@ -234,11 +236,21 @@ class MonteCarloEstimate(NamedTuple):
     num_prompts: int
 
 
+def _squared_errors(model, P, weights, block):
+    prompts = model.sample(block.stop - block.start, np.random.default_rng(block.seed))
+    prediction = wpgd_predict(prompts.query_input, prompts.context_inputs,
+                              prompts.context_labels, P, weights)
+    return (prompts.query_label - prediction) ** 2
+
+
 def monte_carlo_risk(model, preconditioner, weights, *, num_prompts=100_000, seed=0,
-                     batch_size=20_000):
+                     batch_size=20_000, executor=None):
     """Monte Carlo estimate of ``L(P, ω)`` from prompts sampled exactly from the model.
 
-    Independent of the closed form: it only uses the sampler and the predictor.
+    Independent of the closed form: it only uses the sampler and the predictor. Prompts are
+    drawn in seed blocks of ``batch_size`` (:func:`~wpgd_theory.core.parallel.map_chunks`), so
+    ``executor`` (None, a ``concurrent.futures.Executor`` or a Dask ``Client``) does not change
+    the estimate.
 
     Examples
     --------
@@ -248,13 +260,7 @@ def monte_carlo_risk(model, preconditioner, weights, *, num_prompts=100_000, see
     True
     """
     P, weights = _as_preconditioner(model, preconditioner), _as_weights(model, weights)
-    rng = np.random.default_rng(seed)
-    errors = []
-    for start in range(0, num_prompts, batch_size):
-        prompts = model.sample(min(batch_size, num_prompts - start), rng)
-        prediction = wpgd_predict(prompts.query_input, prompts.context_inputs,
-                                  prompts.context_labels, P, weights)
-        errors.append((prompts.query_label - prediction) ** 2)
-    errors = np.concatenate(errors)
+    errors = np.concatenate(map_chunks(partial(_squared_errors, model, P, weights), num_prompts,
+                                       seed=seed, block_size=batch_size, executor=executor))
     return MonteCarloEstimate(float(errors.mean()), float(errors.std(ddof=1) / np.sqrt(errors.size)),
                               int(errors.size))

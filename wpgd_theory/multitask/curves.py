@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import csv
 import numbers
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
+from ..core.parallel import map_chunks
 from ..core.validation import as_nonnegative_scalar
 from .gating import decay_gating_optimum, scalar_gating_optimum
 from .model import MultitaskModel, corollary_linear_attention_risk, solve_multitask
@@ -89,7 +91,18 @@ def paper_setting_model(n, r1, r2, d, sigma2):
     return MultitaskModel(np.eye(2), [r1, r2], [half, half], np.eye(d), sigma2)
 
 
-def theory_curves(n_values, r1, r2, *, d, sigma2, normalize=False):
+def _curve_row(n_values, r1, r2, d, sigma2, block):
+    """The four optimal risks at ``n = n_values[block.index]`` (one map_chunks item)."""
+    total = n_values[block.index]
+    model = paper_setting_model(total, r1, r2, d, sigma2)
+    half = total // 2
+    return (corollary_linear_attention_risk(d, sigma2, total, half * (r1 + r2),
+                                            2.0 * half**2),          # 1ᵀR1 = nᵀCn, C = I
+            scalar_gating_optimum(model).risk, decay_gating_optimum(model).risk,
+            float(solve_multitask(model).risk))
+
+
+def theory_curves(n_values, r1, r2, *, d, sigma2, normalize=False, executor=None):
     """Optimal risks of LinAtt, GLA (scalar), GLA-wo and GLA (vector) for each ``n``.
 
     Parameters
@@ -104,6 +117,9 @@ def theory_curves(n_values, r1, r2, *, d, sigma2, normalize=False):
         Noise variance.
     normalize : bool, optional
         Divide every risk by ``d``.
+    executor : None, concurrent.futures.Executor or dask.distributed.Client, optional
+        Computes the ``n`` values in parallel (:func:`~wpgd_theory.core.parallel.map_chunks`);
+        the curves do not depend on it.
 
     Returns
     -------
@@ -123,15 +139,9 @@ def theory_curves(n_values, r1, r2, *, d, sigma2, normalize=False):
     _check_setting(r1, r2, d)
     sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
     n = _as_even_sizes(n_values)
-    columns = {name: [] for name in CURVE_COLUMNS[1:]}
-    for total in n.tolist():
-        model = paper_setting_model(total, r1, r2, d, sigma2)
-        half = total // 2
-        columns["linatt"].append(corollary_linear_attention_risk(
-            d, sigma2, total, half * (r1 + r2), 2.0 * half**2))          # 1ᵀR1 = nᵀCn, C = I
-        columns["gla"].append(scalar_gating_optimum(model).risk)
-        columns["gla_wo"].append(decay_gating_optimum(model).risk)
-        columns["gla_vector"].append(float(solve_multitask(model).risk))
+    rows = map_chunks(partial(_curve_row, n.tolist(), r1, r2, d, sigma2), len(n), block_size=1,
+                      executor=executor)
+    columns = {name: [row[k] for row in rows] for k, name in enumerate(CURVE_COLUMNS[1:])}
     scale = 1.0 / d if normalize else 1.0
     arrays = {name: scale * np.array(values) for name, values in columns.items()}
     return TheoryCurves(n, **arrays, r1=float(r1), r2=float(r2), d=int(d), sigma2=sigma2,
