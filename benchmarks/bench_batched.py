@@ -62,8 +62,8 @@ def log_uniform_family(rng, size, d, n):
 
 def bench_stack(name, arrays, repeats=5):
     Sigma, R = arrays[0], arrays[1]
-    eighs = lambda: (np.linalg.eigh(Sigma), np.linalg.eigh(R))  # noqa: E731
-    solve = lambda: solve_optimal_wpgd(*arrays)  # noqa: E731
+    eighs = lambda: (np.linalg.eigh(Sigma), np.linalg.eigh(R))
+    solve = lambda: solve_optimal_wpgd(*arrays)
     alternate(eighs, solve, 1)
     t_eigh, t_solve = alternate(eighs, solve, repeats)
     out = solve()
@@ -87,7 +87,7 @@ def bench_stack(name, arrays, repeats=5):
 def bench_large(size=500, seed=0, repeats=7):
     model = random_model(seed, size, size, spread=2.0)
     args = (model.Sigma, model.R, model.r, model.sigma2)
-    eighs = lambda: (np.linalg.eigh(model.Sigma), np.linalg.eigh(model.R))  # noqa: E731
+    eighs = lambda: (np.linalg.eigh(model.Sigma), np.linalg.eigh(model.R))
     for name, solve in [("single solve", lambda: solve_optimal_wpgd(*args)),
                         ("batched solve, stack of 1",
                          lambda: solve_optimal_wpgd(*(np.asarray(a)[None] for a in args)))]:

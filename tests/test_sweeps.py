@@ -21,7 +21,11 @@ from wpgd_theory.sweeps import (
     wilson_interval,
 )
 from wpgd_theory.sweeps.phase import draw_spectra
-from wpgd_theory.verify.search import SpectralInstance, adversarial_search, random_search
+from wpgd_theory.verify.search import (
+    SpectralInstance,
+    adversarial_search,
+    random_search,
+)
 
 PHASE = dict(n_values=[12, 40], d_values=[3], instances=60, block_size=20, seed=5)
 

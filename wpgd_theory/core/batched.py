@@ -173,7 +173,7 @@ def _check_suspects(suspect, Sigma, R, r, sigma2, batch):
     for flat in np.flatnonzero(suspect):
         index = np.unravel_index(flat, batch)
 
-        def pick(array, core):
+        def pick(array, core, index=index):
             stack = np.broadcast_to(array, batch + array.shape[array.ndim - core:])
             return stack[index]
         try:
@@ -558,7 +558,7 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
         _check_suspects(suspect, *(np.asarray(x, dtype=float) for x in given), batch)
     s, lam = _clip_psd(s), _clip_psd(lam)
     d, n = s.shape[-1], lam.shape[-1]
-    (gammas, slopes, h_values, risks, count, best, gamma_star, h_star, risk_star, coefficients,
+    (gammas, slopes, _h_values, risks, count, _best, gamma_star, h_star, risk_star, coefficients,
      M) = _solve_flat_spectra(s, sigma2, lam, a, batch, grid_size)
     s_b = np.broadcast_to(s, batch + (d,))
     lam_b = np.broadcast_to(lam, batch + (n,))

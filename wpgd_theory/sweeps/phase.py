@@ -25,7 +25,11 @@ import numpy as np
 
 from ..core.batched import solve_spectra_batched
 from ..core.parallel import map_chunks
-from ..verify.search import _PARAMETER_BOUNDS, _instance_from_parameters, random_instance
+from ..verify.search import (
+    _PARAMETER_BOUNDS,
+    _instance_from_parameters,
+    random_instance,
+)
 
 __all__ = ["SHAPES", "DEFAULT_SHAPES", "TIGHT_BOUNDS", "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval",
            "draw_spectra"]
