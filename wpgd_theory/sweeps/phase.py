@@ -31,8 +31,8 @@ from ..verify.search import (
     random_instance,
 )
 
-__all__ = ["SHAPES", "DEFAULT_SHAPES", "TIGHT_BOUNDS", "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval",
-           "draw_spectra"]
+__all__ = ["SHAPES", "DEFAULT_SHAPES", "TIGHT_BOUNDS", "run_phase_diagram", "PhaseDiagram",
+           "clopper_pearson", "wilson_interval", "draw_spectra"]
 
 #: The spectral families of the diagram.
 SHAPES = ("two_cluster", "two_cluster_tight", "log_uniform")
