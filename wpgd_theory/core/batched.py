@@ -354,7 +354,8 @@ def _slope_bound(t, lam, a, hi):
     """A proven bound on ``sup φ'`` over the bracket ``[lo, hi]`` (normalised ``t = s/M``).
 
     ``φ' = h₁'(h̄) h₂'(γ)`` with ``h₂' = m'/(1 + m)²``, ``m = E_v[t]`` (``v ∝ t²/(1 + tγ)²``),
-    ``m' = −2 Cov_v(t, t/(1 + tγ))``, and ``h₁' = −2 Cov_w(λ, λ/(1 + λh̄))`` (``w ∝ a²/(1 + λh̄)²``).
+    ``m' = −2 Cov_v(t, t/(1 + tγ))``, and ``h₁' = −2 Cov_w(λ, λ/(1 + λh̄))``
+    (``w ∝ a²/(1 + λh̄)²``).
     ``Cov(X, g(X)) ≤ Lip(g) Var X ≤ Lip(g) range²/4`` for increasing ``g``; ``m`` decreases in
     ``γ`` so ``1/(1 + m)² ≤ (1 − h₂(hi))²``; ``h̄ ≥ h₂(hi)`` gives ``Lip ≤ 1/(1 + λ_min h₂(hi))²``
     over the eigenvalues carrying ``r`` (``|a| > 10⁻⁸ max|a|``); the others carry a weight share
@@ -537,8 +538,9 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
     --------
     >>> Sigma = np.stack([np.diag([1.0, 2.0]), np.eye(2)])          # batch shape (2,)
     >>> out = solve_batched(Sigma, [[1.0, 0.5], [0.5, 1.0]], [0.9, 0.3], 0.1)
-    >>> out
-    BatchedWPGDSolution(batch_shape=(2,), d=2, n=2, k_max=1, several_fixed_points=0, uniqueness_guaranteed=2/2)
+    >>> out      # doctest: +NORMALIZE_WHITESPACE
+    BatchedWPGDSolution(batch_shape=(2,), d=2, n=2, k_max=1, several_fixed_points=0,
+                        uniqueness_guaranteed=2/2)
     >>> out.risk.round(8), out.weights.round(6)
     (array([2.45888258, 1.68695652]), array([[0.648963, 0.138236],
            [0.662681, 0.146014]]))
