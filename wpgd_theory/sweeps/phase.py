@@ -150,8 +150,8 @@ class PhaseDiagram:
                 writer.writerow({key: row[key] for key in self.columns})
         return path
 
-    def plot(self, path, *, value="share"):
-        """Heat maps (one panel per shape, ``n`` across, ``d`` up) of ``value``; saves a PNG."""
+    def plot(self, path, *, values=("share", "max_slope")):
+        """Heat maps (one column per shape, one row per value; ``n`` across, ``d`` up), as PNG."""
         try:
             import matplotlib
             matplotlib.use("Agg")
@@ -159,29 +159,35 @@ class PhaseDiagram:
         except ImportError:
             raise ImportError("plotting needs matplotlib: install wpgd-theory[plot]") from None
         shapes = sorted({row["shape"] for row in self.rows}, key=SHAPES.index)
-        figure, axes = plt.subplots(1, len(shapes), figsize=(5.5 * len(shapes), 4),
-                                    squeeze=False)
-        for ax, shape in zip(axes[0], shapes):
-            rows = [row for row in self.rows if row["shape"] == shape]
-            ns = sorted({row["n"] for row in rows})
-            ds = sorted({row["d"] for row in rows})
-            grid = np.full((len(ds), len(ns)), np.nan)
-            for row in rows:
-                grid[ds.index(row["d"]), ns.index(row["n"])] = row[value]
-            image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
-            for (i, j), v in np.ndenumerate(grid):
-                if np.isfinite(v):
-                    ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="w", fontsize=7)
-            ax.set_xticks(range(len(ns)), [str(v) for v in ns])
-            ax.set_yticks(range(len(ds)), [str(v) for v in ds])
-            ax.set_xlabel("n (context tasks)")
-            ax.set_ylabel("d (features)")
-            ax.set_title(f"{shape}: {value}")
-            figure.colorbar(image, ax=ax)
+        figure, axes = plt.subplots(len(values), len(shapes), squeeze=False,
+                                    figsize=(5.5 * len(shapes), 3.6 * len(values)))
+        for row_axes, value in zip(axes, values):
+            for ax, shape in zip(row_axes, shapes):
+                self._panel(ax, shape, value)
         figure.tight_layout()
-        figure.savefig(path, dpi=120)
+        figure.savefig(path, dpi=110)
         plt.close(figure)
         return path
+
+    def _panel(self, ax, shape, value):
+        rows = [row for row in self.rows if row["shape"] == shape]
+        ns = sorted({row["n"] for row in rows})
+        ds = sorted({row["d"] for row in rows})
+        grid = np.full((len(ds), len(ns)), np.nan)
+        for row in rows:
+            grid[ds.index(row["d"]), ns.index(row["n"])] = row[value]
+        top = max(float(np.nanmax(grid)), 1e-3 if value == "share" else 1.0)
+        image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=top)
+        for (i, j), v in np.ndenumerate(grid):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=7,
+                        color="w" if v < 0.6 * top else "k")
+        ax.set_xticks(range(len(ns)), [str(v) for v in ns])
+        ax.set_yticks(range(len(ds)), [str(v) for v in ds])
+        ax.set_xlabel("n (context tasks)")
+        ax.set_ylabel("d (features)")
+        ax.set_title(f"{shape}: {value}")
+        ax.figure.colorbar(image, ax=ax)
 
 
 def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=1000, seed=0,
