@@ -234,3 +234,14 @@ def test_nearly_constant_phi_has_one_fixed_point():
     out = solve_spectra_batched(s[-1], sigma2[-1], lam[-1], a[-1])
     assert int(out.count) == 1
     assert float(out.gamma_star) == pytest.approx(11.0, rel=1e-12)
+
+
+def test_solve_model_on_a_list_of_models():
+    from wpgd_theory.core.solver import solve_model
+    models = [random_model(seed, 3, 4, rank=2) for seed in range(4)]
+    out = solve_model(models)
+    assert out.batch_shape == (4,)
+    for i, m in enumerate(models):
+        assert_matches_single(out, m.Sigma, m.R, m.r, m.sigma2, i)
+    with pytest.raises(ValueError, match="must share"):
+        solve_model(models + [random_model(0, 2, 4)])

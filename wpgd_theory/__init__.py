@@ -43,7 +43,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point",
     ),
     "core.batched": (
-        "solve_batched", "solve_spectra_batched", "BatchedWPGDSolution", "BatchedFixedPoints",
+        "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution",
+        "BatchedFixedPoints",
     ),
     "core.parallel": (
         "map_chunks", "seed_blocks", "SeedBlock", "ChunkPlan",

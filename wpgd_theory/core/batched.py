@@ -54,7 +54,7 @@ from .validation import (
 )
 
 __all__ = [
-    "solve_batched", "solve_spectra_batched", "BatchedWPGDSolution", "BatchedFixedPoints",
+    "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution", "BatchedFixedPoints",
     "has_batch_axes",
 ]
 
@@ -592,3 +592,28 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
         delta_sigma=delta_sigma, delta_R=delta_R, M=M,
         fixed_point_residual=residual, stationarity_residual=stationarity,
     )
+
+
+def solve_batched_models(models, *, grid_size=129):
+    """:func:`solve_batched` on a sequence of :class:`CorrelatedTaskModel` of one ``(d, n)``.
+
+    Examples
+    --------
+    >>> one = CorrelatedTaskModel(np.eye(2), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    >>> two = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    >>> solve_batched_models([one, two]).risk.round(8)
+    array([1.68695652, 2.45888258])
+    """
+    models = list(models)
+    for k, model in enumerate(models):
+        if not isinstance(model, CorrelatedTaskModel):
+            raise TypeError(f"model[{k}] must be a CorrelatedTaskModel, got "
+                            f"{type(model).__name__}")
+    if not models:
+        raise ValueError("models is empty")
+    shapes = {(m.d, m.n) for m in models}
+    if len(shapes) > 1:
+        raise ValueError(f"models must share (d, n) to be stacked, got {sorted(shapes)}")
+    return solve_batched(np.stack([m.Sigma for m in models]), np.stack([m.R for m in models]),
+                         np.stack([m.r for m in models]), np.array([m.sigma2 for m in models]),
+                         grid_size=grid_size)

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import mpmath
 import numpy as np
 
-from .batched import has_batch_axes, solve_batched
+from .batched import has_batch_axes, solve_batched, solve_batched_models
 from .model import CorrelatedTaskModel
 from .risk import (
     moments_from_coefficients,
@@ -157,7 +157,13 @@ def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
 
 
 def solve_model(model, *, precision=None, grid_size=129):
-    """:func:`solve_optimal_wpgd` for an already validated :class:`CorrelatedTaskModel`."""
+    """:func:`solve_optimal_wpgd` for an already validated :class:`CorrelatedTaskModel`.
+
+    A list or tuple of models of one ``(d, n)`` is solved by the batched solver (batch shape
+    ``(len(model),)``, a :class:`~wpgd_theory.core.batched.BatchedWPGDSolution`).
+    """
+    if isinstance(model, (list, tuple)) and precision is None:
+        return solve_batched_models(model, grid_size=grid_size)
     if not isinstance(model, CorrelatedTaskModel):
         raise TypeError(f"model must be a CorrelatedTaskModel, got {type(model).__name__}")
     if precision is not None and (isinstance(precision, bool) or not isinstance(precision, int)
