@@ -7,7 +7,10 @@
 2. The phase diagram at d = n = 10 (both shapes) on 2 Dask workers: 10⁵ instances, extrapolated
    to 10⁶ (target ≤ 10 min); ``WPGD_FULL=1`` runs the 10⁶ sweep itself.
 
-The machine is shared: the load average is printed before and after. Usage:
+The machine is shared: the load average is printed before and after, and the workers' CPU time
+(``client.run(time.process_time)``) separates scheduling overhead from the cores actually obtained:
+``2 × CPU(1 worker) / CPU(2 workers)`` is the speed-up to expect when each worker gets a free core.
+Usage:
 ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_sweeps.py``
 (``PYTHONPATH`` is inherited by the Dask workers, so they import this checkout).
 """
@@ -36,23 +39,35 @@ def cpu_sweep(executor):
     return timed(lambda: run_phase_diagram(**CPU_SWEEP, executor=executor, chunk_size=250))
 
 
+def worker_cpu(client):
+    return sum(client.run(time.process_time).values())
+
+
 def bench_scaling():
     t_local, reference = cpu_sweep(None)
-    times = {}
+    times, cpus = {}, {}
     for workers in (1, 2, 1):
         with open_executor(f"dask-local:{workers}") as client:
             cpu_sweep(client)  # warm-up: imports on the workers
+            before = worker_cpu(client)
             t, result = cpu_sweep(client)
+            cpu = worker_cpu(client) - before
             assert result.rows == reference.rows, "results differ between executors"
             times.setdefault(workers, []).append(t)
+            cpus.setdefault(workers, []).append(cpu)
     one = sum(times[1]) / len(times[1])
     two = times[2][0]
+    cpu_one, cpu_two = sum(cpus[1]) / len(cpus[1]), cpus[2][0]
     instances = CPU_SWEEP["instances"]
     print(f"CPU-bound sweep ({instances} two-cluster instances, n = 100, d = 20):")
     print(f"  in-process {t_local:.2f} s; LocalCluster 1 worker {times[1][0]:.2f} s and "
           f"{times[1][1]:.2f} s, 2 workers {two:.2f} s")
     print(f"  throughput 2 workers / 1 worker = {one / two:.2f}x   (target >= 1.6); "
           "identical tables: yes")
+    print(f"  workers' CPU time: 1 worker {cpu_one:.2f} s, 2 workers {cpu_two:.2f} s in total "
+          f"(work per instance ratio {cpu_two / cpu_one:.2f}); cores obtained "
+          f"{cpu_one / one:.2f} vs {cpu_two / two:.2f}; estimate when each worker gets a "
+          f"free core: 2 x {cpu_one:.2f} / {cpu_two:.2f} = {2 * cpu_one / cpu_two:.2f}x")
 
 
 def bench_million(full):
