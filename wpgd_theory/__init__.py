@@ -42,6 +42,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "core.solver": (
         "solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point",
     ),
+    "core.batched": (
+        "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution",
+        "BatchedFixedPoints",
+    ),
+    "core.parallel": (
+        "map_chunks", "seed_blocks", "SeedBlock", "ChunkPlan",
+    ),
     "core.spectral": (
         "h1", "h1_derivative", "h2", "h2_derivative", "fixed_point_map",
         "fixed_point_map_derivative", "fixed_point_bracket", "find_fixed_points",
@@ -105,9 +112,15 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "optimisation_outcomes", "SearchResult", "adversarial_search", "random_instance",
         "random_search",
     ),
+    "sweeps.phase": (
+        "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval",
+    ),
+    "sweeps.run": (
+        "sweep_main", "open_executor",
+    ),
 }
 _SOURCE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBPACKAGES = ("core", "gla", "multitask", "verify")
+_SUBPACKAGES = ("core", "gla", "multitask", "verify", "sweeps")
 
 __all__ = [name for names in _EXPORTS.values() for name in names]
 

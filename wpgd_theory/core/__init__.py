@@ -7,13 +7,17 @@ from __future__ import annotations
 
 # The modules under private names, bound before the star imports (core.risk defines a
 # function called `risk`).
+from . import batched as _batched
 from . import model as _model
+from . import parallel as _parallel
 from . import predictor as _predictor
 from . import risk as _risk
 from . import solver as _solver
 from . import spectral as _spectral
 from . import uniqueness as _uniqueness
+from .batched import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
+from .parallel import *  # noqa: F401,F403
 from .predictor import *  # noqa: F401,F403
 from .risk import *  # noqa: F401,F403
 from .solver import *  # noqa: F401,F403
@@ -22,6 +26,7 @@ from .uniqueness import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_model, _predictor, _risk, _spectral, _solver, _uniqueness)
+    for module in (_model, _predictor, _risk, _spectral, _solver, _uniqueness, _batched,
+                   _parallel)
     for name in module.__all__  # noqa: F405
 ]

@@ -8,11 +8,13 @@ With ``A = ωᵀr``, ``B = ωᵀ(R + I)ω``, ``C = M‖ω‖²``::
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from .model import CorrelatedTaskModel
+from .parallel import map_chunks
 from .predictor import wpgd_predict
 from .validation import as_real_array
 
@@ -21,6 +23,12 @@ __all__ = [
     "risk_of_weights_gradient", "linear_attention_risk", "monte_carlo_risk",
     "MonteCarloEstimate",
 ]
+
+
+def _last(x):
+    # Per-instance scalars against the eigen-axis: batch axes of the moments (``...``) broadcast
+    # with arrays of shape (..., d) or (..., n) (core.batched); a no-op shape (1,) for scalars.
+    return np.asarray(x)[..., None]
 
 
 def _check_model(model):
@@ -70,26 +78,26 @@ def moments_from_coefficients(weight_coefficients, spectra):
     arrays of mpmath numbers.
     """
     w = np.asarray(weight_coefficients)
-    norm2 = np.sum(w * w)
-    A = np.sum(w * np.asarray(spectra.r_coefficients))
-    B = np.sum(np.asarray(spectra.R_eigenvalues) * w * w) + norm2
+    norm2 = np.sum(w * w, axis=-1)
+    A = np.sum(w * np.asarray(spectra.r_coefficients), axis=-1)
+    B = np.sum(np.asarray(spectra.R_eigenvalues) * w * w, axis=-1) + norm2
     return A, B, spectra.M * norm2
 
 
 def risk_from_moments(A, B, C, spectra):
     """``L(ω) = M − A² Σ s_i² / (B s_i + C)``; equals ``M`` when ``ω = 0``."""
-    if C == 0:  # ω = 0: predictor is identically zero
+    if np.ndim(C) == 0 and C == 0:  # ω = 0: predictor is identically zero
         return spectra.M
     s = np.asarray(spectra.sigma_eigenvalues)
-    return spectra.M - A**2 * np.sum(s**2 / (B * s + C))
+    return spectra.M - A**2 * np.sum(s**2 / (_last(B) * s + _last(C)), axis=-1)
 
 
 def preconditioner_eigenvalues(A, B, C, spectra):
     """Eigenvalues ``A / (B s_i + C)`` of ``P(ω) = A(BΣ + CI)⁻¹`` in Σ's eigenbasis (0 if ω = 0)."""
     s = np.asarray(spectra.sigma_eigenvalues)
-    if C == 0:
+    if np.ndim(C) == 0 and C == 0:
         return 0 * s
-    return A / (B * s + C)
+    return _last(A) / (_last(B) * s + _last(C))
 
 
 def weights_gradient_from_coefficients(coefficients, p, spectra):
@@ -100,8 +108,9 @@ def weights_gradient_from_coefficients(coefficients, p, spectra):
     of ``L(ω)`` (envelope theorem). Valid for object arrays of mpmath numbers.
     """
     s, lam, a = spectra.sigma_eigenvalues, spectra.R_eigenvalues, spectra.r_coefficients
-    return (-2 * np.sum(p * s**2) * a + 2 * np.sum(p**2 * s**3) * (lam + 1) * coefficients
-            + 2 * spectra.M * np.sum(p**2 * s**2) * coefficients)
+    return (-2 * _last(np.sum(p * s**2, axis=-1)) * a
+            + 2 * _last(np.sum(p**2 * s**3, axis=-1)) * (lam + 1) * coefficients
+            + 2 * _last(spectra.M * np.sum(p**2 * s**2, axis=-1)) * coefficients)
 
 
 def weight_moments(model, weights):
@@ -227,11 +236,21 @@ class MonteCarloEstimate(NamedTuple):
     num_prompts: int
 
 
+def _squared_errors(model, P, weights, block):
+    prompts = model.sample(block.stop - block.start, np.random.default_rng(block.seed))
+    prediction = wpgd_predict(prompts.query_input, prompts.context_inputs,
+                              prompts.context_labels, P, weights)
+    return (prompts.query_label - prediction) ** 2
+
+
 def monte_carlo_risk(model, preconditioner, weights, *, num_prompts=100_000, seed=0,
-                     batch_size=20_000):
+                     batch_size=20_000, executor=None):
     """Monte Carlo estimate of ``L(P, ω)`` from prompts sampled exactly from the model.
 
-    Independent of the closed form: it only uses the sampler and the predictor.
+    Independent of the closed form: it only uses the sampler and the predictor. Prompts are
+    drawn in seed blocks of ``batch_size`` (:func:`~wpgd_theory.core.parallel.map_chunks`), so
+    ``executor`` (None, a ``concurrent.futures.Executor`` or a Dask ``Client``) does not change
+    the estimate.
 
     Examples
     --------
@@ -241,13 +260,7 @@ def monte_carlo_risk(model, preconditioner, weights, *, num_prompts=100_000, see
     True
     """
     P, weights = _as_preconditioner(model, preconditioner), _as_weights(model, weights)
-    rng = np.random.default_rng(seed)
-    errors = []
-    for start in range(0, num_prompts, batch_size):
-        prompts = model.sample(min(batch_size, num_prompts - start), rng)
-        prediction = wpgd_predict(prompts.query_input, prompts.context_inputs,
-                                  prompts.context_labels, P, weights)
-        errors.append((prompts.query_label - prediction) ** 2)
-    errors = np.concatenate(errors)
+    errors = np.concatenate(map_chunks(partial(_squared_errors, model, P, weights), num_prompts,
+                                       seed=seed, block_size=batch_size, executor=executor))
     return MonteCarloEstimate(float(errors.mean()), float(errors.std(ddof=1) / np.sqrt(errors.size)),
                               int(errors.size))

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import mpmath
 import numpy as np
 
+from .batched import has_batch_axes, solve_batched, solve_batched_models
 from .model import CorrelatedTaskModel
 from .risk import (
     moments_from_coefficients,
@@ -128,6 +129,10 @@ def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
     Returns
     -------
     WPGDSolution
+        Or, for stacks ``Sigma (..., d, d)``, ``R (..., n, n)``, ``r (..., n)``,
+        ``sigma2 (...)`` (broadcast batch axes), a
+        :class:`~wpgd_theory.core.batched.BatchedWPGDSolution` from
+        :func:`~wpgd_theory.core.batched.solve_batched`.
 
     Examples
     --------
@@ -152,12 +157,23 @@ def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
     >>> exact.stationarity_residual < mpmath.mpf(10) ** -38
     True
     """
+    if has_batch_axes(Sigma, R, r, sigma2):  # stacks (..., d, d) etc.: vectorised solver
+        if precision is not None:
+            raise ValueError("precision is not supported for batched inputs (Sigma.ndim > 2, "
+                             "R.ndim > 2, r.ndim > 1 or sigma2.ndim > 0)")
+        return solve_batched(Sigma, R, r, sigma2, grid_size=grid_size)
     return solve_model(CorrelatedTaskModel(Sigma, R, r, sigma2), precision=precision,
                        grid_size=grid_size)
 
 
 def solve_model(model, *, precision=None, grid_size=129):
-    """:func:`solve_optimal_wpgd` for an already validated :class:`CorrelatedTaskModel`."""
+    """:func:`solve_optimal_wpgd` for an already validated :class:`CorrelatedTaskModel`.
+
+    A list or tuple of models of one ``(d, n)`` is solved by the batched solver (batch shape
+    ``(len(model),)``, a :class:`~wpgd_theory.core.batched.BatchedWPGDSolution`).
+    """
+    if isinstance(model, (list, tuple)) and precision is None:
+        return solve_batched_models(model, grid_size=grid_size)
     if not isinstance(model, CorrelatedTaskModel):
         raise TypeError(f"model must be a CorrelatedTaskModel, got {type(model).__name__}")
     if precision is not None and (isinstance(precision, bool) or not isinstance(precision, int)

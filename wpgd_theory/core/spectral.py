@@ -30,6 +30,9 @@ __all__ = [
 
 
 def _sum_last(values):
+    if values.ndim > 1 and values.dtype == np.float64:
+        # Batches (grids, core.batched): BLAS sums of short rows are ~8x faster than np.sum.
+        return values @ np.ones(values.shape[-1])
     return np.sum(values, axis=-1)
 
 

@@ -120,10 +120,17 @@ class Uniqueness:
                 f"paper_bound={self.paper_bound:.6g}, relaxed_bound={self.relaxed_bound:.6g})")
 
 
-def _smallest_positive(eigenvalues):
-    s = np.asarray(eigenvalues, dtype=float)
-    positive = s[s > eigenvalue_tolerance(s)]
-    return float(positive.min()) if positive.size else 0.0
+def relaxed_uniqueness_bound(M, sigma_eigenvalues):
+    """``2(M + s⁺_min)``, the toolkit's relaxed bound on ``Δ_Σ Δ_R`` (docs/findings.md §6).
+
+    ``s⁺_min`` is the smallest eigenvalue of ``Σ`` above round-off (0 if there is none).
+    Vectorised: ``sigma_eigenvalues`` may be a stack ``(..., d)`` with ``M`` of shape ``(...)``.
+    """
+    s = np.asarray(sigma_eigenvalues, dtype=float)
+    tolerance = np.asarray(eigenvalue_tolerance(s))[..., None] if s.ndim > 1 else \
+        eigenvalue_tolerance(s)
+    positive = np.where(s > tolerance, s, np.inf).min(axis=-1)
+    return 2.0 * (np.asarray(M, dtype=float) + np.where(np.isfinite(positive), positive, 0.0))
 
 
 def spectral_uniqueness(model, *, fixed_points=None, gap=None):
@@ -157,7 +164,7 @@ def spectral_uniqueness(model, *, fixed_points=None, gap=None):
     """
     gap = spectral_gap_condition(model) if gap is None else gap
     product = float(gap.delta_sigma * gap.delta_R)
-    relaxed_bound = 2.0 * (float(model.M) + _smallest_positive(model.sigma_eigenvalues))
+    relaxed_bound = float(relaxed_uniqueness_bound(model.M, model.sigma_eigenvalues))
     numbers = dict(fixed_points=fixed_points, product=product, paper_bound=float(gap.bound),
                    relaxed_bound=relaxed_bound)
     if fixed_points == 0:

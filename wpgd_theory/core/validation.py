@@ -115,9 +115,13 @@ def eigenvalue_tolerance(eigenvalues):
     """Round-off level of symmetric eigenvalues: ``16 · dim · eps · max(1, max|λ|)``.
 
     Eigenvalues within this distance of zero are treated as zero (effective spectral gaps,
-    dropped directions); negative eigenvalues beyond it make a matrix not PSD.
+    dropped directions); negative eigenvalues beyond it make a matrix not PSD. A stack of
+    spectra, shape ``(..., k)``, gives one tolerance per spectrum, shape ``(...)``.
     """
     eigenvalues = np.asarray(eigenvalues, dtype=float)
+    if eigenvalues.ndim > 1:  # a batch of spectra along the last axis (core.batched)
+        scale = np.maximum(1.0, np.max(np.abs(eigenvalues), axis=-1, initial=0.0))
+        return 16 * max(eigenvalues.shape[-1], 1) * np.finfo(float).eps * scale
     scale = max(1.0, float(np.max(np.abs(eigenvalues), initial=0.0)))
     return 16 * max(eigenvalues.size, 1) * np.finfo(float).eps * scale
 

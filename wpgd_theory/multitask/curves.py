@@ -23,10 +23,12 @@ from __future__ import annotations
 import csv
 import numbers
 import os
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
+from ..core.parallel import map_chunks
 from ..core.validation import as_nonnegative_scalar
 from .gating import (
     decay_gating_optimum,
@@ -239,8 +241,15 @@ def paper_setting_model(n, r1, r2, d, sigma2):
     return paper_setting_family(r1, r2, d, sigma2).model(n)
 
 
+def _curve_row(family, n_values, block):
+    """The four optimal risks at ``n = n_values[block.index]`` (one map_chunks item)."""
+    model = family.model(n_values[block.index])
+    return (linear_attention_optimum(model).risk, scalar_gating_optimum(model).risk,
+            decay_gating_optimum(model).risk, vector_gating_optimum(model).risk)
+
+
 def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=None,
-                  normalize=False):
+                  normalize=False, executor=None):
     """Optimal risks of LinAtt, GLA (scalar), GLA-wo and GLA (vector) for each ``n``.
 
     Either the paper's setting through ``r1, r2, d, sigma2`` (:func:`paper_setting_family`), or
@@ -260,6 +269,9 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
         Any family instead of the paper's setting (then ``r1, r2, d, sigma2`` must be omitted).
     normalize : bool, optional
         Divide every risk by ``d``.
+    executor : None, concurrent.futures.Executor or dask.distributed.Client, optional
+        Computes the ``n`` values in parallel (:func:`~wpgd_theory.core.parallel.map_chunks`);
+        the curves do not depend on it.
 
     Returns
     -------
@@ -296,13 +308,9 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
     elif not isinstance(family, MultitaskFamily):
         raise TypeError(f"family must be a MultitaskFamily, got {type(family).__name__}")
     n = family.check_lengths(n_values)
-    columns = {name: [] for name in CURVE_COLUMNS[1:]}
-    for total in n.tolist():
-        model = family.model(total)
-        columns["linatt"].append(linear_attention_optimum(model).risk)
-        columns["gla"].append(scalar_gating_optimum(model).risk)
-        columns["gla_wo"].append(decay_gating_optimum(model).risk)
-        columns["gla_vector"].append(vector_gating_optimum(model).risk)
+    rows = map_chunks(partial(_curve_row, family, n.tolist()), len(n), block_size=1,
+                      executor=executor)
+    columns = {name: [row[k] for row in rows] for k, name in enumerate(CURVE_COLUMNS[1:])}
     scale = 1.0 / family.d if normalize else 1.0
     arrays = {name: scale * np.array(values, dtype=float) for name, values in columns.items()}
     c = family.query_correlation

@@ -23,6 +23,7 @@ Stationary points are classified with the Hessian of the scale-invariant risk of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -31,7 +32,9 @@ from scipy.optimize import differential_evolution, minimize
 
 from ..core._args import MAX_GRID_SIZE, as_int, as_real, as_seed, require_spectra
 from ..core._repr import compact_repr
+from ..core.batched import solve_spectra_batched
 from ..core.model import CorrelatedTaskModel, effective_spectral_gap
+from ..core.parallel import as_executor, map_chunks
 from ..core.risk import (
     moments_from_coefficients,
     preconditioner_eigenvalues,
@@ -449,13 +452,37 @@ def _largest_fixed_point_slope(instance, grid_size=257):
     return float(np.max(find_fixed_points(instance, grid_size=grid_size).slopes))
 
 
-def adversarial_search(n, d, *, seed=0, maxiter=60, popsize=15):
+class _NegativeLargestSlope:
+    """Picklable objective of :func:`adversarial_search` (for process and Dask executors)."""
+
+    def __init__(self, n, d):
+        self.n, self.d = n, d
+
+    def __call__(self, x):
+        return -_largest_fixed_point_slope(_instance_from_parameters(self.n, self.d, x)[1])
+
+
+class _ExecutorMap:
+    """``map``-like callable for ``differential_evolution(workers=...)`` on an executor."""
+
+    def __init__(self, executor):
+        self.executor = executor
+
+    def __call__(self, fn, iterable):
+        return list(self.executor.map(fn, list(iterable)))
+
+
+def adversarial_search(n, d, *, seed=0, maxiter=60, popsize=15, executor=None):
     """Maximise the largest slope ``φ'(γ*)`` at a fixed point over two-cluster instances.
 
     :func:`scipy.optimize.differential_evolution` over the parameters of
     :func:`two_cluster_instance` (log-scales of ``s``, ``σ²``; fractions of the trace for the two
     eigenvalues of ``R`` carrying ``r``; the split of ``r`` between them). A slope ``> 1`` proves
     (with ``F`` changing sign) that there are at least three fixed points.
+
+    The population is evaluated generation by generation (``updating="deferred"``), through
+    ``executor`` (None: in-process; a ``concurrent.futures.Executor`` or a Dask ``Client``,
+    see :mod:`wpgd_theory.core.parallel`): the result does not depend on the executor.
 
     Examples
     --------
@@ -468,12 +495,12 @@ def adversarial_search(n, d, *, seed=0, maxiter=60, popsize=15):
     seed = as_seed(seed)
     maxiter = as_int(maxiter, "maxiter", minimum=1, maximum=MAX_SEARCH_TRIALS)
     popsize = as_int(popsize, "popsize", minimum=1, maximum=MAX_SEARCH_TRIALS)
-    def negative_slope(x):
-        return -_largest_fixed_point_slope(_instance_from_parameters(n, d, x)[1])
-
-    optimize = differential_evolution(negative_slope, list(_PARAMETER_BOUNDS.values()),
+    pool = as_executor(executor)
+    optimize = differential_evolution(_NegativeLargestSlope(n, d),
+                                      list(_PARAMETER_BOUNDS.values()),
                                       seed=seed, maxiter=maxiter, popsize=popsize, tol=1e-10,
-                                      polish=False)
+                                      polish=False, updating="deferred",
+                                      workers=map if pool is None else _ExecutorMap(pool))
     parameters, instance = _instance_from_parameters(n, d, optimize.x)
     search = find_fixed_points(instance, grid_size=2049)
     return SearchResult(instance, float(np.max(search.slopes)), search.fixed_points,
@@ -497,20 +524,40 @@ def random_instance(rng, n, d):
     return SpectralInstance(s, float(np.exp(rng.uniform(np.log(1e-4), np.log(10)))), lam, a)
 
 
-def random_search(n, d, *, trials=200, seed=0):
+def _random_search_block(n, d, block):
+    rng = np.random.default_rng(block.seed)
+    instances = [random_instance(rng, n, d) for _ in range(block.stop - block.start)]
+    found = solve_spectra_batched(
+        np.stack([x.sigma_eigenvalues for x in instances]), [x.sigma2 for x in instances],
+        np.stack([x.R_eigenvalues for x in instances]),
+        np.stack([x.r_coefficients for x in instances]), grid_size=257)
+    several = [x for x, count in zip(instances, found.count) if count > 1]
+    return several, float(np.nanmax(found.slopes))
+
+
+def random_search(n, d, *, trials=200, seed=0, executor=None, block_size=50, progress=False):
     """Draw ``trials`` :func:`random_instance` s; return ``(hits, largest_slope, instances)``
-    where ``hits`` counts instances with several fixed points (the instances are returned)."""
+    where ``hits`` counts instances with several fixed points (the instances are returned).
+
+    Instances are drawn in seed blocks of ``block_size`` (block ``b`` from the ``b``-th child of
+    ``SeedSequence(seed)``) and solved with the batched solver; ``executor`` (None, a
+    ``concurrent.futures.Executor`` or a Dask ``Client``) runs the blocks and does not change
+    the result (:func:`~wpgd_theory.core.parallel.map_chunks`).
+
+    Examples
+    --------
+    >>> hits, largest, found = random_search(10, 3, trials=20)
+    >>> hits, largest < 1
+    (0, True)
+    """
     n = as_int(n, "n", minimum=1, maximum=MAX_SPECTRUM_SIZE)
     d = as_int(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
     trials = as_int(trials, "trials", minimum=1, maximum=MAX_SEARCH_TRIALS)
     seed = as_seed(seed)
-    rng = np.random.default_rng(seed)
-    hits, largest, found = 0, 0.0, []
-    for _ in range(trials):
-        instance = random_instance(rng, n, d)
-        search = find_fixed_points(instance, grid_size=257)
-        largest = max(largest, float(np.max(search.slopes)))
-        if search.fixed_points.size > 1:
-            hits += 1
-            found.append(instance)
-    return hits, largest, found
+    block_size = as_int(block_size, "block_size", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    blocks = map_chunks(partial(_random_search_block, n, d), trials, seed=seed,
+                        block_size=block_size, executor=executor, progress=progress,
+                        description="random_search")
+    found = [instance for several, _ in blocks for instance in several]
+    largest = max((slope for _, slope in blocks), default=0.0)
+    return len(found), largest, found

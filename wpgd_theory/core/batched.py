@@ -1,0 +1,624 @@
+"""Batched optimal WPGD: :func:`~wpgd_theory.core.solver.solve_optimal_wpgd` on stacks of
+instances, vectorised end to end.
+
+Inputs are stacks in NumPy style — ``Sigma (..., d, d)``, ``R (..., n, n)``, ``r (..., n)``,
+``sigma2 (...)`` — whose batch axes broadcast. The pipeline has no Python loop over instances:
+
+1. validation with vectorised checks; the first offending instance is re-validated by
+   :class:`~wpgd_theory.core.model.CorrelatedTaskModel`, whose message is raised with the
+   argument's batch index (``"R[3, 1] is not positive semidefinite ..."``);
+2. batched ``eigh`` of ``Σ`` and ``R``;
+3. the bracket ``[φ(1 + λ_min), φ(1 + λ_max)]`` (``φ`` is non-decreasing, so it holds every fixed
+   point, with ``F = φ − γ ≥ 0`` at its left end and ``≤ 0`` at its right end);
+4. instances whose proven contraction bound ``sup φ' ≤ (Δ_Σ Δ_R)² / (4M²) < 1`` (ranges over all
+   eigenvalues, a conservative form of :func:`~wpgd_theory.verify.search.contraction_bound`)
+   have exactly one fixed point and go straight to root refinement; the others get the grid of
+   :func:`~wpgd_theory.core.spectral.find_fixed_points` — ``F`` and ``F'`` on ``grid_size``
+   points, cells split at the critical points of ``F`` so that ``F`` is monotone on each piece —
+   evaluated for all of them at once;
+5. vectorised Illinois (regula falsi) on the critical points and on the roots, all at once;
+6. the stationary point of every fixed point (padded array, NaN beyond each instance's count),
+   the one of lowest risk, ``P*`` and ``ω*``, with the formulas of :mod:`wpgd_theory.core.risk`.
+
+``φ`` is evaluated by :mod:`wpgd_theory.core.spectral` on normalised spectra ``(s/M, M = 1)`` (h₂
+is invariant under ``(s, M) → (s/M, 1)``), so one call covers instances of different ``M``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from .model import CorrelatedTaskModel
+from .risk import (
+    moments_from_coefficients,
+    preconditioner_eigenvalues,
+    risk_from_moments,
+    weights_gradient_from_coefficients,
+)
+from .spectral import (
+    fixed_point_map,
+    fixed_point_map_derivative,
+    h1,
+    h1_derivative,
+    h2,
+    h2_derivative,
+)
+from .uniqueness import relaxed_uniqueness_bound
+from .validation import (
+    SYMMETRY_RTOL,
+    UNIT_DIAGONAL_ATOL,
+    as_real_array,
+    eigenvalue_tolerance,
+)
+
+__all__ = [
+    "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution", "BatchedFixedPoints",
+    "has_batch_axes",
+]
+
+_EPS = np.finfo(float).eps
+#: Instances per block of the grid evaluation (keeps the (block, grid, d) temporaries in cache).
+_GRID_BLOCK = 256
+
+
+class _Spectra(NamedTuple):
+    sigma_eigenvalues: np.ndarray
+    M: object
+    R_eigenvalues: np.ndarray
+    r_coefficients: np.ndarray
+
+
+def has_batch_axes(Sigma, R, r, sigma2):
+    """Whether the inputs of :func:`solve_optimal_wpgd` carry batch axes (``Sigma.ndim > 2`` …).
+
+    Examples
+    --------
+    >>> has_batch_axes(np.eye(2), np.eye(3), np.zeros(3), 0.1)
+    False
+    >>> has_batch_axes(np.eye(2), np.eye(3), np.zeros(3), [0.1, 0.2])
+    True
+    """
+    return bool(np.ndim(Sigma) > 2 or np.ndim(R) > 2 or np.ndim(r) > 1 or np.ndim(sigma2) > 0)
+
+
+# --------------------------------------------------------------------------- validation
+
+def _index_text(index):
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+
+
+def _with_index(message, index, names=("Sigma", "R", "r", "sigma2")):
+    """Insert the batch index after the argument named at the start of a model error."""
+    where = _index_text(index)
+    for name in names:
+        if re.match(rf"{name}\b(?![_\[])", message):
+            return name + where + message[len(name):]
+    return f"instance {where}: {message}"
+
+
+def _as_stack(value, name, core_ndim, layout):
+    try:
+        array = as_real_array(value, name)
+    except ValueError as exc:
+        if "NaN or inf" not in str(exc):
+            raise
+        array = np.asarray(value, dtype=float)
+        core = tuple(range(array.ndim - core_ndim, array.ndim))
+        bad = ~np.all(np.isfinite(array), axis=core) if core_ndim else ~np.isfinite(array)
+        index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
+        raise ValueError(f"{name}{_index_text(index)} contains NaN or inf") from None
+    if array.ndim < core_ndim:
+        raise ValueError(f"{name} must have shape {layout}, got shape {array.shape}")
+    return array
+
+
+def _validate(Sigma, R, r, sigma2):
+    """Vectorised checks; returns symmetrised stacks and the broadcast batch shape."""
+    Sigma = _as_stack(Sigma, "Sigma", 2, "(..., d, d)")
+    R = _as_stack(R, "R", 2, "(..., n, n)")
+    r = _as_stack(r, "r", 1, "(..., n)")
+    sigma2 = _as_stack(sigma2, "sigma2", 0, "(...)")
+    for name, matrix in (("Sigma", Sigma), ("R", R)):
+        if matrix.shape[-1] != matrix.shape[-2] or matrix.shape[-1] == 0:
+            raise ValueError(f"{name} must be a stack of non-empty square matrices, shape "
+                             f"(..., k, k), got {matrix.shape}")
+    n = R.shape[-1]
+    if r.shape[-1] != n:
+        raise ValueError(f"r must have shape (..., n) = (..., {n}) to match R, got {r.shape}")
+    try:
+        batch = np.broadcast_shapes(Sigma.shape[:-2], R.shape[:-2], r.shape[:-1], sigma2.shape)
+    except ValueError:
+        raise ValueError(
+            f"batch shapes do not broadcast: Sigma {Sigma.shape[:-2]}, R {R.shape[:-2]}, "
+            f"r {r.shape[:-1]}, sigma2 {sigma2.shape}") from None
+    flags = []
+    for matrix in (Sigma, R):  # asymmetric beyond half of as_symmetric_matrix's tolerance
+        scale = np.max(np.abs(matrix), axis=(-1, -2))
+        asymmetry = np.max(np.abs(matrix - np.swapaxes(matrix, -1, -2)), axis=(-1, -2))
+        flags.append(asymmetry > 0.5 * SYMMETRY_RTOL * np.maximum(scale, np.finfo(float).tiny))
+    Sigma = (Sigma + np.swapaxes(Sigma, -1, -2)) / 2
+    R = (R + np.swapaxes(R, -1, -2)) / 2
+    return Sigma, R, r, sigma2, batch, flags
+
+
+def _suspects(flags, R, r, sigma2, s, lam, a, batch):
+    """Instances (broadcast batch positions) that may violate a condition of the model.
+
+    Each test is a superset of the exact test of :class:`CorrelatedTaskModel` (half its
+    tolerances); the suspects are then checked exactly, one by one, on the inputs as given.
+    """
+    flags = list(flags)
+    flags.append(np.max(np.abs(np.diagonal(R, axis1=-2, axis2=-1) - 1), axis=-1)
+                 > 0.5 * UNIT_DIAGONAL_ATOL)
+    flags.append(np.max(np.abs(r), axis=-1) > 1 + 0.5 * UNIT_DIAGONAL_ATOL)
+    flags.append(sigma2 < 0)
+    for values in (s, lam):
+        flags.append(np.min(values, axis=-1) < -0.5 * eigenvalue_tolerance(values))
+    flags.append(np.max(s, axis=-1) <= 2 * eigenvalue_tolerance(s))
+    # Rank-deficient joint correlations sit on the boundary rᵀR⁺r = 1 up to round-off: this is
+    # computed exactly as CorrelatedTaskModel does (clipped λ + tol), not with a margin.
+    clipped = _clip_psd(lam)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quadratic = np.sum(a**2 / (clipped + eigenvalue_tolerance(clipped)[..., None]), axis=-1)
+    flags.append(~(quadratic <= 1))
+    suspect = np.zeros(batch, dtype=bool)
+    for flag in flags:
+        suspect = suspect | flag
+    return suspect
+
+
+def _check_suspects(suspect, Sigma, R, r, sigma2, batch):
+    for flat in np.flatnonzero(suspect):
+        index = np.unravel_index(flat, batch)
+
+        def pick(array, core, index=index):
+            stack = np.broadcast_to(array, batch + array.shape[array.ndim - core:])
+            return stack[index]
+        try:
+            CorrelatedTaskModel(pick(Sigma, 2), pick(R, 2), pick(r, 1), pick(sigma2, 0))
+        except ValueError as exc:
+            raise ValueError(_with_index(str(exc), index)) from None
+
+
+def _clip_psd(values):
+    # As check_psd_eigenvalues, per spectrum: round-off (|λ| ≤ tol) to 0, negatives to 0.
+    tol = eigenvalue_tolerance(values)[..., None]
+    return np.where(np.abs(values) <= tol, 0.0, np.maximum(values, 0.0))
+
+
+# --------------------------------------------------------------------------- root finding
+
+def _rows(spectra, rows, axis=False):
+    """Spectra of the instances ``rows``; ``axis`` adds a grid axis before the eigen-axis."""
+    pick = (lambda x: x[rows][:, None, :]) if axis else (lambda x: x[rows])
+    return _Spectra(pick(spectra.sigma_eigenvalues), 1.0, pick(spectra.R_eigenvalues),
+                    pick(spectra.r_coefficients))
+
+
+def _illinois(F, a, b, Fa, Fb, max_iterations=200):
+    """Vectorised Illinois method on brackets ``[a, b]`` with ``Fa · Fb ≤ 0``.
+
+    ``F(x, active)`` evaluates the function of the brackets ``active`` at ``x``. Stops each
+    bracket when it is ``≤ 4 eps |x|`` wide or ``F(x) = 0``; falls back to bisection whenever the
+    secant step leaves the bracket.
+    """
+    a, b, Fa, Fb = (np.array(v, dtype=float) for v in (a, b, Fa, Fb))
+    x = np.where(np.abs(Fa) < np.abs(Fb), a, b)
+    active = (Fa != 0) & (Fb != 0) & (np.abs(b - a) > 4 * _EPS * np.abs(x))
+    for _ in range(max_iterations):
+        act = np.flatnonzero(active)
+        if act.size == 0:
+            break
+        aa, bb, fa, fb = a[act], b[act], Fa[act], Fb[act]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xx = bb - fb * (bb - aa) / (fb - fa)
+        low, high = np.minimum(aa, bb), np.maximum(aa, bb)
+        xx = np.where((xx > low) & (xx < high), xx, (aa + bb) / 2)
+        fx = F(xx, act)
+        flip = fx * fb < 0
+        a[act] = np.where(flip, bb, aa)
+        Fa[act] = np.where(flip, fb, fa / 2)
+        b[act], Fb[act], x[act] = xx, fx, xx
+        done = (fx == 0) | (np.abs(b[act] - a[act]) <= 4 * _EPS * np.abs(xx))
+        active[act[done]] = False
+    return x
+
+
+def _grid_pieces(spectra, rows, lo, hi, grid_size):
+    """Monotone pieces of ``F`` with a sign change (and exact zeros) on the grid instances."""
+    unit = np.linspace(0.0, 1.0, grid_size)
+    found = {key: [] for key in ("owner", "a", "b", "Fa", "Fb", "dFa", "dFb")}
+    zeros_owner, zeros = [], []
+    for start in range(0, rows.size, _GRID_BLOCK):
+        block = rows[start:start + _GRID_BLOCK]
+        grid = lo[block, None] + (hi[block] - lo[block])[:, None] * unit
+        grid[:, -1] = hi[block]
+        local = _rows(spectra, block, axis=True)
+        # φ and φ' sharing h̄ = h₂(γ) (fixed_point_map and its derivative would each redo it).
+        h_bar = h2(grid, local.sigma_eigenvalues, 1.0)
+        values = 1 + h1(h_bar, local.R_eigenvalues, local.r_coefficients) - grid
+        slopes = (h1_derivative(h_bar, local.R_eigenvalues, local.r_coefficients)
+                  * h2_derivative(grid, local.sigma_eigenvalues, 1.0) - 1)
+        values[:, 0] = np.maximum(values[:, 0], 0.0)   # F(lo) ≥ 0 and F(hi) ≤ 0 exactly
+        values[:, -1] = np.minimum(values[:, -1], 0.0)
+        i, k = np.nonzero(values == 0)
+        zeros_owner.append(block[i])
+        zeros.append(grid[i, k])
+        cell = ((values[:, :-1] * values[:, 1:] < 0) | (slopes[:, :-1] * slopes[:, 1:] < 0))
+        i, k = np.nonzero(cell)
+        for key, value in (("owner", block[i]), ("a", grid[i, k]), ("b", grid[i, k + 1]),
+                           ("Fa", values[i, k]), ("Fb", values[i, k + 1]),
+                           ("dFa", slopes[i, k]), ("dFb", slopes[i, k + 1])):
+            found[key].append(value)
+    cells = {key: np.concatenate(value) if value else np.empty(0) for key, value in found.items()}
+    cells["owner"] = cells["owner"].astype(int)
+    return cells, np.concatenate(zeros_owner).astype(int), np.concatenate(zeros)
+
+
+def _roots(spectra, lo, hi, unique, grid_rows, grid_size):
+    """``(owner, root)`` pairs: every fixed point found, for every instance."""
+    def F(rows_of):
+        return lambda x, act: fixed_point_map(x, _rows(spectra, rows_of[act])) - x
+
+    def dF(rows_of):
+        return lambda x, act: fixed_point_map_derivative(x, _rows(spectra, rows_of[act])) - 1
+
+    owners, roots = [], []
+    # One fixed point: F is decreasing on [lo, hi].
+    Flo = np.maximum(F(unique)(lo[unique], slice(None)), 0.0)
+    Fhi = np.minimum(F(unique)(hi[unique], slice(None)), 0.0)
+    owners.append(unique)
+    roots.append(_illinois(F(unique), lo[unique], hi[unique], Flo, Fhi))
+    if grid_rows.size:
+        cells, zero_owner, zero = _grid_pieces(spectra, grid_rows, lo, hi, grid_size)
+        owners.append(zero_owner)
+        roots.append(zero)
+        owner = cells["owner"]
+        split = cells["dFa"] * cells["dFb"] < 0
+        critical = cells["b"].copy()
+        Fc = cells["Fb"].copy()
+        if np.any(split):
+            rows_of = owner[split]
+            critical[split] = _illinois(dF(rows_of), cells["a"][split], cells["b"][split],
+                                        cells["dFa"][split], cells["dFb"][split])
+            Fc[split] = F(rows_of)(critical[split], slice(None))
+            at_zero = split & (Fc == 0)
+            owners.append(owner[at_zero])
+            roots.append(critical[at_zero])
+        # Piece 1: [a, c] (c = b if not split); piece 2: [c, b] on split cells.
+        pieces = [(cells["a"], critical, cells["Fa"], Fc, np.ones_like(split)),
+                  (critical, cells["b"], Fc, cells["Fb"], split)]
+        for a, b, Fa, Fb, keep in pieces:
+            change = keep & (Fa * Fb < 0)
+            rows_of = owner[change]
+            owners.append(rows_of)
+            roots.append(_illinois(F(rows_of), a[change], b[change], Fa[change], Fb[change]))
+    return np.concatenate(owners), np.concatenate(roots)
+
+
+def _pad(owner, values, count_rows):
+    order = np.lexsort((values, owner))
+    owner, values = owner[order], values[order]
+    # A bracket a few ulps wide puts several grid points on one float where F is exactly 0.
+    keep = np.ones(owner.size, dtype=bool)
+    keep[1:] = (owner[1:] != owner[:-1]) | (values[1:] != values[:-1])
+    owner, values = owner[keep], values[keep]
+    counts = np.bincount(owner, minlength=count_rows)
+    width = max(int(counts.max(initial=0)), 1)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    position = np.arange(owner.size) - starts[owner]
+    padded = np.full((count_rows, width), np.nan)
+    padded[owner, position] = values
+    return padded, counts
+
+
+# --------------------------------------------------------------------------- results
+
+class BatchedFixedPoints(NamedTuple):
+    """Every fixed point of ``φ`` for a stack of spectra (:func:`solve_spectra_batched`).
+
+    ``fixed_points``, ``slopes``, ``h2_values`` and ``risks`` have shape ``batch + (k_max,)``,
+    ascending in ``γ`` and padded with NaN beyond ``count`` (shape ``batch``); ``best`` indexes
+    the lowest-risk one, whose ``γ*``, ``h₂(γ*)``, ``L*`` are ``gamma_star``, ``h2_star``,
+    ``risk``. Instances with ``r = 0`` have ``count = 0``, ``risk = M`` and NaN ``γ*``.
+    """
+
+    fixed_points: np.ndarray
+    slopes: np.ndarray
+    h2_values: np.ndarray
+    risks: np.ndarray
+    count: np.ndarray
+    best: np.ndarray
+    gamma_star: np.ndarray
+    h2_star: np.ndarray
+    risk: np.ndarray
+    coefficients: np.ndarray
+    M: np.ndarray
+
+    def __repr__(self):
+        return (f"BatchedFixedPoints(batch_shape={self.count.shape}, "
+                f"k_max={self.fixed_points.shape[-1]}, "
+                f"several={int(np.sum(self.count > 1))}, "
+                f"max_slope={float(np.nanmax(self.slopes, initial=0.0)):.4g})")
+
+
+#: Instances whose slope bound is below this have one fixed point (margin for round-off).
+_SLOPE_MARGIN = 0.99
+#: Relative width of the bracket below which φ is treated as constant (one fixed point).
+_FLAT_WIDTH = 1e-9
+
+
+def _slope_bound(t, lam, a, hi):
+    """A proven bound on ``sup φ'`` over the bracket ``[lo, hi]`` (normalised ``t = s/M``).
+
+    ``φ' = h₁'(h̄) h₂'(γ)`` with ``h₂' = m'/(1 + m)²``, ``m = E_v[t]`` (``v ∝ t²/(1 + tγ)²``),
+    ``m' = −2 Cov_v(t, t/(1 + tγ))``, and ``h₁' = −2 Cov_w(λ, λ/(1 + λh̄))``
+    (``w ∝ a²/(1 + λh̄)²``).
+    ``Cov(X, g(X)) ≤ Lip(g) Var X ≤ Lip(g) range²/4`` for increasing ``g``; ``m`` decreases in
+    ``γ`` so ``1/(1 + m)² ≤ (1 − h₂(hi))²``; ``h̄ ≥ h₂(hi)`` gives ``Lip ≤ 1/(1 + λ_min h₂(hi))²``
+    over the eigenvalues carrying ``r`` (``|a| > 10⁻⁸ max|a|``); the others carry a weight share
+    ``≤ ε = Σ_tiny a² (1 + λ_max)² / Σ_rel a²`` and add ``≤ 4ε range(λ)²``. This sharpens
+    :func:`~wpgd_theory.verify.search.contraction_bound` on the bracket.
+    """
+    positive = t > 0
+    t_range = np.max(t, axis=-1) - np.min(np.where(positive, t, np.inf), axis=-1)
+    h_hi = h2(hi, t, 1.0)
+    a2 = a * a
+    relevant = a2 > 1e-16 * np.max(a2, axis=-1, keepdims=True)
+    lam_high = np.max(np.where(relevant, lam, -np.inf), axis=-1)
+    lam_low = np.min(np.where(relevant, lam, np.inf), axis=-1)
+    share = (np.sum(np.where(relevant, 0.0, a2), axis=-1) * (1 + np.max(lam, axis=-1)) ** 2
+             / np.sum(np.where(relevant, a2, 0.0), axis=-1))
+    dh2 = t_range**2 * (1 - h_hi) ** 2 / 2
+    dh1 = ((lam_high - lam_low) ** 2 / (2 * (1 + lam_low * h_hi) ** 2)
+           + 4 * share * np.ptp(lam, axis=-1) ** 2)
+    return dh1 * dh2
+
+
+def _fixed_points_flat(s, sigma2, lam, a, grid_size):
+    """Core of :func:`solve_spectra_batched` on flat stacks (N, d), (N,), (N, n), (N, n)."""
+    N = s.shape[0]
+    M = sigma2 + np.sum(s, axis=-1)
+    informative = np.any(a != 0, axis=-1)
+    a_scale = np.max(np.abs(a), axis=-1, keepdims=True)
+    a_unit = np.where(informative[:, None], a / np.where(a_scale > 0, a_scale, 1.0), 1.0)
+    spectra = _Spectra(s / M[:, None], 1.0, lam, a_unit)   # φ unchanged (module docstring)
+    ends = 1 + np.stack([lam.min(axis=-1), lam.max(axis=-1)], axis=-1)
+    lo, hi = np.moveaxis(fixed_point_map(ends, _rows(spectra, np.arange(N), axis=True)), -1, 0)
+    hi = np.maximum(hi, lo)
+    narrow = hi - lo <= 4 * _EPS * hi
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contraction = _slope_bound(spectra.sigma_eigenvalues, lam, a_unit, hi) < _SLOPE_MARGIN
+    # φ nearly constant (its image of [1 + λ_min, 1 + λ_max] ≤ 1e-9 wide): the grid would only
+    # see round-off sign changes of F; one root, refined on [lo, hi].
+    contraction |= hi - lo <= _FLAT_WIDTH * hi
+    unique = np.flatnonzero(informative & ~narrow & contraction)
+    grid_rows = np.flatnonzero(informative & ~narrow & ~contraction)
+    flat = np.flatnonzero(informative & narrow)
+    owner, roots = _roots(spectra, lo, hi, unique, grid_rows, grid_size)
+    owner = np.concatenate([owner, flat])
+    roots = np.concatenate([roots, fixed_point_map(lo[flat], _rows(spectra, flat))])
+    gammas, count = _pad(owner, roots, N)
+    k = gammas.shape[1]
+    wide = _rows(spectra, np.arange(N), axis=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slopes = fixed_point_map_derivative(gammas, wide)
+        h_bar = h2(gammas, wide.sigma_eigenvalues, 1.0)
+        coefficients = a[:, None, :] / (1 + lam[:, None, :] * h_bar[..., None])
+        raw = _Spectra(s[:, None, :], M[:, None], lam[:, None, :], a[:, None, :])
+        risks = risk_from_moments(*moments_from_coefficients(coefficients, raw), raw)
+    risks = np.where(np.arange(k) < count[:, None], risks, np.nan)
+    best = np.argmin(np.where(np.isnan(risks), np.inf, risks), axis=-1)
+    pick = (np.arange(N), best)
+    risk_star = np.where(informative, risks[pick], M)
+    return (gammas, slopes, h_bar, risks, count, best, gammas[pick], h_bar[pick], risk_star,
+            coefficients[pick], M)
+
+
+def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficients, *,
+                          grid_size=129):
+    """All fixed points, their risks and the optimum for stacks of spectra ``(s, σ², λ, a)``.
+
+    The spectral route of :func:`solve_batched` (no eigendecomposition): ``s (..., d) ≥ 0``,
+    ``σ² (...)``, ``λ (..., n) ≥ 0`` the eigenvalues of ``R`` and ``a = Eᵀr (..., n)``; batch
+    axes broadcast. Only non-negativity is checked here (the sweeps build valid spectra).
+
+    Returns
+    -------
+    BatchedFixedPoints
+
+    Examples
+    --------
+    >>> out = solve_spectra_batched([[1.0, 2.0], [1.0, 1.0]], 0.1, [0.5, 1.5], [0.5, 0.7])
+    >>> out.count, out.gamma_star.round(6)
+    (array([1, 1]), array([2.037688, 2.045548]))
+    """
+    s = _as_stack(sigma_eigenvalues, "sigma_eigenvalues", 1, "(..., d)")
+    sigma2 = _as_stack(sigma2, "sigma2", 0, "(...)")
+    lam = _as_stack(R_eigenvalues, "R_eigenvalues", 1, "(..., n)")
+    a = _as_stack(r_coefficients, "r_coefficients", 1, "(..., n)")
+    for name, values, bad in (("sigma_eigenvalues", s, np.any(s < 0, axis=-1)
+                               | ~np.any(s > 0, axis=-1)),
+                              ("sigma2", sigma2, sigma2 < 0),
+                              ("R_eigenvalues", lam, np.any(lam < 0, axis=-1))):
+        if np.any(bad):
+            index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
+            raise ValueError(f"{name}{_index_text(index)} must be >= 0 (and s not all zero)")
+    batch = np.broadcast_shapes(s.shape[:-1], sigma2.shape, lam.shape[:-1], a.shape[:-1])
+    out = _solve_flat_spectra(s, sigma2, lam, a, batch, grid_size)
+    return BatchedFixedPoints(*out)
+
+
+def _solve_flat_spectra(s, sigma2, lam, a, batch, grid_size):
+    d, n = s.shape[-1], lam.shape[-1]
+    flat = (np.broadcast_to(s, batch + (d,)).reshape(-1, d),
+            np.broadcast_to(sigma2, batch).reshape(-1),
+            np.broadcast_to(lam, batch + (n,)).reshape(-1, n),
+            np.broadcast_to(a, batch + (n,)).reshape(-1, n))
+    out = _fixed_points_flat(*flat, grid_size)
+    return tuple(x.reshape(batch + x.shape[1:]) for x in out)
+
+
+@dataclass(frozen=True, repr=False)
+class BatchedWPGDSolution:
+    """Result of :func:`solve_batched`: the fields of ``WPGDSolution`` with batch axes.
+
+    Attributes
+    ----------
+    preconditioner : ndarray, shape batch + (d, d)
+    weights : ndarray, shape batch + (n,)
+    gamma_star, h2_star, risk : ndarray, shape batch
+    fixed_points, fixed_point_slopes, fixed_point_risks : ndarray, shape batch + (k_max,)
+        Every fixed point (ascending), ``φ'`` and the risk there; NaN beyond ``num_fixed_points``.
+    num_fixed_points : ndarray of int, shape batch
+    uniqueness_guaranteed : ndarray of bool, shape batch
+        As :func:`~.uniqueness.spectral_uniqueness`: Theorem 3's ``Δ_Σ Δ_R < M + s_min``
+        (effective gaps) or the relaxed ``Δ_Σ Δ_R < 2(M + s⁺_min)``, and ``r ≠ 0``.
+    delta_sigma, delta_R, M : ndarray, shape batch
+    fixed_point_residual, stationarity_residual : ndarray, shape batch
+    """
+
+    preconditioner: np.ndarray
+    weights: np.ndarray
+    gamma_star: np.ndarray
+    h2_star: np.ndarray
+    risk: np.ndarray
+    fixed_points: np.ndarray
+    fixed_point_slopes: np.ndarray
+    fixed_point_risks: np.ndarray
+    num_fixed_points: np.ndarray
+    uniqueness_guaranteed: np.ndarray
+    delta_sigma: np.ndarray
+    delta_R: np.ndarray
+    M: np.ndarray
+    fixed_point_residual: np.ndarray
+    stationarity_residual: np.ndarray
+
+    @property
+    def batch_shape(self):
+        return self.risk.shape
+
+    def __repr__(self):
+        d, n = self.preconditioner.shape[-1], self.weights.shape[-1]
+        return (f"BatchedWPGDSolution(batch_shape={self.batch_shape}, d={d}, n={n}, "
+                f"k_max={self.fixed_points.shape[-1]}, "
+                f"several_fixed_points={int(np.sum(self.num_fixed_points > 1))}, "
+                f"uniqueness_guaranteed={int(np.sum(self.uniqueness_guaranteed))}/"
+                f"{self.risk.size})")
+
+
+def _effective_gap(values):
+    nonzero = values != 0          # already clipped: round-off eigenvalues are exactly 0
+    high = np.max(np.where(nonzero, values, -np.inf), axis=-1)
+    low = np.min(np.where(nonzero, values, np.inf), axis=-1)
+    return np.where(np.any(nonzero, axis=-1), high - low, 0.0)
+
+
+def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
+    """:func:`~wpgd_theory.core.solver.solve_optimal_wpgd` for stacks of instances.
+
+    Parameters
+    ----------
+    Sigma : array_like, shape (..., d, d)
+    R : array_like, shape (..., n, n)
+    r : array_like, shape (..., n)
+    sigma2 : array_like, shape (...)
+        Batch axes (``...``) broadcast against each other; each instance is validated exactly as
+        by :class:`~wpgd_theory.core.model.CorrelatedTaskModel`, and an error names the argument
+        and the batch index of the first bad instance.
+    grid_size : int, optional
+        Bracketing grid for instances without a proven contraction (as in the single solver).
+
+    Returns
+    -------
+    BatchedWPGDSolution
+
+    Examples
+    --------
+    >>> Sigma = np.stack([np.diag([1.0, 2.0]), np.eye(2)])          # batch shape (2,)
+    >>> out = solve_batched(Sigma, [[1.0, 0.5], [0.5, 1.0]], [0.9, 0.3], 0.1)
+    >>> out      # doctest: +NORMALIZE_WHITESPACE
+    BatchedWPGDSolution(batch_shape=(2,), d=2, n=2, k_max=1, several_fixed_points=0,
+                        uniqueness_guaranteed=2/2)
+    >>> out.risk.round(8), out.weights.round(6)
+    (array([2.45888258, 1.68695652]), array([[0.648963, 0.138236],
+           [0.662681, 0.146014]]))
+    >>> solve_batched(Sigma, [[[1, .5], [.5, 1]], [[1, 2], [2, 1]]], [0.9, 0.3], 0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: R[1] is not positive semidefinite: smallest eigenvalue -1 < -...
+    """
+    given = (Sigma, R, r, sigma2)
+    Sigma, R, r, sigma2, batch, flags = _validate(Sigma, R, r, sigma2)
+    s, U = np.linalg.eigh(Sigma)
+    lam, E = np.linalg.eigh(R)
+    a = np.einsum("...ji,...j->...i", np.broadcast_to(E, np.broadcast_shapes(
+        E.shape[:-2], r.shape[:-1]) + E.shape[-2:]), r)
+    suspect = _suspects(flags, R, r, sigma2, s, lam, a, batch)
+    if np.any(suspect):
+        _check_suspects(suspect, *(np.asarray(x, dtype=float) for x in given), batch)
+    s, lam = _clip_psd(s), _clip_psd(lam)
+    d, n = s.shape[-1], lam.shape[-1]
+    (gammas, slopes, _h_values, risks, count, _best, gamma_star, h_star, risk_star, coefficients,
+     M) = _solve_flat_spectra(s, sigma2, lam, a, batch, grid_size)
+    s_b = np.broadcast_to(s, batch + (d,))
+    lam_b = np.broadcast_to(lam, batch + (n,))
+    a_b = np.broadcast_to(a, batch + (n,))
+    spectra = _Spectra(s_b, M, lam_b, a_b)
+    informative = count > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        moments = moments_from_coefficients(coefficients, spectra)
+        p = preconditioner_eigenvalues(*moments, spectra)
+        p = np.where(informative[..., None], p, 0.0)
+        coefficients = np.where(informative[..., None], coefficients, 0.0)
+        # ‖∂L/∂ω‖ relative to its first term 2|tr(P*Σ²)| ‖a‖, as WPGDSolution's residual.
+        grad = weights_gradient_from_coefficients(coefficients, p, spectra)
+        scale = 2 * np.abs(np.sum(p * s_b**2, axis=-1)) * np.linalg.norm(a_b, axis=-1)
+        stationarity = np.where(informative, np.linalg.norm(grad, axis=-1) / scale, 0.0)
+        normalised = _Spectra(s_b / M[..., None], 1.0, lam_b, a_b)
+        residual = np.where(informative, np.abs(
+            fixed_point_map(gamma_star, normalised) - gamma_star), 0.0)
+    U_b = np.broadcast_to(U, batch + (d, d))
+    E_b = np.broadcast_to(E, batch + (n, n))
+    delta_sigma, delta_R = _effective_gap(s_b), _effective_gap(lam_b)
+    return BatchedWPGDSolution(
+        preconditioner=(U_b * p[..., None, :]) @ np.swapaxes(U_b, -1, -2),
+        weights=np.einsum("...ij,...j->...i", E_b, coefficients),
+        gamma_star=gamma_star, h2_star=h_star, risk=risk_star,
+        fixed_points=gammas, fixed_point_slopes=slopes, fixed_point_risks=risks,
+        num_fixed_points=count,
+        # as spectral_uniqueness: the paper's or the relaxed condition, and r ≠ 0
+        uniqueness_guaranteed=(count > 0) & (
+            (delta_sigma * delta_R < M + np.min(s_b, axis=-1))
+            | (delta_sigma * delta_R < relaxed_uniqueness_bound(M, s_b))),
+        delta_sigma=delta_sigma, delta_R=delta_R, M=M,
+        fixed_point_residual=residual, stationarity_residual=stationarity,
+    )
+
+
+def solve_batched_models(models, *, grid_size=129):
+    """:func:`solve_batched` on a sequence of :class:`CorrelatedTaskModel` of one ``(d, n)``.
+
+    Examples
+    --------
+    >>> one = CorrelatedTaskModel(np.eye(2), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    >>> two = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    >>> solve_batched_models([one, two]).risk.round(8)
+    array([1.68695652, 2.45888258])
+    """
+    models = list(models)
+    for k, model in enumerate(models):
+        if not isinstance(model, CorrelatedTaskModel):
+            raise TypeError(f"model[{k}] must be a CorrelatedTaskModel, got "
+                            f"{type(model).__name__}")
+    if not models:
+        raise ValueError("models is empty")
+    shapes = {(m.d, m.n) for m in models}
+    if len(shapes) > 1:
+        raise ValueError(f"models must share (d, n) to be stacked, got {sorted(shapes)}")
+    return solve_batched(np.stack([m.Sigma for m in models]), np.stack([m.R for m in models]),
+                         np.stack([m.r for m in models]), np.array([m.sigma2 for m in models]),
+                         grid_size=grid_size)

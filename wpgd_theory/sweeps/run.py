@@ -1,0 +1,110 @@
+"""Executors from a short text spec, and the entry point of ``wpgd-theory sweep``.
+
+Executor specs (the ``--executor`` option):
+
+* ``"none"`` (default) — in this process;
+* ``"processes"`` or ``"processes:N"`` — a ``ProcessPoolExecutor`` with ``N`` workers;
+* ``"dask-local"`` or ``"dask-local:N"`` — a Dask ``LocalCluster`` of ``N`` single-threaded worker
+  processes, started and closed around the sweep;
+* ``"dask:ADDRESS"`` (e.g. ``dask:tcp://10.0.0.5:8786``) — a ``Client`` connected to a running
+  Dask scheduler.
+"""
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+
+from .phase import DEFAULT_SHAPES, run_phase_diagram
+
+__all__ = ["open_executor", "sweep_main"]
+
+
+def _dask():
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError("Dask executors need dask.distributed: install "
+                          "wpgd-theory[distributed]") from None
+    return Client, LocalCluster
+
+
+def _count(text, default):
+    if not text:
+        return default
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"executor worker count must be >= 1, got {value}")
+    return value
+
+
+@contextmanager
+def open_executor(spec):
+    """Context manager yielding the executor described by ``spec`` (see the module docstring).
+
+    Examples
+    --------
+    >>> with open_executor("none") as executor:
+    ...     print(executor)
+    None
+    """
+    spec = "none" if spec is None else str(spec).strip()
+    kind, _, argument = spec.partition(":")
+    if kind in ("none", "serial", ""):
+        yield None
+    elif kind == "processes":
+        with ProcessPoolExecutor(_count(argument, os.cpu_count() or 1)) as pool:
+            yield pool
+    elif kind == "dask-local":
+        Client, LocalCluster = _dask()
+        with LocalCluster(n_workers=_count(argument, os.cpu_count() or 1), threads_per_worker=1,
+                          processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            yield client
+    elif kind == "dask":
+        if not argument:
+            raise ValueError("executor 'dask:ADDRESS' needs the scheduler address, "
+                             "e.g. dask:tcp://127.0.0.1:8786")
+        Client, _ = _dask()
+        with Client(argument) as client:
+            yield client
+    else:
+        raise ValueError(f"unknown executor spec {spec!r}: use none, processes[:N], "
+                         "dask-local[:N] or dask:ADDRESS")
+
+
+def sweep_main(args):
+    """Run the uniqueness phase diagram from a dict of options; return a summary dict.
+
+    Keys (all optional): ``n`` (list of int), ``d`` (list of int), ``shapes`` (list of str),
+    ``instances``, ``seed``, ``block_size``, ``chunk_size``, ``grid_size``, ``executor`` (spec),
+    ``progress`` (bool), ``csv`` and ``png`` (output paths).
+
+    Returns ``{"rows", "boundary", "csv", "png", "seconds", "instances"}``; ``boundary[shape]``
+    maps each ``d`` to the smallest ``n`` with a nonzero share of several fixed points.
+
+    Examples
+    --------
+    >>> out = sweep_main({"n": [10], "d": [3], "instances": 20, "block_size": 20})
+    >>> out["instances"], out["boundary"]
+    (40, {'two_cluster': {3: None}, 'log_uniform': {3: None}})
+    """
+    options = dict(args)
+    shapes = tuple(options.get("shapes") or DEFAULT_SHAPES)
+    start = time.perf_counter()
+    with open_executor(options.get("executor")) as executor:
+        diagram = run_phase_diagram(
+            [int(v) for v in options.get("n", (20, 50, 100, 200, 500))],
+            [int(v) for v in options.get("d", (5, 20, 50))], shapes,
+            instances=int(options.get("instances", 1000)), seed=int(options.get("seed", 0)),
+            block_size=int(options.get("block_size", 500)),
+            chunk_size=options.get("chunk_size"), executor=executor,
+            progress=bool(options.get("progress", False)),
+            grid_size=int(options.get("grid_size", 129)))
+    seconds = time.perf_counter() - start
+    csv_path = diagram.to_csv(options["csv"]) if options.get("csv") else None
+    png_path = diagram.plot(options["png"]) if options.get("png") else None
+    return {"rows": diagram.rows, "boundary": {shape: diagram.boundary(shape) for shape in shapes},
+            "csv": csv_path, "png": png_path, "seconds": seconds,
+            "instances": sum(row["instances"] for row in diagram.rows)}
