@@ -8,7 +8,9 @@ With ``Σ = Σ_i s_i u_i u_iᵀ``, ``R = E diag(λ) Eᵀ``, ``a = Eᵀ r`` and `
     φ(γ)  = 1 + h₁(h₂(γ))                       (stationary points: γ* = φ(γ*))
 
 The formulas use only arithmetic and sums, so they evaluate unchanged on float arrays and on
-object arrays of ``mpmath.mpf`` (the high-precision route of the solver). Functions taking a
+object arrays of ``mpmath.mpf`` (the high-precision route of the solver). They are scale-free:
+``h₂`` depends on ``s/M`` only and ``h₁`` on the direction of ``a`` only, and are evaluated so
+(``s/M``, and ``a/max|a|`` for floats), so no input scale over- or underflows. Functions taking a
 ``spectra`` argument accept any object with attributes ``sigma_eigenvalues``, ``M``,
 ``R_eigenvalues`` and ``r_coefficients`` — a :class:`~wpgd_theory.model.CorrelatedTaskModel`.
 """
@@ -19,14 +21,25 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import brentq
 
-from .validation import eigenvalue_tolerance
+from .validation import as_integer, eigenvalue_tolerance
 
 __all__ = [
     "h1", "h1_derivative", "h2", "h2_derivative",
     "fixed_point_map", "fixed_point_map_derivative", "fixed_point_bracket",
     "find_fixed_points", "FixedPointSearch",
-    "spectral_gap_condition", "SpectralGapTest",
+    "spectral_gap_condition", "SpectralGapTest", "as_grid_size", "MIN_GRID_SIZE", "MAX_GRID_SIZE",
 ]
+
+#: Fewest grid points :func:`find_fixed_points` accepts (a coarser grid can step over a pair of
+#: roots together with the extremum between them).
+MIN_GRID_SIZE = 33
+#: Most grid points :func:`find_fixed_points` accepts (refused before allocating).
+MAX_GRID_SIZE = 10**6
+
+
+def as_grid_size(grid_size):
+    """``grid_size`` as an int in ``[MIN_GRID_SIZE, MAX_GRID_SIZE]``, or a ValueError/TypeError."""
+    return as_integer(grid_size, "grid_size", minimum=MIN_GRID_SIZE, maximum=MAX_GRID_SIZE)
 
 
 def _sum_last(values):
@@ -43,6 +56,21 @@ def _column(x):
     return np.asarray(x)[..., None]
 
 
+def _unit_direction(r_coefficients):
+    """``a/max|a|`` for float arrays (``h₁`` is invariant to the scale of ``a``, and ``a²`` must
+    not underflow); mpmath numbers have an unbounded exponent and are returned as they are."""
+    a = np.asarray(r_coefficients)
+    if a.dtype.kind != "f":
+        return a
+    scale = np.max(np.abs(a), initial=0.0)
+    return a / scale if scale > 0 else a
+
+
+def _h1_weights(h_bar, R_eigenvalues, r_coefficients):
+    lam, hb = np.asarray(R_eigenvalues), _column(h_bar)
+    return lam, hb, _unit_direction(r_coefficients) ** 2 / (1 + lam * hb) ** 2
+
+
 def h1(h_bar, R_eigenvalues, r_coefficients):
     """``h₁(h̄) = ωᵀRω / ωᵀω`` at ``ω ∝ (h̄R + I)⁻¹ r``, in the eigenbasis of R.
 
@@ -53,30 +81,30 @@ def h1(h_bar, R_eigenvalues, r_coefficients):
     >>> h1(0.5, np.array([0.5, 1.5]), np.array([1.0, 0.0]))   # only λ = 0.5 is seen
     0.5
     """
-    lam, a2, hb = np.asarray(R_eigenvalues), np.asarray(r_coefficients) ** 2, _column(h_bar)
-    w = a2 / (1 + lam * hb) ** 2
+    lam, _, w = _h1_weights(h_bar, R_eigenvalues, r_coefficients)
     return _scalar_or_array(_sum_last(lam * w) / _sum_last(w))
 
 
 def h1_derivative(h_bar, R_eigenvalues, r_coefficients):
     """``dh₁/dh̄ = −2 [Σλ²w/(1+λh̄) · Σw − Σλw · Σλw/(1+λh̄)] / (Σw)²``, ``w = a²/(1+λh̄)²``."""
-    lam, a2, hb = np.asarray(R_eigenvalues), np.asarray(r_coefficients) ** 2, _column(h_bar)
-    w = a2 / (1 + lam * hb) ** 2
+    lam, hb, w = _h1_weights(h_bar, R_eigenvalues, r_coefficients)
     damp = lam * w / (1 + lam * hb)
     W, N = _sum_last(w), _sum_last(lam * w)
     return _scalar_or_array(-2 * (_sum_last(lam * damp) * W - N * _sum_last(damp)) / W**2)
 
 
 def _h2_sums(gamma, sigma_eigenvalues, M):
-    s, g = np.asarray(sigma_eigenvalues), _column(gamma)
-    denominator = (s * g + M) ** 2  # array on the left: mpmath.iv scalars mishandle arrays
-    return s, g, _sum_last(s**2 / denominator), _sum_last(s**3 / denominator)
+    # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)): S_k = Σ x^k / (1 + xγ)².
+    x, g = np.asarray(sigma_eigenvalues) / M, _column(gamma)  # array on the left: mpmath.iv
+    denominator = (x * g + 1) ** 2                             # scalars mishandle arrays
+    return x, g, _sum_last(x**2 / denominator), _sum_last(x**3 / denominator)
 
 
 def h2(gamma, sigma_eigenvalues, M):
-    """``h₂(γ) = S₃ / (S₃ + M S₂)`` with ``S_k = Σ s_i^k / (M + s_i γ)²``.
+    """``h₂(γ) = S₃ / (S₃ + S₂)`` with ``S_k = Σ x_i^k / (1 + x_i γ)²``, ``x = s/M``.
 
-    Equivalently ``[1 + M S₂/S₃]⁻¹`` (THEORY.md §3); vectorised over ``gamma``.
+    Equivalently ``[1 + M S₂/S₃]⁻¹`` in the unnormalised sums ``Σ s^k/(M + sγ)²`` (THEORY.md
+    §3); vectorised over ``gamma``.
 
     Examples
     --------
@@ -84,15 +112,15 @@ def h2(gamma, sigma_eigenvalues, M):
     0.25
     """
     _, _, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
-    return _scalar_or_array(S3 / (S3 + S2 * M))
+    return _scalar_or_array(S3 / (S3 + S2))
 
 
 def h2_derivative(gamma, sigma_eigenvalues, M):
-    """``dh₂/dγ = M (S₃' S₂ − S₃ S₂') / (S₃ + M S₂)²`` with ``S_k' = −2 Σ s^{k+1}/(M + sγ)³``."""
-    s, g, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
-    cube = (s * g + M) ** 3
-    dS2, dS3 = -2 * _sum_last(s**3 / cube), -2 * _sum_last(s**4 / cube)
-    return _scalar_or_array((dS3 * S2 - S3 * dS2) * M / (S3 + S2 * M) ** 2)
+    """``dh₂/dγ = (S₃' S₂ − S₃ S₂') / (S₃ + S₂)²`` with ``S_k' = −2 Σ x^{k+1}/(1 + xγ)³``."""
+    x, g, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
+    cube = (x * g + 1) ** 3
+    dS2, dS3 = -2 * _sum_last(x**3 / cube), -2 * _sum_last(x**4 / cube)
+    return _scalar_or_array((dS3 * S2 - S3 * dS2) / (S3 + S2) ** 2)
 
 
 def fixed_point_map(gamma, spectra):
@@ -111,8 +139,7 @@ def fixed_point_map_derivative(gamma, spectra):
 def relevant_R_eigenvalues(spectra):
     """Eigenvalues of R whose direction carries part of ``r`` (``a_i ≠ 0`` beyond round-off)."""
     a = np.abs(np.asarray(spectra.r_coefficients, dtype=float))
-    tol = eigenvalue_tolerance(a) * max(float(np.max(a, initial=0.0)), 1e-300)
-    return np.asarray(spectra.R_eigenvalues, dtype=float)[a > tol]
+    return np.asarray(spectra.R_eigenvalues, dtype=float)[a > eigenvalue_tolerance(a)]
 
 
 def fixed_point_bracket(spectra):
@@ -155,6 +182,7 @@ def find_fixed_points(spectra, *, grid_size=129):
     >>> search.fixed_points, search.bracket
     (array([2.20376559]), (1.5, 2.5))
     """
+    grid_size = as_grid_size(grid_size)
     lo, hi = fixed_point_bracket(spectra)
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     positive = s[s > 0]
