@@ -18,6 +18,7 @@ import mpmath
 import numpy as np
 
 from .model import CorrelatedTaskModel
+from .multiprecision import refine_eigh
 from .risk import (
     moments_from_coefficients,
     normalised_weights,
@@ -247,14 +248,10 @@ class _Spectra(NamedTuple):
 
 
 def _mp_eigh(matrix):
-    eigenvalues, vectors = mpmath.eigsy(mpmath.matrix(matrix.tolist()))
-    n = matrix.shape[0]
-    values = np.array([eigenvalues[i] for i in range(n)], dtype=object)
-    V = np.array([[vectors[i, j] for j in range(n)] for i in range(n)], dtype=object)
-    order = np.argsort([float(v) for v in values], kind="stable")
-    values, V = values[order], V[:, order]
-    # Clip the round-off negatives of PSD matrices, as the float route does.
-    return np.array([max(v, mpmath.mpf(0)) for v in values], dtype=object), V
+    # The float64 eigendecomposition refined in multiprecision (Ogita–Aishima), with the
+    # round-off negatives of PSD matrices clipped as in the float route.
+    values, vectors = refine_eigh(matrix)
+    return np.array([max(v, mpmath.mpf(0)) for v in values], dtype=object), vectors
 
 
 def _mp_spectra(model):
