@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import brentq
 
-from .validation import as_integer, eigenvalue_tolerance
+from .validation import as_integer, as_values, check_spectra, eigenvalue_tolerance
 
 __all__ = [
     "h1", "h1_derivative", "h2", "h2_derivative",
@@ -67,8 +67,18 @@ def _unit_direction(r_coefficients):
 
 
 def _h1_weights(h_bar, R_eigenvalues, r_coefficients):
-    lam, hb = np.asarray(R_eigenvalues), _column(h_bar)
-    return lam, hb, _unit_direction(r_coefficients) ** 2 / (1 + lam * hb) ** 2
+    hb = _column(as_values(h_bar, "h_bar"))
+    lam, a = _matching(R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients")
+    return lam, hb, _unit_direction(a) ** 2 / (1 + lam * hb) ** 2
+
+
+def _matching(first, second, first_name, second_name):
+    """Two validated 1-d value arrays of equal length (an eigenvalue list and its partner)."""
+    first, second = as_values(first, first_name), as_values(second, second_name)
+    if first.ndim != 1 or first.shape != second.shape:
+        raise ValueError(f"{first_name} and {second_name} must be 1-d of equal length, got "
+                         f"shapes {first.shape} and {second.shape}")
+    return first, second
 
 
 def h1(h_bar, R_eigenvalues, r_coefficients):
@@ -95,8 +105,12 @@ def h1_derivative(h_bar, R_eigenvalues, r_coefficients):
 
 def _h2_sums(gamma, sigma_eigenvalues, M):
     # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)): S_k = Σ x^k / (1 + xγ)².
-    x, g = np.asarray(sigma_eigenvalues) / M, _column(gamma)  # array on the left: mpmath.iv
-    denominator = (x * g + 1) ** 2                             # scalars mishandle arrays
+    s, M = as_values(sigma_eigenvalues, "sigma_eigenvalues"), as_values(M, "M")
+    if s.ndim != 1 or M.ndim != 0:
+        raise ValueError(f"sigma_eigenvalues must be 1-d and M a scalar, got shapes {s.shape} "
+                         f"and {M.shape}")
+    x, g = s / M.item(), _column(as_values(gamma, "gamma"))  # array on the left: mpmath.iv
+    denominator = (x * g + 1) ** 2                           # scalars mishandle arrays
     return x, g, _sum_last(x**2 / denominator), _sum_last(x**3 / denominator)
 
 
@@ -125,12 +139,14 @@ def h2_derivative(gamma, sigma_eigenvalues, M):
 
 def fixed_point_map(gamma, spectra):
     """The map ``φ(γ) = 1 + h₁(h₂(γ))`` whose fixed points are the stationary ``γ*``."""
+    check_spectra(spectra)
     h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
     return 1 + h1(h_bar, spectra.R_eigenvalues, spectra.r_coefficients)
 
 
 def fixed_point_map_derivative(gamma, spectra):
     """``φ'(γ) = h₁'(h₂(γ)) · h₂'(γ)`` (chain rule; ≥ 0 since both factors are ≤ 0)."""
+    check_spectra(spectra)
     h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
     return (h1_derivative(h_bar, spectra.R_eigenvalues, spectra.r_coefficients)
             * h2_derivative(gamma, spectra.sigma_eigenvalues, spectra.M))
@@ -138,6 +154,7 @@ def fixed_point_map_derivative(gamma, spectra):
 
 def relevant_R_eigenvalues(spectra):
     """Eigenvalues of R whose direction carries part of ``r`` (``a_i ≠ 0`` beyond round-off)."""
+    check_spectra(spectra)
     a = np.abs(np.asarray(spectra.r_coefficients, dtype=float))
     return np.asarray(spectra.R_eigenvalues, dtype=float)[a > eigenvalue_tolerance(a)]
 
@@ -242,6 +259,10 @@ def spectral_gap_condition(model):
     >>> spectral_gap_condition(model)
     SpectralGapTest(delta_sigma=1.0, delta_R=1.0, bound=4.1, holds=True)
     """
+    for attribute in ("spectral_gap_sigma", "spectral_gap_R", "M", "sigma_eigenvalues"):
+        if not hasattr(model, attribute):
+            raise TypeError(f"model must be a CorrelatedTaskModel or MultitaskModel, got "
+                            f"{type(model).__name__}")
     delta_sigma, delta_R = model.spectral_gap_sigma, model.spectral_gap_R
     bound = model.M + float(np.min(model.sigma_eigenvalues))
     return SpectralGapTest(delta_sigma, delta_R, bound, bool(delta_sigma * delta_R < bound))
