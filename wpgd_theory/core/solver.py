@@ -25,6 +25,7 @@ from .risk import (
     preconditioner_eigenvalues,
     risk_from_moments,
     scaled_preconditioner,
+    unit_sigma,
     weights_gradient_from_coefficients,
 )
 from .validation import as_integer, check_spectra
@@ -214,12 +215,15 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
 
 
 def _stationarity_residual(spectra, coefficients, p):
-    # ‖∂L/∂ω‖ relative to its first term 2|tr(PΣ²)|‖a‖ (∂L/∂P vanishes by construction of p);
-    # invariant under (ω, P) → (cω, P/c), so evaluated at unit weights.
-    grad = weights_gradient_from_coefficients(coefficients, p, spectra)
-    scale = 2 * abs(np.sum(p * spectra.sigma_eigenvalues**2)) * np.sqrt(
-        np.sum(spectra.r_coefficients * spectra.r_coefficients))
-    return np.sqrt(np.sum(grad * grad)) / scale
+    # ‖∂L/∂ω‖ relative to its first term 2|tr(PΣ²)|‖a‖ (∂L/∂P vanishes by construction of p).
+    # Invariant under (ω, P) → (cω, P/c) and under (a, P) → (a/α, P/α), so evaluated at unit
+    # weights and unit a, both divided by M (nothing under- or overflows).
+    a, alpha = normalised_weights(spectra.r_coefficients)
+    unit = _Spectra(spectra.sigma_eigenvalues, None, spectra.M, spectra.R_eigenvalues, None, a)
+    p = p / alpha
+    grad = weights_gradient_from_coefficients(coefficients, p, unit) / spectra.M
+    trace = np.sum(p * spectra.M * unit_sigma(unit) ** 2)          # tr(PΣ²) / M
+    return np.sqrt(np.sum(grad * grad)) / (2 * abs(trace) * np.sqrt(np.sum(a * a)))
 
 
 def _solve_uninformative(model, gap, precision):
