@@ -142,7 +142,7 @@ def as_symmetric_matrix(value, name):
         raise ValueError(
             f"{name} is not symmetric: max |{name} - {name}ᵀ| = {asymmetry:.3g} exceeds "
             f"{tol:g} relative to max |{name}| = {scale:.3g}")
-    return (matrix + matrix.T) / 2
+    return matrix / 2 + matrix.T / 2   # (not (A + Aᵀ)/2: that overflows near the float max)
 
 
 def as_nonnegative_scalar(value, name):

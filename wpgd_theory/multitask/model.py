@@ -90,7 +90,8 @@ def _as_sizes(sizes):
     ``2**53`` float64 — in which the spectra are computed — no longer holds every integer, so
     such sizes are refused rather than silently rounded or wrapped.
     """
-    array = np.asarray(sizes)
+    # Lists keep their Python elements (object dtype), so a bool among ints is still seen.
+    array = sizes if isinstance(sizes, np.ndarray) else np.asarray(sizes, dtype=object)
     if array.dtype == bool or np.iscomplexobj(array) or not (
             array.dtype == object or np.issubdtype(array.dtype, np.number)):
         raise TypeError(f"sizes must be an array of positive integers, got dtype {array.dtype}")
@@ -108,7 +109,8 @@ def _as_sizes(sizes):
 
 def _exact_size(value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"sizes must be integers, got {type(value).__name__}")
+        raise TypeError(f"sizes must be an array of positive integers, got an element of type "
+                        f"{type(value).__name__}")
     if isinstance(value, numbers.Integral):
         return int(value)
     if not (np.isfinite(value) and value == int(value)):
