@@ -42,6 +42,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "core.solver": (
         "solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point",
     ),
+    "core.multiprecision": (
+        "refine_eigh",
+    ),
     "core.spectral": (
         "h1", "h1_derivative", "h2", "h2_derivative", "fixed_point_map",
         "fixed_point_map_derivative", "fixed_point_bracket", "find_fixed_points",

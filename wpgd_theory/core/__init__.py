@@ -8,11 +8,13 @@ from __future__ import annotations
 # The modules under private names, bound before the star imports (core.risk defines a
 # function called `risk`).
 from . import model as _model
+from . import multiprecision as _multiprecision
 from . import predictor as _predictor
 from . import risk as _risk
 from . import solver as _solver
 from . import spectral as _spectral
 from .model import *  # noqa: F401,F403
+from .multiprecision import *  # noqa: F401,F403
 from .predictor import *  # noqa: F401,F403
 from .risk import *  # noqa: F401,F403
 from .solver import *  # noqa: F401,F403
@@ -20,6 +22,6 @@ from .spectral import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_model, _predictor, _risk, _spectral, _solver)
+    for module in (_model, _predictor, _risk, _spectral, _solver, _multiprecision)
     for name in module.__all__  # noqa: F405
 ]

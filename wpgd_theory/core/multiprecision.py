@@ -26,10 +26,21 @@ from contextlib import contextmanager
 import mpmath
 import numpy as np
 
-try:  # optional accelerator: python-flint's arb matrices
-    import flint
-except ImportError:  # pragma: no cover - exercised where python-flint is absent
-    flint = None
+_UNLOADED = object()
+#: python-flint (optional accelerator, extra ``wpgd-theory[precise]``), imported on first use;
+#: None when it is not installed.
+flint = _UNLOADED
+
+
+def _load_flint():
+    global flint
+    if flint is _UNLOADED:
+        try:
+            import flint as module
+        except ImportError:  # pragma: no cover - exercised where python-flint is absent
+            module = None
+        flint = module
+    return flint
 
 __all__ = ["refine_eigh", "mp_matmul", "to_mpf_array"]
 
@@ -123,7 +134,7 @@ def _mpf(value):
 @contextmanager
 def _backend():
     """The fastest available backend, at the current ``mpmath.mp.prec`` + 32 guard bits."""
-    if flint is None:
+    if _load_flint() is None:
         with mpmath.workprec(mpmath.mp.prec + 32):
             yield _MpmathBackend
         return
