@@ -42,7 +42,7 @@ def _load_flint():
         flint = module
     return flint
 
-__all__ = ["refine_eigh", "mp_matmul", "to_mpf_array"]
+__all__ = ["refine_eigh", "mp_matmul", "mp_congruence", "to_mpf_array"]
 
 #: Most refinement steps (each squares the error; rotations resolve clusters ~15 digits each).
 MAX_STEPS = 40
@@ -127,7 +127,7 @@ def _arb(value):
 
 
 def _mpf(value):
-    man, exp = value.mid().man_exp()
+    man, exp = (value if value.rad() == 0 else value.mid()).man_exp()
     return mpmath.mpf((int(man), int(exp)))
 
 
@@ -159,6 +159,24 @@ def mp_matmul(A, B):
         if backend is _MpmathBackend:
             return A @ B
         return backend.to_mpf(backend.matmul(backend.from_mpf(A), backend.from_mpf(B)))
+
+
+def mp_congruence(U, p):
+    """``U diag(p) Uᵀ`` for object arrays of ``mpmath.mpf`` (``U`` converted once).
+
+    Examples
+    --------
+    >>> U = to_mpf_array([[0.6, -0.8], [0.8, 0.6]])
+    >>> P = mp_congruence(U, to_mpf_array([1.0, 2.0]))
+    >>> [round(float(v), 12) for v in P.ravel()]
+    [1.64, -0.48, -0.48, 1.36]
+    """
+    with _backend() as backend:
+        if backend is _MpmathBackend:
+            return (U * p) @ U.T
+        V = backend.from_mpf(U)
+        scaled = backend.objects(V) * np.array([_arb(v) for v in p], dtype=object)
+        return backend.to_mpf(backend.matmul(backend.from_objects(scaled), V.transpose()))
 
 
 def refine_eigh(matrix):
@@ -206,7 +224,7 @@ def _refine(backend, unit, X0, target):
             continue
         E, size = _correction(S, R, lam, clusters)
         X = X + backend.matmul(X, backend.from_objects(E))
-        if size * size <= target:  # λ̃ and the updated X are now accurate to ~size²
+        if size * size <= 256 * target:  # λ̃ and the updated X are now accurate to ~size²
             if not groups:
                 return lam, X
             settled = True   # re-check the clusters at the converged X

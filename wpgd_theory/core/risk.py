@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .model import CorrelatedTaskModel, as_generator, check_sample_size
-from .multiprecision import mp_matmul
+from .multiprecision import mp_congruence
 from .predictor import wpgd_predict
 from .validation import as_integer, as_real_array
 
@@ -77,7 +77,7 @@ def scaled_preconditioner(eigenvalues, eigenvectors, scale, name="weights"):
     with np.errstate(over="ignore"):
         p = eigenvalues / scale
     if p.dtype == object:   # mpmath numbers: the O(d³) product through the fast backend
-        return mp_matmul(eigenvectors * p, eigenvectors.T)
+        return mp_congruence(eigenvectors, p)
     if not np.all(np.isfinite(p)):
         raise ValueError(f"{name} are too small (max |{name}| = {scale:.3g}): the preconditioner "
                          "P(ω) = P(ω/c)/c overflows float64; rescale the weights")
