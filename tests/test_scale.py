@@ -136,3 +136,12 @@ def test_multitask_risk_is_never_negative_at_huge_n():
     for n in (10**15, 2**52):
         solution = solve_multitask(MultitaskModel([[1.0]], [1.0], [n], np.eye(1), 0.0))
         assert 0 < solution.risk < 1e-14
+
+
+def test_float32_correlations_are_checked_to_float32_round_off():
+    """A float32 correlation matrix whose diagonal is 1 only to float32 precision is accepted."""
+    R32 = np.array([[np.float32(1) - np.float32(6e-8), 0.6], [0.6, 1]], dtype=np.float32)
+    model = CorrelatedTaskModel(SIGMA, R32, np.array([0.5, 0.2], dtype=np.float32), 0.1)
+    assert model.n == 2
+    with pytest.raises(ValueError, match="unit diagonal"):
+        CorrelatedTaskModel(SIGMA, R32.astype(float), [0.5, 0.2], 0.1)

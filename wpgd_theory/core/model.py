@@ -58,18 +58,24 @@ def effective_spectral_gap(eigenvalues):
     return float(np.ptp(nonzero)) if nonzero.size else 0.0
 
 
-def check_unit_diagonal(matrix, name, entry):
-    """Raise unless ``|matrix_ii − 1| ≤ UNIT_DIAGONAL_ATOL``; ``entry`` names it (e.g. ``R_ii``)."""
+def _unit_tolerance(eps):
+    # UNIT_DIAGONAL_ATOL for float64 input; a float32 input is known only to its own round-off.
+    return max(UNIT_DIAGONAL_ATOL, 16 * eps)
+
+
+def check_unit_diagonal(matrix, name, entry, eps=0.0):
+    """Raise unless ``|matrix_ii − 1| ≤ max(UNIT_DIAGONAL_ATOL, 16 eps)``; ``entry`` names it
+    (e.g. ``R_ii``), ``eps`` is the input's round-off (:func:`input_epsilon`)."""
     worst = float(np.max(np.abs(np.diag(matrix) - 1.0)))
-    if worst > UNIT_DIAGONAL_ATOL:
+    if worst > _unit_tolerance(eps):
         raise ValueError(f"{name} must have unit diagonal ({entry} = 1); "
                          f"max |{entry} - 1| = {worst:.3g}")
 
 
-def check_correlations_bounded(vector, name, entry):
-    """Raise unless every correlation satisfies ``|vector_i| ≤ 1``."""
+def check_correlations_bounded(vector, name, entry, eps=0.0):
+    """Raise unless every correlation satisfies ``|vector_i| ≤ 1`` (to the input's round-off)."""
     largest = float(np.max(np.abs(vector)))
-    if largest > 1.0 + UNIT_DIAGONAL_ATOL:
+    if largest > 1.0 + _unit_tolerance(eps):
         raise ValueError(f"{name} must satisfy |{entry}| <= 1; max |{entry}| = {largest:.6g}")
 
 
@@ -181,12 +187,12 @@ class CorrelatedTaskModel(GaussianFeatures):
     """
 
     def __init__(self, Sigma, R, r, sigma2):
+        self._R_eps = max(input_epsilon(R), input_epsilon(r))
         self.R = as_symmetric_matrix(R, "R")
         self.r = as_real_array(r, "r", ndim=1)
         self._check_shapes_and_diagonal()
         super().__init__(Sigma, sigma2)
         lam, E = np.linalg.eigh(self.R)
-        self._R_eps = max(input_epsilon(R), input_epsilon(r))
         self.R_eigenvalues = check_psd_eigenvalues(lam, "R", self._R_eps)
         self.R_eigenvectors = E
         self.r_coefficients = E.T @ self.r
@@ -196,8 +202,8 @@ class CorrelatedTaskModel(GaussianFeatures):
         n = self.R.shape[0]
         if self.r.shape != (n,):
             raise ValueError(f"r must have shape (n,) = ({n},) to match R, got {self.r.shape}")
-        check_unit_diagonal(self.R, "R", "R_ii")
-        check_correlations_bounded(self.r, "r", "r_i")
+        check_unit_diagonal(self.R, "R", "R_ii", self._R_eps)
+        check_correlations_bounded(self.r, "r", "r_i", self._R_eps)
 
     def _check_joint_correlation(self):
         # [[R, r], [rᵀ, 1]] ⪰ 0  ⇔  R − r rᵀ ⪰ 0 (Schur complement of the unit entry). With the

@@ -23,7 +23,7 @@ import numpy as np
 from .model import CorrelatedTaskModel, as_generator, check_sample_size
 from .multiprecision import mp_congruence
 from .predictor import wpgd_predict
-from .validation import as_integer, as_real_array
+from .validation import as_integer, as_real_array, check_spectra
 
 __all__ = [
     "normalised_weights", "weights_gradient_from_coefficients", "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
@@ -90,6 +90,7 @@ def moments_from_coefficients(weight_coefficients, spectra):
     ``A = ω̃ᵀa``, ``B = Σ (λ_i + 1) ω̃_i²``, ``C = M Σ ω̃_i²`` — O(n), and valid for object
     arrays of mpmath numbers.
     """
+    check_spectra(spectra)
     w = np.asarray(weight_coefficients)
     norm2 = np.sum(w * w)
     A = np.sum(w * np.asarray(spectra.r_coefficients))
@@ -103,6 +104,7 @@ def risk_from_moments(A, B, C, spectra):
     Summed as ``M [σ²/M + Σ x_i (E x_i + c) / (B x_i + c)]`` with ``x = s/M``, ``c = C/M`` and
     ``E = B − A²`` raised to its lower bound ``c`` (module docstring): no term is negative.
     """
+    check_spectra(spectra)
     M = spectra.M
     if C == 0:  # ω = 0: predictor is identically zero
         return M
@@ -116,6 +118,7 @@ def preconditioner_eigenvalues(A, B, C, spectra):
 
     Evaluated as ``(A / (B x_i + C/M)) / M`` with ``x = s/M``.
     """
+    check_spectra(spectra)
     x, M = unit_sigma(spectra), spectra.M
     if C == 0:
         return 0 * x
@@ -129,6 +132,7 @@ def weights_gradient_from_coefficients(coefficients, p, spectra):
     :func:`risk_gradient`, in O(n + d). With ``p`` the eigenvalues of ``P(ω)`` it is the gradient
     of ``L(ω)`` (envelope theorem). Valid for object arrays of mpmath numbers.
     """
+    check_spectra(spectra)
     # In x = s/M and q = pM: the three traces are M Σqx², M Σq²x³ and Σq²x², i.e. M × (…).
     M, lam, a = spectra.M, spectra.R_eigenvalues, spectra.r_coefficients
     x, q = unit_sigma(spectra), p * M

@@ -168,8 +168,9 @@ class MultitaskModel(GaussianFeatures):
             if length != K:
                 raise ValueError(f"{name} must have length K = {K} (task_correlation is {K}×{K}), "
                                  f"got {length}")
-        check_unit_diagonal(self.task_correlation, "task_correlation", "C_kk")
-        check_correlations_bounded(self.query_correlation, "query_correlation", "c_k")
+        check_unit_diagonal(self.task_correlation, "task_correlation", "C_kk", self._task_eps)
+        check_correlations_bounded(self.query_correlation, "query_correlation", "c_k",
+                                   self._task_eps)
         check_psd_eigenvalues(np.linalg.eigvalsh(self.joint_correlation),
                               "joint correlation [[task_correlation, query_correlation], "
                               "[query_correlationᵀ, 1]]", self._task_eps)
