@@ -28,7 +28,6 @@ from .risk import (
     unit_sigma,
     weights_gradient_from_coefficients,
 )
-from .validation import as_integer, check_spectra
 from .spectral import (
     SpectralGapTest,
     as_grid_size,
@@ -39,6 +38,7 @@ from .spectral import (
     relevant_R_eigenvalues,
     spectral_gap_condition,
 )
+from .validation import as_integer, check_spectra
 
 __all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point"]
 

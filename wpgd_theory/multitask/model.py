@@ -46,8 +46,12 @@ from ..core.risk import (
     scaled_preconditioner,
 )
 from ..core.solver import WPGDSolution, _assemble
-from ..core.spectral import find_fixed_points, relevant_R_eigenvalues, spectral_gap_condition
-from ..core.spectral import as_grid_size
+from ..core.spectral import (
+    as_grid_size,
+    find_fixed_points,
+    relevant_R_eigenvalues,
+    spectral_gap_condition,
+)
 from ..core.validation import (
     MAX_EXACT_INT,
     as_real_array,
