@@ -103,7 +103,7 @@ class GaussianFeatures:
         """Feature dimension."""
         return self.Sigma.shape[0]
 
-    @property
+    @cached_property
     def M(self):
         """``M = σ² + tr Σ``, the risk of predicting 0."""
         with np.errstate(over="ignore"):

@@ -16,7 +16,7 @@ object arrays of ``mpmath.mpf`` (the high-precision route of the solver). They a
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq
@@ -66,10 +66,58 @@ def _unit_direction(r_coefficients):
     return a / scale if scale > 0 else a
 
 
-def _h1_weights(h_bar, R_eigenvalues, r_coefficients):
-    hb = _column(as_values(h_bar, "h_bar"))
-    lam, a = _matching(R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients")
+# The kernels (underscored) take validated values and run in the root searches' inner loops;
+# the public functions validate their arguments, then call them.
+
+def _h1_weights(h_bar, lam, a):
+    lam, hb = np.asarray(lam), _column(h_bar)
     return lam, hb, _unit_direction(a) ** 2 / (1 + lam * hb) ** 2
+
+
+def _h1(h_bar, lam, a):
+    lam, _, w = _h1_weights(h_bar, lam, a)
+    return _scalar_or_array(_sum_last(lam * w) / _sum_last(w))
+
+
+def _h1_derivative(h_bar, lam, a):
+    lam, hb, w = _h1_weights(h_bar, lam, a)
+    damp = lam * w / (1 + lam * hb)
+    W, N = _sum_last(w), _sum_last(lam * w)
+    return _scalar_or_array(-2 * (_sum_last(lam * damp) * W - N * _sum_last(damp)) / W**2)
+
+
+def _h2_sums(gamma, s, M):
+    # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)): S_k = Σ x^k / (1 + xγ)².
+    x, g = np.asarray(s) / M, _column(gamma)  # array on the left: mpmath.iv scalars
+    denominator = (x * g + 1) ** 2             # mishandle arrays
+    return x, g, _sum_last(x**2 / denominator), _sum_last(x**3 / denominator)
+
+
+def _h2(gamma, s, M):
+    _, _, S2, S3 = _h2_sums(gamma, s, M)
+    return _scalar_or_array(S3 / (S3 + S2))
+
+
+def _h2_derivative(gamma, s, M):
+    x, g, S2, S3 = _h2_sums(gamma, s, M)
+    cube = (x * g + 1) ** 3
+    dS2, dS3 = -2 * _sum_last(x**3 / cube), -2 * _sum_last(x**4 / cube)
+    return _scalar_or_array((dS3 * S2 - S3 * dS2) / (S3 + S2) ** 2)
+
+
+class _Values(NamedTuple):
+    s: Any
+    M: Any
+    lam: Any
+    a: Any
+
+
+def _phi(gamma, v):
+    return 1 + _h1(_h2(gamma, v.s, v.M), v.lam, v.a)
+
+
+def _phi_derivative(gamma, v):
+    return _h1_derivative(_h2(gamma, v.s, v.M), v.lam, v.a) * _h2_derivative(gamma, v.s, v.M)
 
 
 def _matching(first, second, first_name, second_name):
@@ -79,6 +127,23 @@ def _matching(first, second, first_name, second_name):
         raise ValueError(f"{first_name} and {second_name} must be 1-d of equal length, got "
                          f"shapes {first.shape} and {second.shape}")
     return first, second
+
+
+def _sigma_values(sigma_eigenvalues, M):
+    s, M = as_values(sigma_eigenvalues, "sigma_eigenvalues"), as_values(M, "M")
+    if s.ndim != 1 or M.ndim != 0:
+        raise ValueError(f"sigma_eigenvalues must be 1-d and M a scalar, got shapes {s.shape} "
+                         f"and {M.shape}")
+    return s, M.item()
+
+
+def _spectral_values(spectra):
+    """The four spectral attributes of ``spectra``, validated once."""
+    check_spectra(spectra)
+    s, M = _sigma_values(spectra.sigma_eigenvalues, spectra.M)
+    lam, a = _matching(spectra.R_eigenvalues, spectra.r_coefficients, "spectra.R_eigenvalues",
+                       "spectra.r_coefficients")
+    return _Values(s, M, lam, a)
 
 
 def h1(h_bar, R_eigenvalues, r_coefficients):
@@ -91,27 +156,14 @@ def h1(h_bar, R_eigenvalues, r_coefficients):
     >>> h1(0.5, np.array([0.5, 1.5]), np.array([1.0, 0.0]))   # only λ = 0.5 is seen
     0.5
     """
-    lam, _, w = _h1_weights(h_bar, R_eigenvalues, r_coefficients)
-    return _scalar_or_array(_sum_last(lam * w) / _sum_last(w))
+    return _h1(as_values(h_bar, "h_bar"),
+               *_matching(R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients"))
 
 
 def h1_derivative(h_bar, R_eigenvalues, r_coefficients):
     """``dh₁/dh̄ = −2 [Σλ²w/(1+λh̄) · Σw − Σλw · Σλw/(1+λh̄)] / (Σw)²``, ``w = a²/(1+λh̄)²``."""
-    lam, hb, w = _h1_weights(h_bar, R_eigenvalues, r_coefficients)
-    damp = lam * w / (1 + lam * hb)
-    W, N = _sum_last(w), _sum_last(lam * w)
-    return _scalar_or_array(-2 * (_sum_last(lam * damp) * W - N * _sum_last(damp)) / W**2)
-
-
-def _h2_sums(gamma, sigma_eigenvalues, M):
-    # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)): S_k = Σ x^k / (1 + xγ)².
-    s, M = as_values(sigma_eigenvalues, "sigma_eigenvalues"), as_values(M, "M")
-    if s.ndim != 1 or M.ndim != 0:
-        raise ValueError(f"sigma_eigenvalues must be 1-d and M a scalar, got shapes {s.shape} "
-                         f"and {M.shape}")
-    x, g = s / M.item(), _column(as_values(gamma, "gamma"))  # array on the left: mpmath.iv
-    denominator = (x * g + 1) ** 2                           # scalars mishandle arrays
-    return x, g, _sum_last(x**2 / denominator), _sum_last(x**3 / denominator)
+    return _h1_derivative(as_values(h_bar, "h_bar"), *_matching(
+        R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients"))
 
 
 def h2(gamma, sigma_eigenvalues, M):
@@ -125,31 +177,22 @@ def h2(gamma, sigma_eigenvalues, M):
     >>> h2(2.0, np.array([1.0, 1.0]), 3.0)   # Σ = I: h₂ ≡ 1/(1 + M)
     0.25
     """
-    _, _, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
-    return _scalar_or_array(S3 / (S3 + S2))
+    return _h2(as_values(gamma, "gamma"), *_sigma_values(sigma_eigenvalues, M))
 
 
 def h2_derivative(gamma, sigma_eigenvalues, M):
     """``dh₂/dγ = (S₃' S₂ − S₃ S₂') / (S₃ + S₂)²`` with ``S_k' = −2 Σ x^{k+1}/(1 + xγ)³``."""
-    x, g, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
-    cube = (x * g + 1) ** 3
-    dS2, dS3 = -2 * _sum_last(x**3 / cube), -2 * _sum_last(x**4 / cube)
-    return _scalar_or_array((dS3 * S2 - S3 * dS2) / (S3 + S2) ** 2)
+    return _h2_derivative(as_values(gamma, "gamma"), *_sigma_values(sigma_eigenvalues, M))
 
 
 def fixed_point_map(gamma, spectra):
     """The map ``φ(γ) = 1 + h₁(h₂(γ))`` whose fixed points are the stationary ``γ*``."""
-    check_spectra(spectra)
-    h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
-    return 1 + h1(h_bar, spectra.R_eigenvalues, spectra.r_coefficients)
+    return _phi(as_values(gamma, "gamma"), _spectral_values(spectra))
 
 
 def fixed_point_map_derivative(gamma, spectra):
     """``φ'(γ) = h₁'(h₂(γ)) · h₂'(γ)`` (chain rule; ≥ 0 since both factors are ≤ 0)."""
-    check_spectra(spectra)
-    h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
-    return (h1_derivative(h_bar, spectra.R_eigenvalues, spectra.r_coefficients)
-            * h2_derivative(gamma, spectra.sigma_eigenvalues, spectra.M))
+    return _phi_derivative(as_values(gamma, "gamma"), _spectral_values(spectra))
 
 
 def relevant_R_eigenvalues(spectra):
@@ -200,19 +243,20 @@ def find_fixed_points(spectra, *, grid_size=129):
     (array([2.20376559]), (1.5, 2.5))
     """
     grid_size = as_grid_size(grid_size)
+    values = _spectral_values(spectra)
     lo, hi = fixed_point_bracket(spectra)
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     positive = s[s > 0]
     if hi - lo <= 4 * np.finfo(float).eps * hi or np.ptp(positive) <= eigenvalue_tolerance(s):
-        roots = np.array([float(fixed_point_map(lo, spectra))])  # φ is constant
+        roots = np.array([float(_phi(lo, values))])  # φ is constant
     else:
-        roots = _grid_roots(lambda g: fixed_point_map(g, spectra) - g,
-                            lambda g: fixed_point_map_derivative(g, spectra) - 1,
+        roots = _grid_roots(lambda g: _phi(g, values) - g,
+                            lambda g: _phi_derivative(g, values) - 1,
                             np.linspace(lo, hi, grid_size))
     return FixedPointSearch(
         fixed_points=roots,
-        slopes=np.atleast_1d(fixed_point_map_derivative(roots, spectra)).astype(float),
-        residuals=np.abs(np.atleast_1d(fixed_point_map(roots, spectra)) - roots),
+        slopes=np.atleast_1d(_phi_derivative(roots, values)).astype(float),
+        residuals=np.abs(np.atleast_1d(_phi(roots, values)) - roots),
         bracket=(lo, hi),
     )
 
