@@ -47,7 +47,7 @@ def test_issue_reproducer_is_scale_free(t):
         TRUE_RISK, rel=1e-12)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(deadline=None)  # examples: the Hypothesis profile (thorough: 1000)
 @given(log_scales, st.integers(0, 3))
 def test_dense_solution_scales_with_t(log_t, seed):
     model = random_model(seed, 4, 5, sigma2=0.3)
@@ -57,7 +57,7 @@ def test_dense_solution_scales_with_t(log_t, seed):
     assert_scaled(scaled, base, t)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(deadline=None)
 @given(log_scales)
 def test_multitask_solution_scales_with_t(log_t):
     t = 10.0 ** log_t
