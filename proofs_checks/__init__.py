@@ -1,11 +1,22 @@
 """Executable proofs: one module per theorem or corollary of *Gating is Weighting*.
 
-Run ``pytest`` to check every statement, or ``python -m proofs_checks`` for a one-row-per-statement
-report. See :mod:`proofs_checks._report` for the module contract.
+Run ``pytest`` to check every statement, or ``python -m proofs_checks`` (``wpgd-theory check``)
+for the report: per statement what was measured, its unit, the tolerance, the number of instances
+and the verdict, then a summary line (:func:`run_report`). See :mod:`proofs_checks._report` for
+the module contract.
 """
-from ._report import CheckReport, StatementReport
+from ._report import (
+    VERDICTS,
+    CheckReport,
+    Measurement,
+    StatementReport,
+    collect_reports,
+    format_report,
+    run_report,
+)
 
-__all__ = ["CheckReport", "StatementReport", "all_check_modules"]
+__all__ = ["CheckReport", "Measurement", "StatementReport", "VERDICTS", "all_check_modules",
+           "collect_reports", "format_report", "run_report"]
 
 
 def all_check_modules():

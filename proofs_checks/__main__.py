@@ -1,10 +1,13 @@
-"""``python -m proofs_checks [--examples N] [--seed S]``: one row per statement."""
+"""``python -m proofs_checks [--examples N] [--seed S]``: measurements and verdict per statement.
+
+Exit status 1 if any statement fails, else 0.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import all_check_modules
+from ._report import run_report
 
 
 def main(argv=None):
@@ -12,14 +15,9 @@ def main(argv=None):
     parser.add_argument("--examples", type=int, default=20, help="random instances per statement")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    rows = [module.report(examples=args.examples, seed=args.seed) for module in all_check_modules()]
-    width = max(len(row.statement) for row in rows)
-    print(f"{'statement':<{width}}  verdict    instances  worst residual")
-    for row in rows:
-        print(f"{row.statement:<{width}}  {row.verdict:<9}  {row.instances:>9}  {row.worst_residual:.2e}")
-        if row.notes:
-            print(f"{'':<{width}}  note: {row.notes}")
-    return 0 if all(row.verdict in ("pass", "corrected") for row in rows) else 1
+    if args.examples < 1:
+        parser.error(f"--examples must be >= 1, got {args.examples}")
+    return run_report(sys.stdout, examples=args.examples, seed=args.seed)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Report objects shared by every ``proofs_checks`` module.
+"""Report objects shared by every ``proofs_checks`` module, and the report a reviewer reads.
 
 Each module ``proofs_checks/check_<statement>.py`` exposes
 
@@ -8,12 +8,34 @@ Each module ``proofs_checks/check_<statement>.py`` exposes
   StatementReport`` which runs the checks on ``examples`` seeded random instances, and
 * ``test_*`` functions, so that ``pytest`` at the repository root runs the proofs.
 
-``python -m proofs_checks`` prints one row per module from ``report()``.
+A :class:`StatementReport` lists its :class:`Measurement` s — what was measured, in which unit,
+the worst value over how many instances, and the tolerance it was compared with — and one of
+three verdicts (:data:`VERDICTS`):
+
+``"holds"``
+    every measurement is within its tolerance; the statement holds as the paper prints it;
+``"holds as corrected"``
+    the statement as printed is false — a measurement marked ``refutes_printed`` shows by how
+    much — and the corrected statement (``correction``) is within tolerance everywhere;
+``"fails"``
+    a measurement of the statement (as printed or corrected) exceeds its tolerance; ``witness``
+    holds the instance.
+
+:func:`run_report` prints every module's report and a summary line (``python -m proofs_checks``
+and ``wpgd-theory check``).
 """
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+__all__ = ["CheckReport", "Measurement", "StatementReport", "VERDICTS", "format_report",
+           "collect_reports", "run_report"]
+
+VERDICTS = ("holds", "holds as corrected", "fails")
+"""The three verdicts, in the order the summary counts them."""
 
 
 @dataclass
@@ -45,17 +67,231 @@ class CheckReport:
 
 
 @dataclass
-class StatementReport:
-    """Summary of one statement over many instances (one row of ``python -m proofs_checks``).
+class Measurement:
+    """One measured quantity of a statement, over ``instances`` instances.
 
-    ``verdict`` is ``"pass"``, ``"fail"`` (the statement as printed is false: ``witness`` holds the
-    counterexample) or ``"corrected"`` (false as printed, a corrected form is verified; see
-    ``notes``).
+    Attributes
+    ----------
+    quantity : str
+        What was measured (e.g. ``"‖∇L‖ at the corrected (P*, ω*)"``).
+    unit : str
+        Its unit (``"relative"``, ``"standard errors"``, ``"exact (SymPy)"``, …).
+    worst : float
+        The worst value over the instances (largest for bounds; for ``refutes_printed``, the
+        largest departure of the printed statement).
+    tolerance : float
+        The bound ``worst`` is compared with.
+    instances : int
+        How many instances (or symbolic cases) were measured.
+    passed : bool
+        For a bound: every instance within ``tolerance``. For ``refutes_printed``: the printed
+        statement departs by more than ``tolerance`` on some instance (it is refuted).
+    refutes_printed : bool
+        Whether this measures the statement *as printed*, expected to fail.
+
+    Examples
+    --------
+    >>> checks = [CheckReport(True, 1e-16, 1e-10), CheckReport(True, 3e-15, 1e-10)]
+    >>> Measurement.of("|GLA − DWPGD|", "relative", checks)
+    Measurement('|GLA − DWPGD|' relative: worst 3e-15 ≤ 1e-10 over 2 instances)
+    """
+
+    quantity: str
+    unit: str
+    worst: float
+    tolerance: float
+    instances: int
+    passed: bool
+    refutes_printed: bool = False
+
+    @classmethod
+    def of(cls, quantity, unit, checks):
+        """Summarise :class:`CheckReport` s: the worst residual relative to its tolerance."""
+        checks = list(checks)
+        if not checks:
+            raise ValueError(f"no checks measured {quantity!r}")
+        worst = max(checks, key=lambda c: (c.residual / c.tolerance if c.tolerance > 0
+                                           else float("inf") if c.residual > 0 else 0.0,
+                                           c.residual))
+        return cls(quantity, unit, float(worst.residual), float(worst.tolerance), len(checks),
+                   all(bool(c) for c in checks))
+
+    @classmethod
+    def refutation(cls, quantity, unit, values, tolerance):
+        """The printed statement's departure on each instance; refuted if any exceeds it."""
+        values = [float(v) for v in values]
+        return cls(quantity, unit, max(values), float(tolerance), len(values),
+                   max(values) > tolerance, refutes_printed=True)
+
+    @property
+    def status(self):
+        """``"within"``, ``"EXCEEDS"``, ``"refutes printed"`` or ``"NOT REFUTED"``."""
+        if self.refutes_printed:
+            return "refutes printed" if self.passed else "NOT REFUTED"
+        return "within" if self.passed else "EXCEEDS"
+
+    def __repr__(self):
+        relation = ">" if self.refutes_printed else "≤"
+        return (f"Measurement({self.quantity!r} {self.unit}: worst {self.worst:.3g} {relation} "
+                f"{self.tolerance:.3g} over {self.instances} instances)")
+
+
+@dataclass
+class StatementReport:
+    """Verdict on one statement with its measurements (one block of ``python -m proofs_checks``).
+
+    Attributes
+    ----------
+    statement : str
+        The statement, as printed by the paper (or derived, when marked so).
+    verdict : str
+        One of :data:`VERDICTS`.
+    measurements : list of Measurement
+    correction : str
+        For ``"holds as corrected"``: what was corrected.
+    witness : Any
+        A counterexample when the verdict is ``"fails"``, or an instance worth showing.
+    notes : str
+        Anything else a reader should know (what the instances were).
     """
 
     statement: str
     verdict: str
-    instances: int
-    worst_residual: float
+    measurements: list
+    correction: str = ""
     witness: Any = None
     notes: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.verdict == "holds as corrected" and not self.correction:
+            raise ValueError("a 'holds as corrected' verdict must say what was corrected")
+
+    @classmethod
+    def judge(cls, statement, measurements, *, correction="", witness=None, notes=""):
+        """The verdict the measurements support: any bound exceeded → ``"fails"``; else a
+        refuted printed form → ``"holds as corrected"``; else ``"holds"``."""
+        measurements = list(measurements)
+        bounds = [m for m in measurements if not m.refutes_printed]
+        refuted = [m for m in measurements if m.refutes_printed and m.passed]
+        if not all(m.passed for m in bounds):
+            verdict = "fails"
+        elif refuted or correction:
+            verdict = "holds as corrected"
+        else:
+            verdict = "holds"
+        return cls(statement, verdict, measurements, correction, witness, notes)
+
+    @property
+    def instances(self):
+        """The largest instance count among the measurements."""
+        return max((m.instances for m in self.measurements), default=0)
+
+    @property
+    def worst_residual(self):
+        """The largest ``worst / tolerance``-ranked value among the bounds (not refutations)."""
+        bounds = [m for m in self.measurements if not m.refutes_printed]
+        return max((m.worst for m in bounds), default=0.0)
+
+    def __repr__(self):
+        return (f"StatementReport({self.statement!r}, verdict={self.verdict!r}, "
+                f"{len(self.measurements)} measurements)")
+
+
+def _wrap(text, width, indent):
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        lines.append(line)
+    return "\n".join(indent + line for line in lines)
+
+
+def format_report(row, width=100):
+    """The text block for one :class:`StatementReport`.
+
+    Examples
+    --------
+    >>> row = StatementReport.judge("Toy: 1 + 1 = 2", [Measurement.of(
+    ...     "|1 + 1 − 2|", "absolute", [CheckReport(True, 0.0, 1e-15)])])
+    >>> print(format_report(row))
+    Toy: 1 + 1 = 2
+      verdict: holds
+        measured       unit          worst  tolerance  instances  result
+        |1 + 1 − 2|    absolute    0.0e+00  ≤ 1.0e-15          1  within
+    """
+    name_width = max(len("measured"), *(len(m.quantity) for m in row.measurements)) + 2
+    unit_width = max(len("unit"), *(len(m.unit) for m in row.measurements)) + 2
+    lines = [row.statement, f"  verdict: {row.verdict}",
+             f"    {'measured':<{name_width}}{'unit':<{unit_width}}{'worst':>7}  "
+             f"{'tolerance':<9}  {'instances':>9}  result"]
+    for m in row.measurements:
+        relation = ">" if m.refutes_printed else "≤"
+        lines.append(f"    {m.quantity:<{name_width}}{m.unit:<{unit_width}}{m.worst:>7.1e}  "
+                     f"{relation} {m.tolerance:<7.1e}  {m.instances:>9}  {m.status}")
+    if row.correction:
+        lines.append(_wrap("correction: " + row.correction, width, "    "))
+    if row.notes:
+        lines.append(_wrap("note: " + row.notes, width, "    "))
+    if row.verdict == "fails" and row.witness is not None:
+        lines.append(_wrap(f"witness: {row.witness!r}", width, "    "))
+    return "\n".join(lines)
+
+
+def collect_reports(*, examples=20, seed=0):
+    """``report(examples, seed)`` of every ``proofs_checks.check_*`` module, sorted by name."""
+    from . import all_check_modules
+
+    return [module.report(examples=examples, seed=seed) for module in all_check_modules()]
+
+
+def run_report(stream=None, *, examples=20, seed=0, reports=None):
+    """Print every statement's measurements and verdict, then a summary line.
+
+    Parameters
+    ----------
+    stream : file-like, optional
+        Where to write (default ``sys.stdout``).
+    examples, seed : int
+        Random instances per statement, and the seed (ignored if ``reports`` is given).
+    reports : list of StatementReport, optional
+        Pre-computed reports (default: :func:`collect_reports`).
+
+    Returns
+    -------
+    int
+        The exit status: 1 if any statement fails, else 0.
+
+    Examples
+    --------
+    >>> import io
+    >>> ok = StatementReport.judge("Toy", [Measurement.of("x", "absolute",
+    ...                                                   [CheckReport(True, 0.0, 1.0)])])
+    >>> bad = StatementReport.judge("Toy 2", [Measurement.of("y", "absolute",
+    ...                                                      [CheckReport(False, 2.0, 1.0)])])
+    >>> out = io.StringIO()
+    >>> run_report(out, reports=[ok, bad])
+    1
+    >>> print(out.getvalue().splitlines()[-1])
+    Summary: 2 statements — 1 hold, 0 hold as corrected, 1 fail.
+    """
+    stream = sys.stdout if stream is None else stream
+    start = time.perf_counter()
+    if reports is None:
+        reports = collect_reports(examples=examples, seed=seed)
+        timing = f" (examples={examples}, seed={seed}, {time.perf_counter() - start:.0f} s)"
+    else:
+        timing = ""
+    for row in reports:
+        print(format_report(row), file=stream)
+        print(file=stream)
+    counts = {verdict: sum(row.verdict == verdict for row in reports) for verdict in VERDICTS}
+    print(f"Summary: {len(reports)} statements — {counts['holds']} hold, "
+          f"{counts['holds as corrected']} hold as corrected, {counts['fails']} fail"
+          f"{'.' if not timing else timing + '.'}", file=stream)
+    return 1 if counts["fails"] else 0

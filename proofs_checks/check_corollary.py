@@ -27,7 +27,7 @@ from wpgd_theory.multitask.model import (
     multitask_prompt_tokens,
 )
 
-from ._report import CheckReport, StatementReport
+from ._report import CheckReport, Measurement, StatementReport
 from .check_theorem4 import MultitaskInstance, multitask_instances, random_instance
 
 STATEMENT = "Corollary: L*_ATT = d + s2 - d(1'r)^2/(n(d+s2+1) + 1'R1) (Sigma = I)"
@@ -123,13 +123,19 @@ def report(examples=20, seed=0):
     checks = ([check_corollary(i) for i in instances] + [check_general_sigma(i) for i in instances]
               + [check_huge_n()])
     monte_carlo = check_monte_carlo(instances[0], num_prompts=10_000)
-    worst = max(checks, key=lambda check: check.residual)
-    passed = all(checks) and bool(monte_carlo)
     failed = next((c for c in checks + [monte_carlo] if not c), None)
-    return StatementReport(STATEMENT, "pass" if passed else "fail", len(instances),
-                           worst.residual, None if passed else failed.witness,
-                           "" if passed else f"fails: {failed.details}")
-
+    return StatementReport.judge(
+        STATEMENT,
+        [Measurement.of("|printed formula − closed forms| / M, Σ = I", "relative",
+                        checks[:examples]),
+         Measurement.of("|K×K − dense closed form at ω = 1| / M, any Σ", "relative",
+                        checks[examples:2 * examples]),
+         Measurement.of("|formula − K×K closed form| / M at n = 2·10⁹", "relative", checks[-1:]),
+         Measurement.of("|Monte Carlo (gla_forward, G ≡ 1) − closed form|", "standard errors",
+                        [monte_carlo])],
+        witness=None if failed is None else failed.witness,
+        notes="instances cycle through the paper's setting, c ≥ 0 and general signs/Σ; the "
+              "formula is also compared with BFGS over P (to 1e-9)")
 
 # ---------------------------------------------------------------------- tests
 
@@ -171,4 +177,4 @@ def test_huge_n():
 
 
 def test_report_passes():
-    assert report(examples=4, seed=2).verdict == "pass"
+    assert report(examples=4, seed=2).verdict == "holds"

@@ -1,9 +1,9 @@
 """Theorem 2 (stationary points of the WPGD risk), checked on random correlated-task models.
 
-Statement (poster, THEORY.md §3). With ``φ(γ) = 1 + h₁(h₂(γ))``, every stationary point of
+Statement (poster, docs/theory.md §3). With ``φ(γ) = 1 + h₁(h₂(γ))``, every stationary point of
 ``L(P, ω)`` is, up to rescaling, ``ω* = (h₂(γ*)R + I)⁻¹ r`` and ``P* ∝ ((γ*/M)Σ + I)⁻¹`` for a
 fixed point ``γ* = φ(γ*)``. (The poster prints ``P* = Σ^{-1/2}((γ*/M)Σ + I)⁻¹Σ^{-1/2}``, which
-is not stationary unless ``Σ ∝ I``: THEORY.md §5. The corrected form is checked here and the
+is not stationary unless ``Σ ∝ I``: docs/theory.md §5. The corrected form is checked here and the
 printed one is reported as a detail.)
 
 Checked, each against an independent route:
@@ -15,9 +15,22 @@ Checked, each against an independent route:
    starts (:func:`~wpgd_theory.brute_force.minimize_risk_jointly`) has ``ω ∥ (h₂(γ)R + I)⁻¹ r``
    with ``γ = 1 + ωᵀRω/ωᵀω`` a fixed point and ``P ∥ ((γ/M)Σ + I)⁻¹`` on the range of ``Σ``
    (residuals after the best scalar fit).
-3. *Stationary points the theorem omits*: ``P = 0`` with ``ωᵀr = 0`` is stationary (all of
-   ``∇L`` vanishes, risk ``M``); it is a saddle, never a minimum when ``r ≠ 0``: the explicit
-   curve ``(t ε I, ω₀ + t r)`` has ``L = M − t² ε ‖r‖² tr Σ² + O(t³)``.
+3. *Stationary points the theorem omits* — the complete list (proof in docs/findings.md §6):
+   every stationary point with ``A = ωᵀr ≠ 0`` is of Theorem 2's form (up to rescaling and the
+   entries of ``P`` touching ``ker Σ``), and those with ``A = 0`` are exactly
+
+   * ``ω = 0`` and any ``P`` with ``tr(PΣ²) = 0`` (``P ≠ 0`` allowed), and
+   * ``ω ≠ 0``, ``ωᵀr = 0`` and ``ΣPΣ = 0`` (``P = 0`` on ``range Σ``; any ``P`` touching
+     ``ker Σ`` only),
+
+   all with risk ``M``, and saddles when ``r ≠ 0`` (never minima). Checked: points of both sets
+   have ``∇L = 0`` and risk ``M``; points just off them (``ΣPΣ ≠ 0`` with ``ω ⊥ r``,
+   ``tr(PΣ²) ≠ 0`` with ``ω = 0``) do not; and the escape curve ``(tεI, ω₀ + t r)`` from
+   ``(0, ω₀)``, ``ω₀ ⊥ r``, has exactly
+   ``L = M + t² [−2ε‖r‖² tr Σ² + ε² (B(t) tr Σ³ + C(t) tr Σ²)]`` with ``(B(t), C(t)) → (B₀, C₀)``
+   the moments of ``ω₀``: the ``t²`` coefficient is ``−2ε‖r‖² tr Σ² + ε²(B₀ tr Σ³ + C₀ tr Σ²)``,
+   negative for ``0 < ε < 2‖r‖² tr Σ² / (B₀ tr Σ³ + C₀ tr Σ²)``. (An earlier version printed
+   ``M − t² ε ‖r‖² tr Σ²``, the value only at the best ``ε``.)
 4. *Derived facts of §3*: ``h₁ ∈ [λ_min, λ_max]`` (relevant eigenvalues), ``h₂`` decreasing with
    values in ``(0, s_max/(s_max + M))``, ``h₁`` non-increasing, ``φ`` non-decreasing, directions
    with ``a_i = 0`` drop out of ``h₁``.
@@ -43,7 +56,7 @@ from wpgd_theory.core.spectral import (
 )
 from wpgd_theory.verify.brute_force import minimize_risk_jointly
 
-from ._report import CheckReport, StatementReport
+from ._report import CheckReport, Measurement, StatementReport
 
 STATEMENT = "Theorem 2: stationary points are w* = (h2(g*)R+I)^-1 r, P* ∝ ((g*/M)Σ+I)^-1"
 
@@ -196,7 +209,7 @@ def polish(model, P, weights, *, gtol=1e-10):
 
 
 def check_optimisation_ends(model, *, starts=3, seed=0, tolerance=BRUTE_FORCE_TOLERANCE):
-    """Every BFGS end point is of Theorem 2's form (or the trivial ``P = 0``, ``ωᵀr = 0`` set).
+    """Every BFGS end point is of Theorem 2's form or in one of the ``ωᵀr = 0`` sets of risk M.
 
     End points that are not stationary (relative gradient above 1e-7: scale drift, see
     :func:`polish`) are polished first; ``details["polished"]`` counts them.
@@ -211,8 +224,14 @@ def check_optimisation_ends(model, *, starts=3, seed=0, tolerance=BRUTE_FORCE_TO
         worst = max(worst, relative_gradient(model, P, w) * 1e-2)  # must be stationary now
         A = float(w @ model.r)
         if abs(A) <= 1e-8 * np.linalg.norm(w) * np.linalg.norm(model.r):
-            kinds.append("trivial (P = 0, w ⊥ r)")
-            worst = max(worst, float(np.linalg.norm(projector @ P @ projector)))
+            S = model.Sigma
+            if np.linalg.norm(w) <= 1e-8 * np.linalg.norm(P):     # (P, 0), tr(PΣ²) = 0
+                kinds.append("degenerate (w = 0, tr(PΣ²) = 0)")
+                scale = np.linalg.norm(P) * np.linalg.norm(S @ S)
+                worst = max(worst, abs(float(np.trace(P @ S @ S))) / max(scale, 1e-300))
+            else:                                                 # ΣPΣ = 0, w ⊥ r
+                kinds.append("degenerate (w ⊥ r, ΣPΣ = 0)")
+                worst = max(worst, float(np.linalg.norm(projector @ P @ projector)))
             continue
         gamma = 1 + float(w @ model.R @ w / (w @ w))
         fixed_point = abs(fixed_point_map(gamma, model) - gamma) / gamma
@@ -225,39 +244,121 @@ def check_optimisation_ends(model, *, starts=3, seed=0, tolerance=BRUTE_FORCE_TO
                        {"ends": kinds, "end_risks": brute.end_risks, "polished": polished})
 
 
-def check_trivial_stationary_set(model, *, seed=0):
-    """``P = 0``, ``ω ⊥ r``: stationary with risk ``M``, and a saddle when ``r ≠ 0``."""
-    rng = np.random.default_rng(seed)
+def escape_coefficient(model, w0, epsilon):
+    """The ``t²`` coefficient of ``L(tεI, ω₀ + t r)`` at ``t = 0`` (``ω₀ ⊥ r``, ``P = 0``):
+    ``−2ε‖r‖² tr Σ² + ε² (B₀ tr Σ³ + C₀ tr Σ²)`` with ``(B₀, C₀)`` the moments of ``ω₀``."""
+    _, B0, C0 = weight_moments(model, w0)
+    S = model.Sigma
+    S2 = S @ S
+    r2 = float(model.r @ model.r)
+    return (-2 * epsilon * r2 * np.trace(S2)
+            + epsilon**2 * (B0 * np.trace(S2 @ S) + C0 * np.trace(S2)))
+
+
+def _orthogonal_weights(model, rng):
     w0 = rng.standard_normal(model.n)
     r = model.r
     if r @ r > 0:
         w0 -= (w0 @ r) / (r @ r) * r
     if model.n == 1 or np.linalg.norm(w0) <= 1e-12:
         w0 = np.zeros(model.n)  # the only vector ⊥ r
+    return w0
+
+
+def check_trivial_stationary_set(model, *, seed=0):
+    """``P = 0``, ``ω ⊥ r``: stationary with risk ``M``, and a saddle when ``r ≠ 0``.
+
+    The escape curve ``(tεI, ω₀ + t r)`` is checked against the exact expansion
+    ``L − M = t² [−2ε‖r‖² tr Σ² + ε²(B(t) tr Σ³ + C(t) tr Σ²)]`` at a small and a moderate ``t``
+    (relative 1e-8, plus 64 ulp of ``M`` for the cancellation in ``L − M``), with ``ε`` half the root of the ``t²`` coefficient
+    (:func:`escape_coefficient`), where the drop must be positive.
+    """
+    rng = np.random.default_rng(seed)
+    w0, r = _orthogonal_weights(model, rng), model.r
     P0 = np.zeros((model.d, model.d))
     grad_P, grad_w = risk_gradient(model, P0, w0)
     gradient = float(np.hypot(np.linalg.norm(grad_P), np.linalg.norm(grad_w)))
     risk_gap = abs(risk(model, P0, w0) - model.M)
-    # Escape curve: (t ε I, w0 + t r) with ε minimising the t² coefficient.
-    _, B, C = weight_moments(model, w0)
     S = model.Sigma
     S2 = S @ S
-    quadratic = np.trace(S @ (B * S2 + C * S))
-    epsilon = (r @ r) * np.trace(S2) / quadratic if quadratic > 0 else 1.0
-    t = 1e-4 / max(1.0, epsilon, float(np.linalg.norm(w0)))
-    drop = model.M - risk(model, t * epsilon * np.eye(model.d), w0 + t * r)
-    # ε minimises the t² coefficient −2ε‖r‖² tr Σ² + ε² Q to −ε‖r‖² tr Σ²; if ω₀ = 0 (n = 1)
-    # then Q = 0 (B, C are O(t²)) and the coefficient is −2ε‖r‖² tr Σ².
-    predicted = t**2 * epsilon * (r @ r) * np.trace(S2) * (2 if quadratic == 0 else 1)
-    saddle = drop > 0 if r @ r > 0 else True
+    _, B0, C0 = weight_moments(model, w0)
+    quadratic = B0 * np.trace(S2 @ S) + C0 * np.trace(S2)
+    root = 2 * (r @ r) * np.trace(S2) / quadratic if quadratic > 0 else 2.0
+    epsilon = root / 2
+    expansion_error, drops = 0.0, []
+    for t in (1e-4, 1e-1):
+        t = t / max(1.0, epsilon, float(np.linalg.norm(w0)))
+        w = w0 + t * r
+        _, B, C = weight_moments(model, w)
+        exact = t**2 * (-2 * epsilon * (r @ r) * np.trace(S2)
+                        + epsilon**2 * (B * np.trace(S2 @ S) + C * np.trace(S2)))
+        value = risk(model, t * epsilon * np.eye(model.d), w) - model.M
+        # L − M cancels: allow 64 ulp of M besides the relative 1e-8.
+        expansion_error = max(expansion_error, abs(value - exact)
+                              / (abs(exact) + 64 * np.finfo(float).eps * model.M / 1e-8))
+        drops.append(-value)
+    coefficient = escape_coefficient(model, w0, epsilon)
+    saddle = (drops[0] > 0 and coefficient < 0) if r @ r > 0 else True
     residual = max(gradient, risk_gap)
-    passed = residual <= 1e-12 * model.M and saddle and abs(drop - predicted) <= 1e-2 * predicted
+    passed = residual <= 1e-12 * model.M and saddle and expansion_error <= 1e-8
     return CheckReport(passed, residual, 1e-12 * model.M, model,
-                       {"risk_drop_along_escape": drop, "predicted_drop": predicted})
+                       {"risk_drop_along_escape": drops[0], "t2_coefficient": coefficient,
+                        "expansion_error": expansion_error})
+
+
+def check_degenerate_stationary_sets(model, *, seed=0, tolerance=1e-12):
+    """The ``A = ωᵀr = 0`` stationary sets, both members and non-members.
+
+    Members (``∇L = 0`` and risk ``M`` to ``tolerance · M``): ``(P, 0)`` with ``P ≠ 0``,
+    ``tr(PΣ²) = 0``; ``(P, ω)`` with ``ω ⊥ r``, ``ω ≠ 0`` and ``ΣPΣ = 0`` (``P`` touching only
+    ``ker Σ``; just ``P = 0`` if ``Σ`` is invertible). Non-members (relative gradient
+    ``> 1e-6``): ``(P, 0)`` with ``tr(PΣ²) ≠ 0`` when ``r ≠ 0``; ``(P, ω)`` with ``ω ⊥ r`` and
+    ``ΣPΣ ≠ 0``. Saddle (``r ≠ 0``): from ``(P, 0)``, the curve ``(P + tεI, t r)`` with
+    ``ε = K/(‖r‖² tr Σ²) + 1``, ``K = tr(PᵀΣP((rᵀ(R+I)r) Σ² + M‖r‖² Σ))``, lowers the risk.
+    """
+    rng = np.random.default_rng(seed)
+    S = model.Sigma
+    S2 = S @ S
+    d, n = model.d, model.n
+    members, non_members, drops = [], [], []
+
+    def grad_norm(P, w):
+        grad_P, grad_w = risk_gradient(model, P, w)
+        return float(np.hypot(np.linalg.norm(grad_P), np.linalg.norm(grad_w)))
+
+    # (a) ω = 0, tr(PΣ²) = 0, P ≠ 0.
+    P = rng.standard_normal((d, d))
+    P -= np.trace(P @ S2) / np.trace(S2) * np.eye(d)
+    w = np.zeros(n)
+    members.append((grad_norm(P, w), abs(risk(model, P, w) - model.M)))
+    if model.r @ model.r > 0:
+        non_members.append(relative_gradient(model, P + np.eye(d), w))
+        # escape from (P, 0) along (P + tεI, t r)
+        r = model.r
+        K = np.trace(P.T @ S @ P @ ((r @ (model.R + np.eye(n)) @ r) * S2
+                                    + model.M * (r @ r) * S))
+        epsilon = K / ((r @ r) * np.trace(S2)) + 1.0
+        t = 1e-4 / max(1.0, epsilon, float(np.linalg.norm(P)))
+        drops.append(model.M - risk(model, P + t * epsilon * np.eye(d), t * r))
+    # (b) ω ⊥ r, ω ≠ 0, ΣPΣ = 0.
+    w0 = _orthogonal_weights(model, rng)
+    if np.linalg.norm(w0) > 0:
+        kernel = model.sigma_eigenvectors[:, model.sigma_eigenvalues == 0]
+        P = (kernel @ rng.standard_normal((kernel.shape[1], d)) if kernel.shape[1]
+             else np.zeros((d, d)))
+        P = P + P.T if kernel.shape[1] else P      # touches ker Σ on both sides
+        members.append((grad_norm(P, w0), abs(risk(model, P, w0) - model.M)))
+        non_members.append(relative_gradient(model, P + np.eye(d), w0))
+    residual = max(max(g, gap) for g, gap in members)
+    passed = (residual <= tolerance * model.M and all(g > 1e-6 for g in non_members)
+              and all(drop > 0 for drop in drops))
+    return CheckReport(passed, residual, tolerance * model.M, model,
+                       {"members": len(members), "non_member_gradients": non_members,
+                        "escape_drops": drops})
 
 
 def check_spectral_facts(spectra, *, grid_size=257):
-    """THEORY.md §3 facts on a grid over the bracket (and ``h̄`` over ``[0, 1]``)."""
+    """docs/theory.md §3 facts on a grid over the bracket (and ``h̄`` over ``[0, 1]``)."""
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     lam, a = np.asarray(spectra.R_eigenvalues), np.asarray(spectra.r_coefficients)
     lo, hi = fixed_point_bracket(spectra)
@@ -296,20 +397,36 @@ def report(examples=20, seed=0):
         stationarity = check_stationarity(model)
         poster.append(stationarity.details["poster_form_gradient"])
         checks += [stationarity, check_trivial_stationary_set(model, seed=k),
-                   check_spectral_facts(model)]
+                   check_degenerate_stationary_sets(model, seed=k), check_spectral_facts(model)]
         if k % 2 == 0:
             checks.append(check_optimisation_ends(model, starts=2, seed=k))
     failed = [c for c in checks if not c]
-    worst = max(checks, key=lambda c: c.residual / c.tolerance)
-    notes = ("P* as printed (Σ^{-1/2}((γ/M)Σ+I)^{-1}Σ^{-1/2}) is not stationary: relative gradient "
-             f"up to {max(poster):.2g}; corrected P* ∝ ((γ/M)Σ+I)^{{-1}} (and P free on ker Σ). "
-             "Also stationary but not listed: P = 0 with wᵀr = 0 (risk M, a saddle).")
-    return StatementReport(
-        statement=STATEMENT, verdict="corrected" if not failed else "fail",
-        instances=examples, worst_residual=worst.residual,
+    stationary = [c for c in checks if "fixed_points" in c.details]
+    trivial = [c for c in checks if "risk_drop_along_escape" in c.details]
+    degenerate = [c for c in checks if "members" in c.details]
+    ends = [c for c in checks if "ends" in c.details]
+    known = {id(c) for c in stationary + trivial + degenerate + ends}
+    facts = [c for c in checks if id(c) not in known]
+    return StatementReport.judge(
+        STATEMENT,
+        [Measurement.of("‖∇L‖ at (c((γ*/M)Σ+I)⁻¹, (h₂R+I)⁻¹r), every fixed point", "relative",
+                        stationary),
+         Measurement.refutation("‖∇L‖ with the printed P* = Σ^-1/2((γ*/M)Σ+I)⁻¹Σ^-1/2",
+                                "relative", poster, STATIONARITY_TOLERANCE),
+         Measurement.of("BFGS end points: fit to Theorem 2's (P, ω) or an A = 0 set", "relative",
+                        ends),
+         Measurement.of("‖∇L‖, |L − M| at P = 0, ωᵀr = 0 (stationary, not listed)",
+                        "absolute", trivial),
+         Measurement.of("‖∇L‖, |L − M| on ω = 0, tr(PΣ²) = 0 and ωᵀr = 0, ΣPΣ = 0",
+                        "absolute", degenerate),
+         Measurement.of("violations of the §3 facts (h₁ range, monotonicity)", "absolute",
+                        facts)],
+        correction="P* ∝ ((γ*/M)Σ + I)⁻¹, not Σ^-1/2((γ*/M)Σ + I)⁻¹Σ^-1/2 (and P is free on "
+                   "ker Σ); also stationary but not listed (complete list, proved): ω = 0 with "
+                   "tr(PΣ²) = 0, and ωᵀr = 0 with ΣPΣ = 0 (risk M, saddles when r ≠ 0)",
         witness=failed[0].witness if failed else None,
-        notes=notes if not failed else f"fails: {failed[0].details}")
-
+        notes=f"{examples} random models (d ≤ 4, n ≤ 6, some singular Σ or R); BFGS on every "
+              "2nd" + ("" if not failed else f"; fails: {failed[0].details}"))
 
 # --------------------------------------------------------------------------- tests
 
@@ -323,6 +440,25 @@ def test_formulas_are_stationary(model):
 def test_trivial_stationary_set_is_a_saddle(model):
     check = check_trivial_stationary_set(model)
     assert check, (check.residual, check.details)
+
+
+@given(models(max_d=3, max_n=4))
+def test_degenerate_stationary_sets(model):
+    check = check_degenerate_stationary_sets(model)
+    assert check, (check.residual, check.details)
+
+
+def test_escape_coefficient_regression():
+    """The t² coefficient along (tεI, ω₀ + t r) is −2ε‖r‖² tr Σ² + ε²(B₀ tr Σ³ + C₀ tr Σ²):
+    compared with (L(t) − M)/t² at t = 1e-5 (an independent evaluation of the closed-form risk)."""
+    model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    w0 = np.array([0.3, -0.9])                      # ⊥ r
+    for epsilon in (0.1, 0.5, 2.0):
+        t = 1e-5
+        value = (risk(model, t * epsilon * np.eye(2), w0 + t * model.r) - model.M) / t**2
+        assert abs(value - escape_coefficient(model, w0, epsilon)) < 1e-4 * (1 + abs(value))
+    # the printed "−ε‖r‖² tr Σ²" is wrong away from the optimal ε
+    assert abs(escape_coefficient(model, w0, 2.0) - (-2.0 * (model.r @ model.r) * 5.0)) > 1
 
 
 @given(models())

@@ -7,6 +7,8 @@ are accurate to ~1e-15 relative, so they must lie within an enclosure widened by
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mpmath import iv
 
 from wpgd_theory.core.model import CorrelatedTaskModel
@@ -62,7 +64,7 @@ def test_unique_fixed_point_of_a_model_matches_the_40_digit_solver():
     assert model.spectral_gap_sigma * model.spectral_gap_R < model.M + 1.0
     cert = certify_fixed_point(model, digits=30)
     exact = solve_model(model, precision=40).gamma_star
-    assert cert.unique is True and not cert.rigorous and cert.contraction_bound < 1
+    assert cert.unique is True and cert.rigorous and cert.contraction_bound < 1
     assert _contains(cert.enclosures[0], exact, mpmath.mpf(10) ** -25)
     assert cert.width < 1e-20
 
@@ -94,3 +96,180 @@ def test_undecided_when_budget_is_tiny(three):
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         certify_fixed_point(SpectralInstance([1.0], 0.0, [1.0], [0.5]), **kwargs)
+
+
+# --------------------------------------------------------------------------- rigorous eigen-data
+
+from types import SimpleNamespace  # noqa: E402
+
+from wpgd_theory.multitask.model import MultitaskModel, solve_multitask  # noqa: E402
+from wpgd_theory.verify import enclosures  # noqa: E402
+from proofs_checks.check_theorem2 import random_model  # noqa: E402
+from wpgd_theory.verify.enclosures import enclose_spectra  # noqa: E402
+
+
+def _exact_contains(interval, value):
+    with mpmath.workdps(80):
+        return bool(mpmath.mpf(interval.a) <= mpmath.mpf(value) <= mpmath.mpf(interval.b))
+
+
+@pytest.mark.parametrize("mp_eigen_limit", [40, 0])   # mpmath eigsy / NumPy eigh route
+def test_enclosures_contain_exact_clustered_spectrum(mp_eigen_limit):
+    """R = (1 − ρ)I + ρ11ᵀ (ρ = 1/4, exact): eigenvalue 3/4 three times, 7/4 once; the masses of
+    a = Eᵀr are ‖r‖² − (1ᵀr)²/4 on the cluster and (1ᵀr)²/4, computed here in exact rationals."""
+    from fractions import Fraction
+    R = 0.75 * np.eye(4) + 0.25 * np.ones((4, 4))
+    r = np.array([0.3, 0.1, 0.2, 0.05])
+    enc = enclose_spectra(np.diag([1.0, 2.0]), 0.1, R, r, digits=30, mp_eigen_limit=mp_eigen_limit)
+    assert enc.rigorous and len(enc.pairs) == 2
+    exact_r = [Fraction(x) for x in r]
+    total, mean = sum(x * x for x in exact_r), sum(exact_r) ** 2 / 4
+    with mpmath.workdps(80):
+        for (lam, a), (value, mass) in zip(enc.pairs, [(0.75, total - mean), (1.75, mean)]):
+            assert _exact_contains(lam, value)
+            assert _exact_contains(a, mpmath.sqrt(mpmath.mpf(mass.numerator) / mass.denominator))
+    assert all(_exact_contains(s, v) for s, v in zip(enc.sigma_eigenvalues, [1.0, 2.0]))
+    with mpmath.workdps(80):
+        assert _exact_contains(enc.M, mpmath.mpf(0.1) + 3)     # σ² is the float nearest 0.1
+    width = max(float(a.delta) for _, a in enc.pairs)
+    assert width < (1e-35 if mp_eigen_limit else 1e-13)
+
+
+def test_enclosures_hold_for_poor_eigenvectors():
+    """The bounds are verified, not trusted: eigenvectors perturbed by 1e-6 widen the enclosures
+    (to ~1e-5) but they still contain the exact eigenvalues and cluster masses."""
+    R = 0.75 * np.eye(4) + 0.25 * np.ones((4, 4))
+    r = np.array([0.3, 0.1, 0.2, 0.05])
+    theta, Q = np.linalg.eigh(R)
+    Q = Q + 1e-6 * np.random.default_rng(0).standard_normal(Q.shape)
+    bounds = enclosures._arb_bounds(R, None, theta, Q, r)
+    radius = enclosures._weyl_radius(bounds, theta)
+    pairs = enclosures._cluster_pairs(theta, bounds, radius)
+    assert 1e-7 < radius < 1e-4 and len(pairs) == 2
+    masses = [np.sum(r**2) - np.sum(r) ** 2 / 4, np.sum(r) ** 2 / 4]
+    for (lam, a), value, mass in zip(pairs, [0.75, 1.75], masses):
+        assert _exact_contains(lam, value) and _contains(a, np.sqrt(mass), 1e-15)
+
+
+def test_multitask_enclosure_matches_its_dense_counterpart():
+    model = MultitaskModel([[1, .4, .1], [.4, 1, .2], [.1, .2, 1]], [.6, .5, .3], [3, 5, 4],
+                           np.diag([1.0, 2.0]), 0.2)
+    dense = model.to_correlated_task_model()
+    cert_mt, cert_dense = certify_fixed_point(model), certify_fixed_point(dense)
+    assert cert_mt.rigorous and cert_dense.rigorous and cert_mt.unique and cert_dense.unique
+    assert cert_mt.enclosures[0].a <= cert_dense.enclosures[0].b
+    assert cert_dense.enclosures[0].a <= cert_mt.enclosures[0].b       # overlapping proofs
+    gamma = solve_multitask(model).gamma_star
+    assert _contains(cert_mt.enclosures[0], gamma, 1e-12 * gamma)
+    # solutions are accepted as their models
+    assert certify_fixed_point(solve_multitask(model)).count == 1
+
+
+def test_dense_three_fixed_points_are_certified_rigorously():
+    instance = two_cluster_instance(**THREE_FIXED_POINTS)
+    cert = certify_fixed_point(instance.to_model(seed=0), digits=15, contraction_refinements=0)
+    assert cert.rigorous and cert.count == 3 and cert.unique is False
+    for box, root in zip(cert.enclosures, [10.363860692420, 39.203383319967, 91.218440361462]):
+        assert _contains(box, root, 1e-11 * root)
+
+
+def test_without_flint_dense_models_are_not_rigorous(monkeypatch):
+    monkeypatch.setattr(enclosures, "flint", None)
+    model = CorrelatedTaskModel(np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1)
+    cert = certify_fixed_point(model)
+    assert cert.unique is True and cert.rigorous is False
+    assert "wpgd-theory[rigorous]" in cert.message
+    with pytest.raises(ImportError, match=r"wpgd-theory\[rigorous\]"):
+        certify_fixed_point(model, rigorous=True)
+    # exact spectral input needs no extra
+    assert certify_fixed_point(SpectralInstance([1.0, 3.0], 0.5, [0.25, 1.75], [0.3, 0.5]),
+                               digits=20, rigorous=True).rigorous
+
+
+def _spectra(**changes):
+    values = dict(sigma_eigenvalues=[1.0, 2.0], sigma2=0.1, R_eigenvalues=[0.5, 1.5],
+                  r_coefficients=[0.5, 0.7])
+    values.update(changes)
+    return SimpleNamespace(**{k: v for k, v in values.items() if v is not None})
+
+
+@pytest.mark.parametrize("changes, error, name", [
+    (dict(sigma2=-0.1), ValueError, "sigma2"),
+    (dict(sigma2=float("nan")), ValueError, "sigma2"),
+    (dict(sigma2="0.1"), TypeError, "sigma2"),
+    (dict(R_eigenvalues=[-0.5, 1.5]), ValueError, "R_eigenvalues"),
+    (dict(sigma_eigenvalues=[-1.0, 2.0]), ValueError, "sigma_eigenvalues"),
+    (dict(sigma_eigenvalues=[0.0, 0.0]), ValueError, "sigma_eigenvalues"),
+    (dict(sigma_eigenvalues=[1.0, float("inf")]), ValueError, "sigma_eigenvalues"),
+    (dict(r_coefficients=[0.0, 0.0]), ValueError, "r_coefficients"),
+    (dict(r_coefficients=[0.5]), ValueError, "r_coefficients"),
+    (dict(R_eigenvalues=[[0.5, 1.5]]), ValueError, "R_eigenvalues"),
+    (dict(r_coefficients=None), TypeError, "r_coefficients"),
+    (dict(sigma2=None), TypeError, "sigma2"),
+])
+def test_unvalidated_spectra_are_rejected(changes, error, name):
+    with pytest.raises(error, match=name):
+        certify_fixed_point(_spectra(**changes), digits=15)
+
+
+def test_spectra_with_M_instead_of_sigma2():
+    ok = SimpleNamespace(sigma_eigenvalues=[1.0, 2.0], M=3.1, R_eigenvalues=[0.5, 1.5],
+                         r_coefficients=[0.5, 0.7])
+    assert certify_fixed_point(ok, digits=15).unique is True
+    with pytest.raises(ValueError, match="M must be"):
+        certify_fixed_point(SimpleNamespace(**{**vars(ok), "M": 1.0}), digits=15)
+
+
+@pytest.mark.parametrize("kwargs", [{"digits": np.int64(20)}, {"max_boxes": np.int32(400)}])
+def test_numpy_integers_are_accepted(kwargs):
+    assert certify_fixed_point(SpectralInstance([1.0], 0.0, [1.0], [0.5]), **kwargs).unique
+
+
+def test_wrong_type_names_the_argument():
+    with pytest.raises(TypeError, match="spectra must be"):
+        certify_fixed_point(np.eye(2))
+    with pytest.raises(TypeError, match="rigorous"):
+        certify_fixed_point(SpectralInstance([1.0], 0.0, [1.0], [0.5]), rigorous="yes")
+
+
+@settings(deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+def test_float_route_enclosures_contain_60_digit_eigen_data(seed, singular_sigma, singular_R):
+    """Independent route: mpmath.eigsy at 60 digits. Every eigenvalue of Σ and R lies in its
+    enclosure, and each R-cluster's mass Σ a_i² (over the 60-digit eigenvalues inside the
+    cluster's interval) lies in the enclosed mass."""
+    rng = np.random.default_rng(seed)
+    model = random_model(rng, int(rng.integers(1, 5)), int(rng.integers(1, 7)),
+                         singular_sigma=singular_sigma, singular_R=singular_R)
+    enc = enclose_spectra(model.Sigma, model.sigma2, model.R, model.r, digits=20,
+                          mp_eigen_limit=0)
+    assert enc.rigorous
+    with mpmath.workdps(60):
+        s_exact = mpmath.eigsy(mpmath.matrix(model.Sigma.tolist()))[0]
+        lam, E = mpmath.eigsy(mpmath.matrix(model.R.tolist()))
+        a = E.T * mpmath.matrix(model.r.tolist())
+        s_sorted = sorted(max(s_exact[i], 0) for i in range(model.d))
+        for box, value in zip(enc.sigma_eigenvalues, s_sorted):
+            assert mpmath.mpf(box.a) <= value <= mpmath.mpf(box.b)
+        covered = set()
+        for box, root_mass in enc.pairs:
+            inside = [i for i in range(model.n)
+                      if mpmath.mpf(box.a) <= max(lam[i], 0) <= mpmath.mpf(box.b)]
+            covered.update(inside)
+            mass = mpmath.fsum(a[i] ** 2 for i in inside)
+            assert mpmath.mpf(root_mass.a) ** 2 <= mass * (1 + mpmath.mpf(10) ** -40)
+            assert mass <= mpmath.mpf(root_mass.b) ** 2 * (1 + mpmath.mpf(10) ** -40)
+        # eigenvalues in no kept cluster carry no mass
+        assert all(abs(a[i]) < 1e-12 for i in range(model.n) if i not in covered)
+
+
+def test_rigorous_certificate_with_exact_eigenvectors():
+    # Diagonal Σ: the float eigenvectors are exact, so the ball of squared residuals is [0 ± ρ²],
+    # which reaches below 0; its square root must still give a finite upper bound (regression:
+    # arb.sqrt of such a ball was indeterminate and certify_fixed_point raised ValueError).
+    model = CorrelatedTaskModel(np.diag([1.0, 2.0, 3.0]), [[1, .3], [.3, 1]], [.5, .2], 0.2)
+    certificate = certify_fixed_point(model, digits=20)
+    assert certificate.rigorous and certificate.unique
+    (enclosure,) = certificate.enclosures
+    gamma = solve_model(model).gamma_star          # float64: within a few ulps of the enclosure
+    assert float(enclosure.a) - 4e-15 * gamma <= gamma <= float(enclosure.b) + 4e-15 * gamma

@@ -6,19 +6,28 @@ import numpy as np
 import pytest
 
 from wpgd_theory.core.risk import linear_attention_risk, risk_of_weights
+from wpgd_theory.core.risk import linear_attention_risk as dense_linear_attention_risk
 from wpgd_theory.core.solver import solve_model
 from wpgd_theory.multitask.curves import (
     CURVE_COLUMNS,
+    MultitaskFamily,
+    paper_setting_family,
     paper_setting_model,
     plot_curves,
     theory_curves,
     write_curves_csv,
 )
-from wpgd_theory.multitask.model import multitask_linear_attention_risk
+from wpgd_theory.multitask.gating import (
+    decay_gating_optimum,
+    linear_attention_optimum,
+    scalar_gating_optimum,
+    vector_gating_optimum,
+)
+from wpgd_theory.multitask.model import MultitaskModel, multitask_linear_attention_risk
 
 
 def isotropic_wpgd_risk(n, r1, r2, d, sigma2):
-    """THEORY.md §2, Σ = I: L* = M − d rᵀ((1 + M)I + R)⁻¹ r on the dense n×n model."""
+    """docs/theory.md §2, Σ = I: L* = M − d rᵀ((1 + M)I + R)⁻¹ r on the dense n×n model."""
     model = paper_setting_model(n, r1, r2, d, sigma2).to_correlated_task_model()
     M = d + sigma2
     return M - d * model.r @ np.linalg.solve((1 + M) * np.eye(n) + model.R, model.r)
@@ -116,3 +125,79 @@ def test_png_without_matplotlib_raises_a_helpful_import_error(tmp_path, monkeypa
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(ImportError, match=r"wpgd-theory\[plot\]"):
         plot_curves(theory_curves([2], 0.3, 0.9, d=4, sigma2=0.1), tmp_path / "x.png")
+
+
+def correlated_family(seed=0):
+    """K = 3, correlated tasks, unequal blocks (1 : 2 : 1), anisotropic Σ (fixed seed)."""
+    rng = np.random.default_rng(seed)
+    C = np.array([[1.0, 0.6, -0.2], [0.6, 1.0, 0.1], [-0.2, 0.1, 1.0]])
+    basis = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    Sigma = basis @ np.diag([2.0, 0.7, 0.1]) @ basis.T
+    return MultitaskFamily(C, [0.3, 0.5, 0.7], [1, 2, 1], Sigma, 0.2)
+
+
+def test_general_family_against_the_four_optima_called_directly():
+    family = correlated_family()
+    n_values = [4, 12, 40, 400, 4000]
+    curves = theory_curves(n_values, family=family)
+    for i, n in enumerate(n_values):
+        sizes = np.array([1, 2, 1]) * n // 4
+        model = MultitaskModel(family.task_correlation, family.query_correlation, sizes,
+                               family.Sigma, family.sigma2)
+        assert curves.linatt[i] == linear_attention_optimum(model).risk
+        assert curves.gla[i] == scalar_gating_optimum(model).risk
+        assert curves.gla_wo[i] == decay_gating_optimum(model).risk
+        assert curves.gla_vector[i] == vector_gating_optimum(model).risk
+        assert curves.gla_vector[i] <= curves.gla[i] + 1e-12 <= curves.gla_wo[i] + 2e-12
+        assert curves.gla_wo[i] <= curves.linatt[i] + 1e-12
+    assert curves.r1 is None and curves.d == 3 and curves.family is family
+
+
+@pytest.mark.parametrize("n", [4, 8, 16])
+def test_general_family_against_the_dense_solver(n):
+    """Dense n×n route: solve_model for WPGD*, the dense closed form at ω = 1 for LinAtt, and
+    block-constant monotone weights on a grid (only worse) for scalar gating."""
+    family = correlated_family()
+    curves = theory_curves([n], family=family)
+    dense = family.model(n).to_correlated_task_model()
+    assert abs(curves.gla_vector[0] - solve_model(dense).risk) < 1e-10
+    assert abs(curves.linatt[0] - dense_linear_attention_risk(dense)) < 1e-12
+    blocks = np.repeat(np.arange(3), np.array([1, 2, 1]) * n // 4)
+    grid = np.linspace(0, 1, 21)
+    scan = min(risk_of_weights(dense, np.array([a, b, 1.0])[blocks])
+               for a in grid for b in grid if a <= b and (a, b) != (0, 0))
+    assert curves.gla[0] <= scan + 1e-12
+
+
+def test_paper_preset_is_the_default_route():
+    family = paper_setting_family(0.3, 0.9, 4, 0.1)
+    by_family = theory_curves([2, 8, 32], family=family)
+    by_setting = theory_curves([2, 8, 32], 0.3, 0.9, d=4, sigma2=0.1)
+    assert by_family.rows() == by_setting.rows()
+    assert (by_setting.r1, by_setting.r2) == (0.3, 0.9)
+
+
+@pytest.mark.parametrize("call, error, pattern", [
+    (lambda f: theory_curves([4], family=f, d=3), TypeError, "either family= or"),
+    (lambda f: theory_curves([4], 0.3), TypeError, "needs r1, r2, d and sigma2"),
+    (lambda f: theory_curves([4], family="paper"), TypeError, "family must be a MultitaskFamily"),
+    (lambda f: theory_curves([6], family=f), ValueError, r"multiples of sum\(proportions\) = 4"),
+    (lambda f: f.model(0), ValueError, "multiples"),
+    (lambda f: MultitaskFamily(np.eye(2), [.5, .5], [1, 0], np.eye(2), 0.1), ValueError,
+     "proportions must be positive integers"),
+    (lambda f: MultitaskFamily(np.eye(2), [.5, .5], [1, 1.5], np.eye(2), 0.1), ValueError,
+     "proportions must be positive integers"),
+    (lambda f: MultitaskFamily(np.eye(2), [.5, .5], [1], np.eye(2), 0.1), TypeError,
+     "length-2 sequence"),
+    (lambda f: MultitaskFamily(np.eye(2), [.9, .9], [1, 1], np.eye(2), 0.1), ValueError,
+     "not positive semidefinite"),
+])
+def test_family_bad_input(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call(correlated_family())
+
+
+def test_compact_reprs():
+    curves = theory_curves([4, 8], family=correlated_family())
+    assert repr(curves) == ("TheoryCurves(MultitaskFamily(K=3, proportions=[1, 2, 1], d=3, "
+                            "sigma2=0.2), n=[4, 8], normalized=False)")

@@ -24,7 +24,7 @@ AGREEMENT = 1e-10
 
 def isotropic_optimum(model):
     """Independent closed form for Σ = sI: L* = M − d s² bᵀQ⁻¹b, Q = s(DCD + D) + MD, b = Dc
-    (block form of THEORY.md §2's Σ = I result)."""
+    (block form of docs/theory.md §2's Σ = I result)."""
     s = model.sigma_eigenvalues[0]
     n_k = model.sizes.astype(float)
     Q = s * (np.outer(n_k, n_k) * model.task_correlation + np.diag(n_k)) + model.M * np.diag(n_k)

@@ -57,7 +57,7 @@ def test_canonical_weights_and_fixed_point(model):
     expected = np.linalg.solve(solution.h2_star * model.R + np.eye(model.n), model.r)
     np.testing.assert_allclose(solution.weights, expected, rtol=1e-9, atol=1e-12)
     assert abs(fixed_point_map(gamma, model) - gamma) <= 1e-12 * gamma
-    # γ* = 1 + ω*ᵀRω*/ω*ᵀω*  (THEORY.md §2: γ := B/‖ω‖²)
+    # γ* = 1 + ω*ᵀRω*/ω*ᵀω*  (docs/theory.md §2: γ := B/‖ω‖²)
     w = solution.weights
     assert gamma == pytest.approx(1 + w @ model.R @ w / (w @ w), rel=1e-10)
     lam = model.R_eigenvalues[np.abs(model.r_coefficients) > 1e-12]

@@ -1,4 +1,4 @@
-"""Property checks of the derived facts of THEORY.md §3 on random spectra (n up to 500, Σ over
+"""Property checks of the derived facts of docs/theory.md §3 on random spectra (n up to 500, Σ over
 six decades), complementing ``proofs_checks/check_theorem2.py`` (small dense models).
 
 Tolerances: all quantities are O(1)–O(n) sums of positive terms evaluated in floats; 1e-12
@@ -59,7 +59,7 @@ def test_h1_non_increasing_and_h2_decreasing(seed, sizes):
 def test_h2_range(seed, sizes, gamma):
     """``h₂ = m/(m + M)`` with ``m`` a weighted mean of the nonzero ``s``: so
     ``0 < h₂ ≤ s_max/(s_max + M)``, with equality iff all nonzero ``s`` are equal (e.g. d = 1):
-    THEORY.md's open interval is closed on top when ``Δ_Σ = 0``."""
+    The interval of docs/theory.md §3 is closed on top when ``Δ_Σ = 0``."""
     inst = _instance(seed, sizes)
     s_max = inst.sigma_eigenvalues.max()
     value = h2(gamma, inst.sigma_eigenvalues, inst.M)

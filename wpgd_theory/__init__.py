@@ -50,6 +50,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "fixed_point_map_derivative", "fixed_point_bracket", "find_fixed_points",
         "FixedPointSearch", "spectral_gap_condition", "SpectralGapTest",
     ),
+    "core.uniqueness": (
+        "Uniqueness", "spectral_uniqueness",
+    ),
     "gla.forward": (
         "gla_recurrence", "gla_parallel", "gla_forward", "cumulative_gates",
         "gated_attention_matrix",
@@ -84,9 +87,20 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
+        "MultitaskFamily", "paper_setting_family", "curves_figure",
     ),
     "verify.certify": (
-        "certify_fixed_point", "FixedPointCertificate",
+        "certify_fixed_point", "FixedPointCertificate", "certify_uniqueness", "solve_certified",
+        "certify_solution",
+    ),
+    "verify.enclosures": (
+        "enclose_spectra", "SpectralEnclosure",
+    ),
+    "verify.erratum": (
+        "preconditioner_shapes", "best_preconditioner_multiple", "stationarity_residual",
+        "best_risk_with_shape", "shape_error", "PreconditionerErratum", "preconditioner_erratum",
+        "SCALAR_GATING_COUNTEREXAMPLES", "scalar_gating_counterexample", "ScalarGatingClaim",
+        "scalar_gating_claim", "three_fixed_point_instance",
     ),
     "verify.search": (
         "SpectralInstance", "two_cluster_instance", "contraction_bound", "weights_risk",

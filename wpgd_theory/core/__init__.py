@@ -13,15 +13,17 @@ from . import predictor as _predictor
 from . import risk as _risk
 from . import solver as _solver
 from . import spectral as _spectral
+from . import uniqueness as _uniqueness
 from .model import *  # noqa: F401,F403
 from .multiprecision import *  # noqa: F401,F403
 from .predictor import *  # noqa: F401,F403
 from .risk import *  # noqa: F401,F403
 from .solver import *  # noqa: F401,F403
 from .spectral import *  # noqa: F401,F403
+from .uniqueness import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_model, _predictor, _risk, _spectral, _solver, _multiprecision)
+    for module in (_model, _predictor, _risk, _spectral, _solver, _uniqueness, _multiprecision)
     for name in module.__all__  # noqa: F405
 ]

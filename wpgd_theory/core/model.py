@@ -1,4 +1,4 @@
-"""The correlated-task data model (THEORY.md §1).
+"""The correlated-task data model (docs/theory.md §1).
 
 ``x_i, x ~ N(0, Σ)``; task vectors ``β_1..β_n, β ~ N(0, I_d)`` jointly Gaussian with
 ``E[β_i β_jᵀ] = R_ij I`` and ``E[β_i βᵀ] = r_i I``; ``y_i = x_iᵀ β_i + ε_i``, ``y = xᵀ β + ε``,

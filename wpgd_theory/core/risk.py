@@ -1,4 +1,4 @@
-"""Closed-form population risk of WPGD under the correlated-task model (THEORY.md §2).
+"""Closed-form population risk of WPGD under the correlated-task model (docs/theory.md §2).
 
 With ``A = ωᵀr``, ``B = ωᵀ(R + I)ω``, ``C = M‖ω‖²``::
 

@@ -38,6 +38,7 @@ from .spectral import (
     relevant_R_eigenvalues,
     spectral_gap_condition,
 )
+from .uniqueness import Uniqueness, spectral_uniqueness
 from .validation import as_integer, check_spectra
 
 __all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point"]
@@ -71,10 +72,14 @@ class WPGDSolution:
         ``γ*``, ``h₂(γ*)`` and the optimal risk ``L*``.
     fixed_points : tuple of FixedPoint
         Every fixed point of ``φ`` found, ascending; ``gamma_star`` is the lowest-risk one.
+    uniqueness : Uniqueness
+        Why the optimum is unique or not (:func:`~.uniqueness.spectral_uniqueness`: the paper's
+        condition, the proven relaxed one, or not established with the number of fixed points;
+        a certificate via :func:`wpgd_theory.verify.certify.solve_certified`).
     uniqueness_guaranteed : bool
-        Whether Theorem 3's sufficient condition ``Δ_Σ Δ_R < M + s_min`` holds.
+        ``uniqueness.established`` (property, kept for compatibility).
     spectral_gap : SpectralGapTest
-        The numbers behind ``uniqueness_guaranteed``.
+        The numbers behind the paper's condition ``Δ_Σ Δ_R < M + s_min``.
     fixed_point_residual : float
         ``|φ(γ*) − γ*|``.
     stationarity_residual : float
@@ -89,12 +94,17 @@ class WPGDSolution:
     h2_star: Any
     risk: Any
     fixed_points: tuple
-    uniqueness_guaranteed: bool
+    uniqueness: Uniqueness
     spectral_gap: SpectralGapTest
     fixed_point_residual: Any
     stationarity_residual: Any
     message: str
     model: CorrelatedTaskModel = field(repr=False)
+
+    @property
+    def uniqueness_guaranteed(self):
+        """``uniqueness.established`` (paper condition, relaxed condition or certificate)."""
+        return self.uniqueness.established
 
     def __str__(self):
         return (f"WPGDSolution(risk={self.risk}, gamma_star={self.gamma_star}, "
@@ -205,8 +215,8 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
         weights=spectra.R_eigenvectors @ coefficients,
         gamma_star=gamma, h2_star=h_bar, risk=risk_star,
         fixed_points=tuple(FixedPoint(c[1], c[2], c[0], float(c[5])) for c in candidates),
-        uniqueness_guaranteed=gap.holds, spectral_gap=gap,
-        fixed_point_residual=scalar(abs(fixed_point_map(gamma, spectra) - gamma)),
+        uniqueness=spectral_uniqueness(model, fixed_points=len(candidates), gap=gap),
+        spectral_gap=gap, fixed_point_residual=scalar(abs(fixed_point_map(gamma, spectra) - gamma)),
         stationarity_residual=scalar(_stationarity_residual(spectra, unit, p)),
         message=(f"{len(candidates)} fixed point(s) on [1 + λ_min, 1 + λ_max]; "
                  "returned the one of lowest risk"),
@@ -234,7 +244,8 @@ def _solve_uninformative(model, gap, precision):
             M, nan = mpmath.fsum([model.sigma2, *map(mpmath.mpf, model.Sigma.diagonal())]), mpmath.nan
     return WPGDSolution(
         preconditioner=np.full((model.d, model.d), zero), weights=np.full(model.n, zero),
-        gamma_star=nan, h2_star=nan, risk=M, fixed_points=(), uniqueness_guaranteed=gap.holds,
+        gamma_star=nan, h2_star=nan, risk=M, fixed_points=(),
+        uniqueness=spectral_uniqueness(model, fixed_points=0, gap=gap),
         spectral_gap=gap, fixed_point_residual=zero, stationarity_residual=zero,
         message=("r = 0: no context task is correlated with the query task, so every WPGD "
                  "predictor is useless; optimal risk is M (predict 0), weights 0"),

@@ -1,7 +1,7 @@
 """Spectral maps h₁, h₂, the fixed-point map of Theorem 2 and the spectral-gap test of Theorem 3.
 
 With ``Σ = Σ_i s_i u_i u_iᵀ``, ``R = E diag(λ) Eᵀ``, ``a = Eᵀ r`` and ``M = σ² + tr Σ``
-(THEORY.md §3)::
+(docs/theory.md §3)::
 
     h₁(h̄) = Σ_i λ_i a_i² / (1 + λ_i h̄)²  ÷  Σ_i a_i² / (1 + λ_i h̄)²
     h₂(γ) = [1 + M · Σ_i s_i² / (M + s_i γ)²  ÷  Σ_i s_i³ / (M + s_i γ)²]⁻¹
@@ -169,8 +169,8 @@ def h1_derivative(h_bar, R_eigenvalues, r_coefficients):
 def h2(gamma, sigma_eigenvalues, M):
     """``h₂(γ) = S₃ / (S₃ + S₂)`` with ``S_k = Σ x_i^k / (1 + x_i γ)²``, ``x = s/M``.
 
-    Equivalently ``[1 + M S₂/S₃]⁻¹`` in the unnormalised sums ``Σ s^k/(M + sγ)²`` (THEORY.md
-    §3); vectorised over ``gamma``.
+    Equivalently ``[1 + M S₂/S₃]⁻¹`` in the unnormalised sums ``Σ s^k/(M + sγ)²``
+    (docs/theory.md §3); vectorised over ``gamma``.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Gated linear attention (GLA) forward passes and Theorem 1 (GLA ⇔ DWPGD) in NumPy.
 
-The recurrence (THEORY.md §6, poster Definition 1), with column-vector conventions::
+The recurrence (docs/theory.md §6, poster Definition 1), with column-vector conventions::
 
     S_t = G_t ⊙ S_{t-1} + v_t k_tᵀ,     o_t = S_t q_t,     S_0 = 0,
 

@@ -1,17 +1,22 @@
-"""Theory curves of the paper's experiment (poster "Experiments", Figure 1): risk against n.
+"""Theory curves: optimal risk against the context length ``n`` for any multitask family.
 
-Setting: ``K = 2`` tasks, ``n_1 = n_2 = n/2``, ``corr(β_1, β_2) = 0``, ``(r_1, r_2)`` the
-correlations with the query task, ``Σ = I_d``, noise ``σ²``. Four optimal risks per ``n``:
+A :class:`MultitaskFamily` fixes everything but ``n``: ``K`` tasks with correlation ``C``, query
+correlations ``c``, block proportions ``p`` (block ``k`` has ``n_k = n p_k / Σp`` pairs), any
+feature covariance ``Σ`` and noise ``σ²``. Four optimal risks per ``n`` (docs/theory.md §7):
 
-* ``linatt`` — linear attention, the Corollary ``d + σ² − d(1ᵀr)²/(n(d + σ² + 1) + 1ᵀR1)``;
+* ``linatt`` — linear attention, ``ω = 1`` (:func:`~wpgd_theory.multitask.gating.linear_attention_optimum`;
+  for ``Σ = I`` this is the Corollary);
 * ``gla`` — scalar gating driven by the delimiters, exact optimum over the monotone cone
-  (:func:`~wpgd_theory.multitask_gating.scalar_gating_optimum`);
+  (:func:`~wpgd_theory.multitask.gating.scalar_gating_optimum`);
 * ``gla_wo`` — no delimiters: best constant gate (recency weights,
-  :func:`~wpgd_theory.multitask_gating.decay_gating_optimum`);
+  :func:`~wpgd_theory.multitask.gating.decay_gating_optimum`);
 * ``gla_vector`` — vector gating, which reaches ``L*_WPGD``
-  (:func:`~wpgd_theory.multitask.solve_multitask`).
+  (:func:`~wpgd_theory.multitask.gating.vector_gating_optimum`).
 
-matplotlib is optional (``pip install wpgd-theory[plot]``) and imported only by :func:`plot_curves`.
+The paper's experiment (poster "Experiments", Figure 1) is the preset
+:func:`paper_setting_family`: ``K = 2``, ``n_1 = n_2 = n/2``, ``corr(β_1, β_2) = 0``,
+``c = (r_1, r_2)``, ``Σ = I_d``. matplotlib is optional (``pip install wpgd-theory[plot]``) and
+imported only by :func:`curves_figure` / :func:`plot_curves`.
 """
 from __future__ import annotations
 
@@ -22,11 +27,17 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.validation import as_nonnegative_scalar
-from .gating import decay_gating_optimum, scalar_gating_optimum
-from .model import MultitaskModel, corollary_linear_attention_risk, solve_multitask
+from .gating import (
+    decay_gating_optimum,
+    linear_attention_optimum,
+    scalar_gating_optimum,
+    vector_gating_optimum,
+)
+from .model import MultitaskModel
 
-__all__ = ["TheoryCurves", "CURVE_COLUMNS", "CURVE_LABELS", "paper_setting_model",
-           "theory_curves", "write_curves_csv", "plot_curves"]
+__all__ = ["TheoryCurves", "MultitaskFamily", "CURVE_COLUMNS", "CURVE_LABELS",
+           "paper_setting_family", "paper_setting_model", "theory_curves", "write_curves_csv",
+           "curves_figure", "plot_curves"]
 
 CURVE_COLUMNS = ("n", "linatt", "gla", "gla_wo", "gla_vector")
 """CSV header, in order."""
@@ -34,24 +45,143 @@ CURVE_COLUMNS = ("n", "linatt", "gla", "gla_wo", "gla_vector")
 CURVE_LABELS = {"linatt": "LinAtt", "gla": "GLA (scalar gating, delimiters)",
                 "gla_wo": "GLA-wo (no delimiters)", "gla_vector": "GLA (vector gating) = WPGD*"}
 
+# Drawn in this order. The vector-gating curve often coincides with the scalar one (relevant task
+# last), so it is a wide translucent band with hollow markers underneath a thin dashed scalar line.
+CURVE_STYLES = {
+    "gla_vector": dict(linestyle="-", linewidth=5.0, alpha=0.35, marker="o", markersize=9,
+                       markerfacecolor="none", zorder=1, color="tab:green"),
+    "linatt": dict(linestyle="-", linewidth=1.5, marker="s", markersize=4, zorder=2,
+                   color="tab:blue"),
+    "gla_wo": dict(linestyle="-.", linewidth=1.5, marker="^", markersize=4, zorder=3,
+                   color="tab:orange"),
+    "gla": dict(linestyle="--", linewidth=1.5, marker="x", markersize=5, zorder=4,
+                color="tab:red"),
+}
+
+
+def _as_proportions(proportions, K):
+    p = np.asarray(proportions)
+    if p.shape != (K,) or not np.issubdtype(p.dtype, np.number) or p.dtype == bool:
+        raise TypeError(f"proportions must be a length-{K} sequence of positive integers, "
+                        f"got {proportions!r}")
+    if not np.all(np.isfinite(p)) or np.any(p != np.round(p)) or np.any(p < 1):
+        raise ValueError(f"proportions must be positive integers (block k gets n·p_k/Σp pairs), "
+                         f"got {p.tolist()}")
+    return p.astype(np.int64)
+
+
+class MultitaskFamily:
+    """A multitask model with everything fixed but the context length ``n``.
+
+    Parameters
+    ----------
+    task_correlation : array_like, shape (K, K)
+        ``C``, as in :class:`~wpgd_theory.multitask.MultitaskModel`.
+    query_correlation : array_like, shape (K,)
+        ``c``.
+    proportions : sequence of K positive int
+        Block ``k`` has ``n_k = n p_k / Σp`` pairs; ``n`` must be a multiple of ``Σp``.
+    Sigma : array_like, shape (d, d)
+        Feature covariance.
+    sigma2 : float
+        Noise variance.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :class:`~wpgd_theory.multitask.MultitaskModel` (validated once, at ``n = Σp``), or for
+        proportions that are not positive integers.
+
+    Examples
+    --------
+    >>> family = MultitaskFamily([[1, .5, 0], [.5, 1, 0], [0, 0, 1]], [.2, .4, .8], [1, 2, 1],
+    ...                          np.diag([1.0, 0.5]), 0.1)
+    >>> family
+    MultitaskFamily(K=3, proportions=[1, 2, 1], d=2, sigma2=0.1)
+    >>> family.model(8).sizes
+    array([2, 4, 2])
+    >>> family.model(6)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_values must be positive integer multiples of sum(proportions) = 4 (block k gets n·p_k/4 pairs), got [6]
+    """
+
+    def __init__(self, task_correlation, query_correlation, proportions, Sigma, sigma2):
+        probe = MultitaskModel(task_correlation, query_correlation,
+                               np.ones(np.shape(query_correlation), dtype=int), Sigma, sigma2)
+        self.task_correlation = probe.task_correlation
+        self.query_correlation = probe.query_correlation
+        self.Sigma = probe.Sigma
+        self.sigma2 = probe.sigma2
+        self.proportions = _as_proportions(proportions, probe.K)
+
+    K = property(lambda self: self.query_correlation.size, doc="Number of tasks.")
+    d = property(lambda self: self.Sigma.shape[0], doc="Feature dimension.")
+
+    def check_lengths(self, n_values):
+        """Validate ``n_values`` (each a positive multiple of ``Σp``); return them as int64."""
+        total = int(self.proportions.sum())
+        n = np.atleast_1d(np.asarray(n_values))
+        if n.ndim != 1 or n.size == 0 or not np.issubdtype(n.dtype, np.number) or n.dtype == bool:
+            raise TypeError(f"n_values must be a non-empty 1-d sequence of integers, "
+                            f"got {n_values!r}")
+        if not np.all(np.isfinite(n)) or np.any(n != np.round(n)) or np.any(n < total) \
+                or np.any(np.round(n) % total):
+            if self.K == 2 and total == 2:
+                raise ValueError(f"n_values must be even integers >= 2 (n_1 = n_2 = n/2), got "
+                                 f"{n.tolist()}")
+            raise ValueError(f"n_values must be positive integer multiples of sum(proportions) = "
+                             f"{total} (block k gets n·p_k/{total} pairs), got {n.tolist()}")
+        return n.astype(np.int64)
+
+    def model(self, n):
+        """The :class:`~wpgd_theory.multitask.MultitaskModel` at context length ``n``."""
+        total = int(self.check_lengths([n])[0])
+        sizes = total // int(self.proportions.sum()) * self.proportions
+        return MultitaskModel(self.task_correlation, self.query_correlation, sizes, self.Sigma,
+                              self.sigma2)
+
+    def describe(self):
+        """One line for plot titles: ``K``, ``c``, ``d``, ``σ²`` (and ``C``, ``Σ`` if not ``I``)."""
+        c = ", ".join(f"{v:g}" for v in self.query_correlation)
+        text = f"c = ({c}), d = {self.d}, σ² = {self.sigma2:g}"
+        if not np.array_equal(self.task_correlation, np.eye(self.K)):
+            text += ", correlated tasks"
+        if not np.array_equal(self.Sigma, np.eye(self.d)):
+            text += ", Σ ≠ I"
+        return f"K = {self.K}: {text}"
+
+    def __repr__(self):
+        return (f"MultitaskFamily(K={self.K}, proportions={self.proportions.tolist()}, d={self.d}, "
+                f"sigma2={self.sigma2:g})")
+
 
 class TheoryCurves(NamedTuple):
-    """Optimal risks on a grid of ``n`` (divided by ``d`` if ``normalized``)."""
+    """Optimal risks on a grid of ``n`` (divided by ``d`` if ``normalized``).
+
+    ``r1``, ``r2`` are the query correlations when ``K = 2`` (else ``None``); ``family`` is the
+    :class:`MultitaskFamily` the curves were computed for.
+    """
 
     n: np.ndarray
     linatt: np.ndarray
     gla: np.ndarray
     gla_wo: np.ndarray
     gla_vector: np.ndarray
-    r1: float
-    r2: float
+    r1: float | None
+    r2: float | None
     d: int
     sigma2: float
     normalized: bool
+    family: MultitaskFamily | None = None
 
     def rows(self):
         """One tuple per ``n`` in :data:`CURVE_COLUMNS` order."""
         return list(zip(self.n.tolist(), *(getattr(self, c).tolist() for c in CURVE_COLUMNS[1:])))
+
+    def __repr__(self):
+        return (f"TheoryCurves({self.family!r}, n={self.n.tolist()}, "
+                f"normalized={self.normalized})")
 
 
 def _check_setting(r1, r2, d):
@@ -65,43 +195,51 @@ def _check_setting(r1, r2, d):
         raise ValueError(f"d must be a positive integer, got {d!r}")
 
 
-def _as_even_sizes(n_values):
-    n = np.atleast_1d(np.asarray(n_values))
-    if n.ndim != 1 or n.size == 0 or not np.issubdtype(n.dtype, np.number) or n.dtype == bool:
-        raise TypeError(f"n_values must be a non-empty 1-d sequence of integers, got {n_values!r}")
-    if not np.all(n == np.round(n)) or np.any(n < 2) or np.any(n % 2):
-        raise ValueError(f"n_values must be even integers >= 2 (n_1 = n_2 = n/2), got "
-                         f"{n.tolist()}")
-    return n.astype(np.int64)
+def paper_setting_family(r1, r2, d, sigma2):
+    """The paper's experimental setting (Figure 1) as a family: ``C = I_2``, ``c = (r1, r2)``,
+    equal blocks, ``Σ = I_d``.
+
+    Examples
+    --------
+    >>> paper_setting_family(0.3, 0.9, 10, 0.1)
+    MultitaskFamily(K=2, proportions=[1, 1], d=10, sigma2=0.1)
+    """
+    _check_setting(r1, r2, d)
+    return MultitaskFamily(np.eye(2), [r1, r2], [1, 1], np.eye(d),
+                           as_nonnegative_scalar(sigma2, "sigma2"))
 
 
 def paper_setting_model(n, r1, r2, d, sigma2):
-    """The multitask model of the experiments: ``C = I_2``, ``c = (r1, r2)``, sizes ``(n/2, n/2)``,
-    ``Σ = I_d``.
+    """The multitask model of the experiments at context length ``n`` (even):
+    ``paper_setting_family(r1, r2, d, sigma2).model(n)``.
 
     Examples
     --------
     >>> paper_setting_model(10, 0.9, 0.3, 4, 0.1)
     MultitaskModel(K=2, sizes=[5, 5], d=4, sigma2=0.1)
     """
-    _check_setting(r1, r2, d)
-    half = int(_as_even_sizes([n])[0]) // 2
-    return MultitaskModel(np.eye(2), [r1, r2], [half, half], np.eye(d), sigma2)
+    return paper_setting_family(r1, r2, d, sigma2).model(n)
 
 
-def theory_curves(n_values, r1, r2, *, d, sigma2, normalize=False):
+def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=None,
+                  normalize=False):
     """Optimal risks of LinAtt, GLA (scalar), GLA-wo and GLA (vector) for each ``n``.
+
+    Either the paper's setting through ``r1, r2, d, sigma2`` (:func:`paper_setting_family`), or
+    any :class:`MultitaskFamily` through ``family``.
 
     Parameters
     ----------
-    n_values : sequence of even int
-        Context lengths ``n = n_1 + n_2``.
-    r1, r2 : float
-        ``corr(β_1, β)``, ``corr(β_2, β)``; ``r1² + r2² ≤ 1``.
-    d : int
-        Feature dimension (``Σ = I_d``).
-    sigma2 : float
-        Noise variance.
+    n_values : sequence of int
+        Context lengths ``n``; multiples of ``Σp`` (even for the paper's setting).
+    r1, r2 : float, optional
+        ``corr(β_1, β)``, ``corr(β_2, β)`` of the paper's setting; ``r1² + r2² ≤ 1``.
+    d : int, optional
+        Feature dimension of the paper's setting (``Σ = I_d``).
+    sigma2 : float, optional
+        Noise variance of the paper's setting.
+    family : MultitaskFamily, optional
+        Any family instead of the paper's setting (then ``r1, r2, d, sigma2`` must be omitted).
     normalize : bool, optional
         Divide every risk by ``d``.
 
@@ -119,23 +257,40 @@ def theory_curves(n_values, r1, r2, *, d, sigma2, normalize=False):
       2 3.6279 3.5098 3.5098 3.5098
       8 2.8341 2.5176 2.5755 2.5176
      32 1.9161 1.3701 1.4239 1.3701
+
+    Three correlated tasks, the middle block twice as long, anisotropic ``Σ``:
+
+    >>> family = MultitaskFamily([[1, .5, 0], [.5, 1, 0], [0, 0, 1]], [.2, .4, .8], [1, 2, 1],
+    ...                          np.diag([1.0, 0.5]), 0.1)
+    >>> for row in theory_curves([4, 40], family=family).rows():
+    ...     print("{:>3} {:.4f} {:.4f} {:.4f} {:.4f}".format(*row))
+      4 1.3586 1.2600 1.2654 1.2600
+     40 1.0742 0.6581 0.6768 0.6581
     """
-    _check_setting(r1, r2, d)
-    sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
-    n = _as_even_sizes(n_values)
+    paper = (r1, r2, d, sigma2)
+    if family is None:
+        if any(value is None for value in paper):
+            raise TypeError("theory_curves needs r1, r2, d and sigma2 (the paper's setting) "
+                            "or family=MultitaskFamily(...)")
+        family = paper_setting_family(r1, r2, d, sigma2)
+    elif any(value is not None for value in paper):
+        raise TypeError("pass either family= or r1, r2, d, sigma2, not both")
+    elif not isinstance(family, MultitaskFamily):
+        raise TypeError(f"family must be a MultitaskFamily, got {type(family).__name__}")
+    n = family.check_lengths(n_values)
     columns = {name: [] for name in CURVE_COLUMNS[1:]}
     for total in n.tolist():
-        model = paper_setting_model(total, r1, r2, d, sigma2)
-        half = total // 2
-        columns["linatt"].append(corollary_linear_attention_risk(
-            d, sigma2, total, half * (r1 + r2), 2.0 * half**2))          # 1ᵀR1 = nᵀCn, C = I
+        model = family.model(total)
+        columns["linatt"].append(linear_attention_optimum(model).risk)
         columns["gla"].append(scalar_gating_optimum(model).risk)
         columns["gla_wo"].append(decay_gating_optimum(model).risk)
-        columns["gla_vector"].append(float(solve_multitask(model).risk))
-    scale = 1.0 / d if normalize else 1.0
-    arrays = {name: scale * np.array(values) for name, values in columns.items()}
-    return TheoryCurves(n, **arrays, r1=float(r1), r2=float(r2), d=int(d), sigma2=sigma2,
-                        normalized=bool(normalize))
+        columns["gla_vector"].append(vector_gating_optimum(model).risk)
+    scale = 1.0 / family.d if normalize else 1.0
+    arrays = {name: scale * np.array(values, dtype=float) for name, values in columns.items()}
+    c = family.query_correlation
+    r1, r2 = (float(c[0]), float(c[1])) if family.K == 2 else (None, None)
+    return TheoryCurves(n, **arrays, r1=r1, r2=r2, d=family.d, sigma2=family.sigma2,
+                        normalized=bool(normalize), family=family)
 
 
 def write_curves_csv(curves, file):
@@ -163,30 +318,56 @@ def _write_rows(curves, handle):
         writer.writerow([n] + [f"{risk:.17g}" for risk in risks])
 
 
-def plot_curves(curves, path):
-    """Plot the four curves (log-scaled n) to an image file; needs matplotlib (optional extra).
+def _figure_class():
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError("plotting needs matplotlib: pip install 'wpgd-theory[plot]'") from exc
+    return Figure
+
+
+def curves_figure(curves):
+    """The four curves against ``n`` (log₂ axis) as a matplotlib ``Figure`` (no pyplot state).
+
+    Each curve is one ``Line2D`` labelled with :data:`CURVE_LABELS`, its data exactly the
+    :class:`TheoryCurves` columns (what :func:`write_curves_csv` writes). Coinciding curves stay
+    visible: vector gating is a wide translucent band with hollow markers, drawn underneath.
 
     Raises
     ------
     ImportError
         If matplotlib is not installed (``pip install wpgd-theory[plot]``).
     """
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError("plot_curves needs matplotlib: pip install 'wpgd-theory[plot]'") from exc
-    figure, axes = plt.subplots(figsize=(5.5, 4.0))
-    for name, style in zip(CURVE_COLUMNS[1:], ("-", "--", "-.", ":")):
-        axes.plot(curves.n, getattr(curves, name), style, marker="o", markersize=3,
-                  label=CURVE_LABELS[name])
+    figure = _figure_class()(figsize=(6.0, 4.2))
+    axes = figure.add_subplot()
+    for name, style in CURVE_STYLES.items():
+        axes.plot(curves.n, getattr(curves, name), label=CURVE_LABELS[name], **style)
     axes.set_xscale("log", base=2)
-    axes.set_xlabel("context length n (n₁ = n₂ = n/2)")
+    family = curves.family
+    paper = family is None or (family.K == 2 and family.proportions.tolist() == [1, 1])
+    axes.set_xlabel("context length n (n₁ = n₂ = n/2)" if paper else
+                    "context length n (n_k ∝ p_k)")
     axes.set_ylabel("optimal risk / d" if curves.normalized else "optimal risk")
-    axes.set_title(f"(r₁, r₂) = ({curves.r1:g}, {curves.r2:g}), d = {curves.d}, "
-                   f"σ² = {curves.sigma2:g}")
-    axes.legend()
+    if family is not None:
+        axes.set_title(family.describe(), fontsize=10)
+    else:
+        axes.set_title(f"(r₁, r₂) = ({curves.r1:g}, {curves.r2:g}), d = {curves.d}, "
+                       f"σ² = {curves.sigma2:g}", fontsize=10)
+    handles, labels = axes.get_legend_handles_labels()
+    order = [labels.index(CURVE_LABELS[name]) for name in CURVE_COLUMNS[1:]]
+    axes.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8)
+    axes.grid(True, which="major", alpha=0.3)
     figure.tight_layout()
+    return figure
+
+
+def plot_curves(curves, path):
+    """Save :func:`curves_figure` to an image file (format from the suffix, 150 dpi).
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install wpgd-theory[plot]``).
+    """
+    figure = curves_figure(curves)
     figure.savefig(path, dpi=150)
-    plt.close(figure)

@@ -1,11 +1,11 @@
-"""Multitask prompts (poster Definition 2, THEORY.md §7) and the structured WPGD solver.
+"""Multitask prompts (poster Definition 2, docs/theory.md §7) and the structured WPGD solver.
 
 ``K`` tasks with vectors ``β_1..β_K`` and a query task ``β``, jointly Gaussian with
 ``E[β_k β_lᵀ] = C_kl I`` and ``E[β_k βᵀ] = c_k I``. Task ``k`` contributes ``n_k`` i.i.d. pairs
 ``y = xᵀβ_k + ε`` (a *block*), each block is followed by a delimiter token carrying a context
 feature ``c^k`` (``x = 0``, ``y = 0`` there), and the prompt ends with the query token ``[x; 0; 0]``.
 
-As a correlated-task model (THEORY.md §1) this is ``R = U C Uᵀ``, ``r = U c`` with ``U`` the
+As a correlated-task model (docs/theory.md §1) this is ``R = U C Uᵀ``, ``r = U c`` with ``U`` the
 ``n × K`` block indicator and ``D = UᵀU = diag(n_k)``. ``U D^{-1/2}`` has orthonormal columns, so
 the nonzero eigenvalues of ``R`` are those of the ``K × K`` matrix ``D^{1/2} C D^{1/2} = V diag(μ) Vᵀ``,
 with eigenvectors ``U D^{-1/2} V``; ``r`` has coordinates ``a = Vᵀ D^{1/2} c`` on them and none on the
@@ -52,6 +52,7 @@ from ..core.spectral import (
     relevant_R_eigenvalues,
     spectral_gap_condition,
 )
+from ..core.uniqueness import spectral_uniqueness
 from ..core.validation import (
     MAX_EXACT_INT,
     as_real_array,
@@ -368,12 +369,17 @@ class MultitaskSolution:
     h2_star: Any
     risk: Any
     fixed_points: tuple
-    uniqueness_guaranteed: bool
+    uniqueness: Any
     spectral_gap: Any
     fixed_point_residual: Any
     stationarity_residual: Any
     message: str
     model: MultitaskModel = field(repr=False)
+
+    @property
+    def uniqueness_guaranteed(self):
+        """``uniqueness.established`` (see :class:`~wpgd_theory.core.uniqueness.Uniqueness`)."""
+        return self.uniqueness.established
 
     def weights(self):
         """The n-vector ``ω*`` (modest n only)."""
@@ -430,7 +436,8 @@ def solve_multitask(model, *, grid_size=129):
         return MultitaskSolution(
             preconditioner=np.zeros((model.d, model.d)), block_weights=np.zeros(model.K),
             gamma_star=nan, h2_star=nan, risk=model.M, fixed_points=(),
-            uniqueness_guaranteed=gap.holds, spectral_gap=gap, fixed_point_residual=0.0,
+            uniqueness=spectral_uniqueness(model, fixed_points=0, gap=gap), spectral_gap=gap,
+            fixed_point_residual=0.0,
             stationarity_residual=0.0,
             message=("query_correlation has no component the blocks can see (r = U c = 0): "
                      "optimal risk is M (predict 0), weights 0"),

@@ -10,13 +10,17 @@ from __future__ import annotations
 # function called `risk`).
 from . import brute_force as _brute_force
 from . import certify as _certify
+from . import enclosures as _enclosures
+from . import erratum as _erratum
 from . import search as _search
 from .brute_force import *  # noqa: F401,F403
 from .certify import *  # noqa: F401,F403
+from .enclosures import *  # noqa: F401,F403
+from .erratum import *  # noqa: F401,F403
 from .search import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_certify, _search, _brute_force)
+    for module in (_certify, _enclosures, _search, _brute_force, _erratum)
     for name in module.__all__  # noqa: F405
 ]

@@ -28,7 +28,6 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import null_space
 from scipy.optimize import differential_evolution, minimize
-from scipy.stats import random_correlation
 
 from ..core.model import CorrelatedTaskModel, effective_spectral_gap
 from ..core.risk import (
@@ -146,6 +145,8 @@ class SpectralInstance:
         >>> np.allclose(np.diag(model.R), 1), np.allclose(model.R_eigenvalues, [0.5, 1.5])
         (True, True)
         """
+        from scipy.stats import random_correlation   # 0.6 s to import: only when needed
+
         R = random_correlation.rvs(self.R_eigenvalues, random_state=seed, tol=1e-10)
         R = (R + R.T) / 2
         np.fill_diagonal(R, 1.0)

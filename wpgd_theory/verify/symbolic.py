@@ -1,12 +1,12 @@
 """The theorems as SymPy objects, and symbolic proofs for small sizes (issue #6, part 1).
 
-Each statement of THEORY.md is a :class:`Statement`: hypotheses (SymPy relations), a conclusion
+Each statement of docs/theory.md is a :class:`Statement`: hypotheses (SymPy relations), a conclusion
 (usually ``Eq(lhs, rhs)``), the symbols it is a function of, and abbreviations (``A, B, C, M``)
 as ``definitions``. ``.latex()`` renders it; ``.lambdify()`` turns it into a NumPy function with
 the same argument layout as the numeric code, so a test can check on random points that
 :mod:`wpgd_theory.spectral` and :mod:`wpgd_theory.risk` compute *the same formulas*.
 
-Statements (THEORY.md section in brackets)::
+Statements (docs/theory.md section in brackets)::
 
     h1_statement(n)                  h₁(h̄) = Σλa²/(1+λh̄)² ÷ Σa²/(1+λh̄)²            [§3]
     h2_statement(d)                  h₂(γ) = [1 + M Σs²/(M+sγ)² ÷ Σs³/(M+sγ)²]⁻¹       [§3]
@@ -104,7 +104,7 @@ class Statement:
     Attributes
     ----------
     name : str
-        What it is, with its place in THEORY.md.
+        What it is, with its place in docs/theory.md.
     hypotheses : tuple
         SymPy relations/booleans assumed (positivity, the fixed-point equation, ...).
     conclusion : sympy.Basic
@@ -269,7 +269,7 @@ def _sum(term, upper, index=i):
 # --------------------------------------------------------------------------------- formulas
 
 def h1_expression(size=None, argument=h_bar):
-    """``h₁(h̄) = Σ_i λ_i a_i² / (1 + λ_i h̄)²  ÷  Σ_i a_i² / (1 + λ_i h̄)²`` (THEORY.md §3).
+    """``h₁(h̄) = Σ_i λ_i a_i² / (1 + λ_i h̄)²  ÷  Σ_i a_i² / (1 + λ_i h̄)²`` (docs/theory.md §3).
 
     ``size=None`` gives the general form over ``i = 1..n``.
 
@@ -285,7 +285,7 @@ def h1_expression(size=None, argument=h_bar):
 
 
 def h2_expression(size=None, argument=gamma):
-    """``h₂(γ) = [1 + M Σ_i s_i²/(M + s_i γ)²  ÷  Σ_i s_i³/(M + s_i γ)²]⁻¹`` (THEORY.md §3).
+    """``h₂(γ) = [1 + M Σ_i s_i²/(M + s_i γ)²  ÷  Σ_i s_i³/(M + s_i γ)²]⁻¹`` (docs/theory.md §3).
 
     Examples
     --------
@@ -305,7 +305,7 @@ def fixed_point_map_expression(d_size=None, n_size=None, argument=gamma):
 
 
 def risk_in_moments(Sigma, P, A, B, C, M=M):
-    """``L = M − 2A tr(PΣ²) + tr(PᵀΣP(BΣ² + CΣ))`` (THEORY.md §2), for explicit or symbolic
+    """``L = M − 2A tr(PΣ²) + tr(PᵀΣP(BΣ² + CΣ))`` (docs/theory.md §2), for explicit or symbolic
     (``MatrixSymbol``) matrices."""
     Sigma2 = Sigma * Sigma
     return M - 2 * A * Trace(P * Sigma2) + Trace(P.T * Sigma * P * (B * Sigma2 + C * Sigma))
@@ -353,7 +353,7 @@ def h1_statement(n_terms=None):
         lam_k, a_k = symbol_vector("lambda", n_terms), symbol_vector("a", n_terms)
         hypotheses = tuple(_eigen_hypotheses(None, n_terms)) + (sum(x**2 for x in a_k) > 0,)
         variables = (h_bar, lam_k, a_k)
-    return Statement("h1 (Theorem 2, THEORY.md §3)", hypotheses,
+    return Statement("h1 (Theorem 2, docs/theory.md §3)", hypotheses,
                      Eq(h_1(h_bar), h1_expression(n_terms)), variables)
 
 
@@ -363,7 +363,7 @@ def h2_statement(d_terms=None):
     Examples
     --------
     >>> print(h2_statement(1))
-    h2 (Theorem 2, THEORY.md §3)
+    h2 (Theorem 2, docs/theory.md §3)
       Eq(h_2(gamma), 1/(M/s_1 + 1))
       if s_1 > 0
       if gamma >= 1
@@ -377,7 +377,7 @@ def h2_statement(d_terms=None):
         hypotheses = tuple(_eigen_hypotheses(d_terms, None)) + (gamma >= 1,
                                                                 Eq(M, sigma2 + sum(s_k)))
         variables = (gamma, s_k, M)
-    return Statement("h2 (Theorem 2, THEORY.md §3)", hypotheses,
+    return Statement("h2 (Theorem 2, docs/theory.md §3)", hypotheses,
                      Eq(h_2(gamma), h2_expression(d_terms)), variables)
 
 
@@ -388,13 +388,13 @@ def fixed_point_map_statement(d_terms=None, n_terms=None):
     else:
         variables = (gamma, symbol_vector("s", d_terms), M, symbol_vector("lambda", n_terms),
                      symbol_vector("a", n_terms))
-    return Statement("fixed-point map phi = 1 + h1(h2(gamma)) (Theorem 2, THEORY.md §3)",
+    return Statement("fixed-point map phi = 1 + h1(h2(gamma)) (Theorem 2, docs/theory.md §3)",
                      tuple(_eigen_hypotheses(d_terms, n_terms)),
                      Eq(phi(gamma), fixed_point_map_expression(d_terms, n_terms)), variables)
 
 
 def stationary_point_statement(d_terms=None, n_terms=None):
-    """Theorem 2 with the corrected ``P*`` (THEORY.md §5): if ``γ = φ(γ)`` then a stationary
+    """Theorem 2 with the corrected ``P*`` (docs/theory.md §5): if ``γ = φ(γ)`` then a stationary
     point of ``L`` is
 
         ω* = (h₂(γ) R + I)⁻¹ r,     P* = A (BΣ + CI)⁻¹ = (A/C) ((γ/M) Σ + I)⁻¹,
@@ -417,7 +417,7 @@ def stationary_point_statement(d_terms=None, n_terms=None):
         hypotheses = (Eq(gamma, phi(gamma)),)
         conclusion = sympy.Tuple(Eq(omega, omega_star, evaluate=False),
                                  Eq(P, P_star, evaluate=False))
-        return Statement("Theorem 2: stationary point (P*, w*) (THEORY.md §3, §5)", hypotheses,
+        return Statement("Theorem 2: stationary point (P*, w*) (docs/theory.md §3, §5)", hypotheses,
                          conclusion, (gamma, Sigma, R, r, M), definitions)
     s_k, lam_k, a_k = (symbol_vector("s", d_terms), symbol_vector("lambda", n_terms),
                        symbol_vector("a", n_terms))
@@ -454,7 +454,7 @@ def _theorem2_preconditioner(omega, a_k, s_k, gamma_value, form="theorem"):
 def spectral_gap_statement(d_terms=2, n_terms=2):
     """Theorem 3 (T1): ``Δ_Σ Δ_R < M + s_min`` ⇒ ``|φ'(γ)| < 1`` on ``[1 + λ_min, 1 + λ_max]``.
 
-    Eigenvalues are taken positive, so the effective gaps (nonzero eigenvalues, THEORY.md §4)
+    Eigenvalues are taken positive, so the effective gaps (nonzero eigenvalues, docs/theory.md §4)
     are ``max − min``; for singular Σ or R pass only the nonzero eigenvalues for the gaps.
     The first hypothesis lambdifies to :func:`wpgd_theory.spectral.spectral_gap_condition`'s
     ``holds``; the conclusion involves ``φ'`` as the derivative of the explicit φ. Symbols
@@ -482,7 +482,7 @@ def spectral_gap_statement(d_terms=2, n_terms=2):
 
 
 def risk_statement(d_size=None, n_size=None):
-    """The closed-form risk (THEORY.md §2).
+    """The closed-form risk (docs/theory.md §2).
 
     Explicit form: symbols ``(Σ, R, r, σ², P, ω)`` with *all* entries of Σ, R, P independent (so a
     numeric matrix can be passed as is); it lambdifies to a function matching
@@ -502,7 +502,7 @@ def risk_statement(d_size=None, n_size=None):
                        Eq(C_, M * omega.T * omega, evaluate=False),
                        Eq(M, sigma2 + Trace(Sigma), evaluate=False))
         conclusion = Eq(loss(P, omega), risk_in_moments(Sigma, P, A_, B_, C_))
-        return Statement("closed-form risk (THEORY.md §2)",
+        return Statement("closed-form risk (docs/theory.md §2)",
                          (Eq(Sigma, Sigma.T, evaluate=False), Eq(R, R.T, evaluate=False)),
                          conclusion, (Sigma, R, r, sigma2, P, omega), definitions)
     Sigma, P = symbol_matrix("Sigma", d_size), symbol_matrix("P", d_size)
@@ -512,12 +512,12 @@ def risk_statement(d_size=None, n_size=None):
     definitions = (Eq(A_, A), Eq(B_, B), Eq(C_, C), Eq(M, sigma2 + Sigma.trace()))
     conclusion = Eq(loss(Symbol("P"), Symbol("omega")),
                     sympy.expand(risk_in_moments(Sigma, P, A_, B_, C_).doit()))
-    return Statement("closed-form risk (THEORY.md §2)", (), conclusion,
+    return Statement("closed-form risk (docs/theory.md §2)", (), conclusion,
                      (Sigma, R, tuple(r), sigma2, P, tuple(omega)), definitions)
 
 
 def optimal_preconditioner_statement(d_size=None):
-    """``P(ω) = A (BΣ + CI)⁻¹``, the best preconditioner for fixed ω (THEORY.md §2).
+    """``P(ω) = A (BΣ + CI)⁻¹``, the best preconditioner for fixed ω (docs/theory.md §2).
 
     Explicit form: symbols ``(Σ, A, B, C)``, lambdifying to the matrix
     :func:`wpgd_theory.risk.optimal_preconditioner` returns for weights with moments ``(A, B, C)``.
@@ -531,22 +531,22 @@ def optimal_preconditioner_statement(d_size=None):
         Sigma = symbol_matrix("Sigma", d_size)
         conclusion = Eq(Symbol(r"P(\omega)"), A_ * (B_ * Sigma + C_ * eye(d_size)).inv(),
                         evaluate=False)
-    return Statement("best preconditioner for fixed weights (THEORY.md §2)",
+    return Statement("best preconditioner for fixed weights (docs/theory.md §2)",
                      (B_ >= 0, C_ > 0), conclusion, (Sigma, A_, B_, C_))
 
 
 def risk_of_weights_statement(d_terms=None):
-    """``L(ω) = M − A² Σ_i s_i² / (B s_i + C)`` (THEORY.md §2); symbols ``(s, M, A, B, C)``."""
+    """``L(ω) = M − A² Σ_i s_i² / (B s_i + C)`` (docs/theory.md §2); symbols ``(s, M, A, B, C)``."""
     general = M - A_**2 * _sum(s[i] ** 2 / (B_ * s[i] + C_), d)
     expression = general if d_terms is None else instantiate(general, d=d_terms)
     variables = (s, M, A_, B_, C_) if d_terms is None else (symbol_vector("s", d_terms), M, A_,
                                                             B_, C_)
-    return Statement("risk of the weights with the best P (THEORY.md §2)", (B_ >= 0, C_ > 0),
+    return Statement("risk of the weights with the best P (docs/theory.md §2)", (B_ >= 0, C_ > 0),
                      Eq(loss(Symbol("omega")), expression), variables)
 
 
 def corollary_statement(n_size=None):
-    """The Corollary (THEORY.md §7): for ``Σ = I_d``, ``ω = 1``,
+    """The Corollary (docs/theory.md §7): for ``Σ = I_d``, ``ω = 1``,
 
         L*_ATT = min_P L(P, 1) = d + σ² − d (1ᵀr)² / (n (d + σ² + 1) + 1ᵀR1).
 
@@ -572,7 +572,7 @@ def corollary_statement(n_size=None):
         ones_r, ones_R_ones = (one.T * r)[0, 0], (one.T * R * one)[0, 0]
         size, variables = n_size, (d, sigma2, R, tuple(r))
     value = d + sigma2 - d * ones_r**2 / (size * (d + sigma2 + 1) + ones_R_ones)
-    return Statement("Corollary: optimal linear-attention risk at Sigma = I (THEORY.md §7)",
+    return Statement("Corollary: optimal linear-attention risk at Sigma = I (docs/theory.md §7)",
                      (Eq(Symbol("Sigma"), Symbol("I_d")), Eq(Symbol("omega"), Symbol("1"))),
                      Eq(Symbol(r"L^*_{ATT}"), value), variables)
 
@@ -874,7 +874,7 @@ def prove_risk_from_gaussian_moments(d_size, n_size, *, plus_identity=True):
     """(d) The closed form equals ``E[(y − xᵀPXᵀ(ω ⊙ y))²]`` computed from Gaussian moments.
 
     General symmetric Σ, unit-diagonal symmetric R, symbolic r, σ², general P, ω. Data model
-    (THEORY.md §1): input rows ``x_1..x_n, x`` i.i.d. ``N(0, Σ)``; for each coordinate c the task
+    (docs/theory.md §1): input rows ``x_1..x_n, x`` i.i.d. ``N(0, Σ)``; for each coordinate c the task
     vector ``(β_{1c}, …, β_{nc}, β_c) ~ N(0, [[R, r], [rᵀ, 1]])``, coordinates independent;
     noises i.i.d. ``N(0, σ²)``. The expectation is exact (Isserlis). ``plus_identity=False``
     compares with the wrong ``B = ωᵀRω`` instead (nonzero residual). Returns the expanded

@@ -1,0 +1,271 @@
+"""Where the paper is wrong as printed, as functions a reader can call (docs/findings.md).
+
+* **The form of P*** (Theorem 2, docs/theory.md §5). The poster prints
+  ``P* = Σ^{-1/2}((γ*/M)Σ + I)⁻¹Σ^{-1/2}``; the best ``P`` for the stationary weights is
+  ``A(BΣ + CI)⁻¹ ∝ ((γ*/M)Σ + I)⁻¹``. :func:`preconditioner_erratum` measures both shapes on a
+  model: the stationarity residual at the best scalar multiple, the shape error, and the best
+  risk reachable with each shape (weights re-optimised).
+* **"ω* unreachable ⇒ the best scalar gating is linear attention"** (docs/theory.md §7).
+  :data:`SCALAR_GATING_COUNTEREXAMPLES` are instances where it fails; :func:`scalar_gating_claim`
+  tests the claim on any multitask model.
+* **Uniqueness beyond Theorem 3's condition** (docs/theory.md §4).
+  :func:`three_fixed_point_instance` is the certified instance with three fixed points, a saddle
+  and a non-global local minimum.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..core.model import CorrelatedTaskModel
+from ..core.risk import risk, risk_gradient, weight_moments
+from ..core.solver import solve_model
+from ..multitask.gating import (
+    in_monotone_cone,
+    linear_attention_optimum,
+    scalar_gating_optimum,
+)
+from ..multitask.model import MultitaskModel, solve_multitask
+from .search import two_cluster_instance
+
+__all__ = ["preconditioner_shapes", "best_preconditioner_multiple", "stationarity_residual",
+           "best_risk_with_shape", "shape_error", "PreconditionerErratum",
+           "preconditioner_erratum", "SCALAR_GATING_COUNTEREXAMPLES",
+           "scalar_gating_counterexample", "ScalarGatingClaim", "scalar_gating_claim",
+           "three_fixed_point_instance"]
+
+STATIONARY_TOL = 1e-9
+"""Residual below which a shape counts as stationary (round-off is ~1e-15)."""
+
+
+def _check_dense(model):
+    if not isinstance(model, CorrelatedTaskModel):
+        raise TypeError(f"model must be a CorrelatedTaskModel (use "
+                        f"MultitaskModel.to_correlated_task_model() for small multitask models), "
+                        f"got {type(model).__name__}")
+
+
+def preconditioner_shapes(model, gamma):
+    """``(corrected, printed)`` preconditioner shapes at ``γ``, both unnormalised.
+
+    ``corrected = ((γ/M)Σ + I)⁻¹``; ``printed = Σ^{-1/2}((γ/M)Σ + I)⁻¹Σ^{-1/2}`` with the
+    pseudo-inverse root (0 on ``ker Σ``).
+
+    Examples
+    --------
+    >>> model = CorrelatedTaskModel(np.diag([1.0, 4.0]), [[1.0]], [0.5], 0.0)
+    >>> corrected, printed = preconditioner_shapes(model, gamma=5.0)    # γ/M = 1
+    >>> np.diag(corrected), np.diag(printed)
+    (array([0.5, 0.2]), array([0.5 , 0.05]))
+    """
+    _check_dense(model)
+    s, U = model.sigma_eigenvalues, model.sigma_eigenvectors
+    core = 1.0 / (gamma / model.M * s + 1.0)
+    inverse = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0)
+    return (U * core) @ U.T, (U * (core * inverse)) @ U.T
+
+
+def best_preconditioner_multiple(model, shape, weights):
+    """``c·shape`` minimising ``L(c·shape, ω)`` over ``c``: the risk is a quadratic in ``c`` with
+    minimiser ``c = A tr(PΣ²) / tr(PᵀΣP(BΣ² + CΣ))`` (docs/theory.md §2)."""
+    _check_dense(model)
+    A, B, C = weight_moments(model, weights)
+    S = model.Sigma
+    quadratic = np.trace(shape.T @ S @ shape @ (B * S @ S + C * S))
+    c = A * np.trace(shape @ S @ S) / quadratic if quadratic > 0 else 0.0
+    return c * shape
+
+
+def stationarity_residual(model, P, weights):
+    """Relative gradient norm ``‖∇L(P, ω)‖ / ‖∇_P L(0, ω)‖`` (scale-free)."""
+    _check_dense(model)
+    grad = np.concatenate([g.ravel() for g in risk_gradient(model, P, weights)])
+    reference = np.linalg.norm(risk_gradient(model, 0 * P, weights)[0])
+    return float(np.linalg.norm(grad) / max(reference, 1e-300))
+
+
+def best_risk_with_shape(model, shape):
+    """``min_{c, ω} L(c·shape, ω)``: for fixed ``P`` the risk is quadratic in ``ω``, minimised by
+    ``ω ∝ (T₂(R + I) + M T₁ I)⁻¹ r`` with ``T_k = tr(PᵀΣPΣ^k)``.
+
+    Examples
+    --------
+    >>> model = CorrelatedTaskModel(np.diag([1.0, 4.0]), [[1, .5], [.5, 1]], [.6, .3], 0.1)
+    >>> solution = solve_model(model)
+    >>> corrected, printed = preconditioner_shapes(model, solution.gamma_star)
+    >>> bool(abs(best_risk_with_shape(model, corrected) - solution.risk) < 1e-12)
+    True
+    >>> bool(best_risk_with_shape(model, printed) > solution.risk + 1e-3)
+    True
+    """
+    _check_dense(model)
+    S = model.Sigma
+    PtSP = shape.T @ S @ shape
+    T1, T2 = np.trace(PtSP @ S), np.trace(PtSP @ S @ S)
+    identity = np.eye(model.n)
+    weights = np.linalg.solve(T2 * (model.R + identity) + model.M * T1 * identity,
+                              np.trace(shape @ S @ S) * model.r)
+    return float(risk(model, best_preconditioner_multiple(model, shape, weights), weights))
+
+
+def shape_error(A, B):
+    """Relative error of the best scalar fit, ``min_c ‖cA − B‖ / ‖B‖``.
+
+    Examples
+    --------
+    >>> shape_error(np.eye(2), 3 * np.eye(2)), round(shape_error(np.eye(2), np.diag([1., 0.])), 4)
+    (0.0, 0.7071)
+    """
+    cosine = np.sum(A * B) / (np.linalg.norm(A) * np.linalg.norm(B))
+    return float(np.sqrt(max(0.0, 1.0 - cosine**2)))
+
+
+class PreconditionerErratum(NamedTuple):
+    """Both forms of ``P*`` measured on one model (:func:`preconditioner_erratum`).
+
+    Attributes
+    ----------
+    corrected_residual, printed_residual : float
+        :func:`stationarity_residual` at the best multiple of each shape, with ``ω*``.
+    shape_error : float
+        :func:`shape_error` of the printed shape against the solver's ``P*``.
+    risk, printed_risk : float
+        ``L*`` and the best risk reachable with the printed shape (weights re-optimised).
+    isotropic : bool
+        Whether ``Σ ∝ I`` (where the two forms coincide).
+    """
+
+    corrected_residual: float
+    printed_residual: float
+    shape_error: float
+    risk: float
+    printed_risk: float
+    isotropic: bool
+
+    @property
+    def printed_is_stationary(self):
+        """Whether the printed form is stationary (to :data:`STATIONARY_TOL`)."""
+        return self.printed_residual < STATIONARY_TOL
+
+    def __repr__(self):
+        return (f"PreconditionerErratum(corrected_residual={self.corrected_residual:.2g}, "
+                f"printed_residual={self.printed_residual:.3g}, "
+                f"shape_error={self.shape_error:.3g}, risk={self.risk:.6g}, "
+                f"printed_risk={self.printed_risk:.6g}, isotropic={self.isotropic})")
+
+
+def preconditioner_erratum(model):
+    """Measure the corrected and the printed ``P*`` on one model (``Σ`` nonsingular).
+
+    Examples
+    --------
+    >>> model = CorrelatedTaskModel(np.diag([0.5, 1.0, 2.0, 4.0]),
+    ...                             [[1, .5, .2], [.5, 1, .5], [.2, .5, 1]], [.7, .5, .3], 0.25)
+    >>> erratum = preconditioner_erratum(model)
+    >>> erratum.corrected_residual < 1e-14, erratum.printed_is_stationary
+    (True, False)
+    >>> round(erratum.printed_residual, 3), round(erratum.shape_error, 3)
+    (0.598, 0.479)
+    >>> round(erratum.risk, 6), round(erratum.printed_risk, 6)
+    (6.675339, 7.081787)
+    """
+    _check_dense(model)
+    if np.min(model.sigma_eigenvalues) <= 0:
+        raise ValueError("model: the printed form Σ^{-1/2}(…)Σ^{-1/2} needs a nonsingular Sigma")
+    solution = solve_model(model)
+    corrected, printed = preconditioner_shapes(model, solution.gamma_star)
+    w = solution.weights
+    s = model.sigma_eigenvalues
+    return PreconditionerErratum(
+        corrected_residual=stationarity_residual(
+            model, best_preconditioner_multiple(model, corrected, w), w),
+        printed_residual=stationarity_residual(
+            model, best_preconditioner_multiple(model, printed, w), w),
+        shape_error=shape_error(printed, solution.preconditioner),
+        risk=float(solution.risk), printed_risk=best_risk_with_shape(model, printed),
+        isotropic=bool(np.ptp(s) <= 1e-12 * np.max(s)))
+
+
+# ---------------------------------------------------------------------- scalar gating claim
+
+SCALAR_GATING_COUNTEREXAMPLES = {
+    "K=3 orthogonal tasks, positive correlations c = (0.6, 0.1, 0.5)":
+        dict(task_correlation=np.eye(3), query_correlation=[0.6, 0.1, 0.5], sizes=[4, 4, 4],
+             Sigma=np.eye(2), sigma2=0.1),
+    "K=2 orthogonal tasks, mixed-sign c = (0.3, -0.9)":
+        dict(task_correlation=np.eye(2), query_correlation=[0.3, -0.9], sizes=[10, 10],
+             Sigma=np.eye(3), sigma2=0.1),
+    "K=2 correlated tasks corr = 0.9, positive c = (0.75, 0.9)":
+        dict(task_correlation=[[1, 0.9], [0.9, 1]], query_correlation=[0.75, 0.9],
+             sizes=[100, 100], Sigma=np.eye(3), sigma2=0.1),
+}
+"""Instances where ``ω*`` is not reachable by scalar gating and yet scalar gating beats linear
+attention (keyword arguments of :class:`~wpgd_theory.multitask.MultitaskModel`)."""
+
+
+def scalar_gating_counterexample(name):
+    """One of :data:`SCALAR_GATING_COUNTEREXAMPLES` as a ``MultitaskModel``.
+
+    Examples
+    --------
+    >>> scalar_gating_counterexample("K=2 orthogonal tasks, mixed-sign c = (0.3, -0.9)")
+    MultitaskModel(K=2, sizes=[10, 10], d=3, sigma2=0.1)
+    """
+    if name not in SCALAR_GATING_COUNTEREXAMPLES:
+        raise ValueError(f"name must be one of {sorted(SCALAR_GATING_COUNTEREXAMPLES)}, "
+                         f"got {name!r}")
+    return MultitaskModel(**SCALAR_GATING_COUNTEREXAMPLES[name])
+
+
+class ScalarGatingClaim(NamedTuple):
+    """The claim "ω* unreachable ⇒ best scalar gating = linear attention" on one model."""
+
+    reachable: bool
+    wpgd_risk: float
+    scalar_risk: float
+    linatt_risk: float
+
+    @property
+    def holds(self):
+        """Reachable, or scalar gating no better than linear attention (to ``1e-10`` relative)."""
+        return bool(self.reachable or self.linatt_risk - self.scalar_risk
+                    <= 1e-10 * max(1.0, self.linatt_risk))
+
+
+def scalar_gating_claim(model):
+    """Evaluate the scalar-gating claim on a multitask model.
+
+    Examples
+    --------
+    >>> claim = scalar_gating_claim(scalar_gating_counterexample(
+    ...     "K=3 orthogonal tasks, positive correlations c = (0.6, 0.1, 0.5)"))
+    >>> claim.reachable, claim.holds
+    (False, False)
+    >>> round(claim.wpgd_risk, 6), round(claim.scalar_risk, 6), round(claim.linatt_risk, 6)
+    (1.401408, 1.542254, 1.559155)
+    """
+    if not isinstance(model, MultitaskModel):
+        raise TypeError(f"model must be a MultitaskModel, got {type(model).__name__}")
+    solution = solve_multitask(model)
+    reachable = in_monotone_cone(solution.block_weights) if np.any(solution.block_weights) else True
+    return ScalarGatingClaim(bool(reachable), float(solution.risk),
+                             float(scalar_gating_optimum(model).risk),
+                             float(linear_attention_optimum(model).risk))
+
+
+def three_fixed_point_instance():
+    """The certified instance beyond Theorem 3's condition with three fixed points
+    (docs/findings.md §6): a global minimum, a saddle and a non-global local minimum.
+
+    Examples
+    --------
+    >>> instance = three_fixed_point_instance()
+    >>> instance.gap_condition_holds
+    False
+    >>> from wpgd_theory.core.spectral import find_fixed_points
+    >>> [round(float(g), 4) for g in find_fixed_points(instance).fixed_points]
+    [10.3639, 39.2034, 91.2184]
+    """
+    return two_cluster_instance(200, 50, s_large=0.14, s_small=0.0025, k_large=1, sigma2=0.005,
+                                lam_small=0.5, lam_large=190.0, mass_large=0.2)
