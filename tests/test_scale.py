@@ -83,6 +83,18 @@ def test_high_precision_route_is_scale_free(t):
             assert abs(p * mpmath.mpf(t) - p0) < mpmath.mpf(10) ** -28
 
 
+@settings(deadline=None)
+@given(st.integers(-996, 996))
+def test_high_precision_route_scales_with_t(exponent):
+    """Property over t = 2^k (exact scaling of the inputs), 25 digits."""
+    t = 2.0 ** exponent
+    base = solve_optimal_wpgd(SIGMA, R3, r3, 1.0, precision=25)
+    scaled = solve_optimal_wpgd(t * SIGMA, R3, r3, t, precision=25)
+    with mpmath.workdps(35):
+        assert abs(scaled.risk / mpmath.mpf(t) / base.risk - 1) < mpmath.mpf(10) ** -23
+        assert max(abs(w - w0) for w, w0 in zip(scaled.weights, base.weights)) < 1e-23
+
+
 def test_huge_isotropic_sigma_is_finite():
     """Σ = 1e200·I gave NaN risk, weights and P; σ² = 1 is negligible next to it."""
     solution = solve_optimal_wpgd(1e200 * np.eye(2), R3, r3, 1.0)
