@@ -10,12 +10,12 @@ multiprecision. With ``R = I − XᵀX``, ``S = XᵀAX`` and ``λ̃_i = S_ii / (
 
 which roughly squares the error of ``X`` per step. Eigenvalues closer than ``δ`` form a cluster
 that the step only orthonormalises; a cluster is resolved as in Ogita–Aishima's part II, by
-rotating its columns with the float eigenvectors of its shifted block ``X_cᵀ(A − μI)X_c`` (computed in
-multiprecision, so the float step sees the spread inside the cluster, not round-off), which gains
-~15 digits inside the cluster per rotation.
+rotating its columns with the float eigenvectors of its shifted block ``X_cᵀ(A − μI)X_c``
+(computed in multiprecision, so the float step sees the spread inside the cluster, not
+round-off), which gains ~15 digits inside the cluster per rotation.
 
-The O(n³) products run in python-flint's ``arb_mat`` when it is installed (milliseconds at
-n = 200) and otherwise in NumPy object arrays of ``mpmath.mpf`` (same algorithm, slower).
+The O(n³) products run in python-flint's ``arb_mat`` when it is installed (~0.1 s at n = 200,
+60 digits) and otherwise in NumPy object arrays of ``mpmath.mpf`` (same algorithm, slower).
 Results are object arrays of ``mpmath.mpf`` at the caller's ``mpmath.mp.dps``.
 """
 from __future__ import annotations
@@ -41,6 +41,7 @@ def _load_flint():
             module = None
         flint = module
     return flint
+
 
 __all__ = ["refine_eigh", "mp_matmul", "mp_congruence", "to_mpf_array"]
 
