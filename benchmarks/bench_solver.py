@@ -6,6 +6,9 @@
 2. d = n = 500: solver time (validation included) as a ratio of ``eigh(Sigma) + eigh(R)``.
    Baseline and solver runs alternate, so both see the same machine load; the ratio of the
    minima and of the medians are printed.
+3. ``precision=50`` at d = n = 50 and 200: the refined-eigendecomposition route against the
+   previous route (``mpmath.eigsy`` Jacobi from scratch, object-array products), kept here as a
+   private baseline and run in a child process under a time budget (``> budget`` if cut off).
 
 Usage: ``python benchmarks/bench_solver.py``. On a shared 2-core machine, OpenBLAS's spinning
 threads make every BLAS call erratic when another process holds a core; run with
@@ -13,8 +16,11 @@ threads make every BLAS call erratic when another process holds a core; run with
 """
 from __future__ import annotations
 
+import multiprocessing
+import sys
 import time
 
+import mpmath
 import numpy as np
 from scipy.optimize import minimize
 
@@ -73,6 +79,57 @@ def bench_vs_eigh(size=500, seed=0, repeats=9):
           f"ratio of medians {np.median(t_solver) / np.median(t_eigh):.2f}")
 
 
+def _jacobi_eigh(matrix):
+    """The previous high-precision eigendecomposition: mpmath's Jacobi from scratch."""
+    eigenvalues, vectors = mpmath.eigsy(mpmath.matrix(matrix.tolist()))
+    n = matrix.shape[0]
+    values = np.array([eigenvalues[i] for i in range(n)], dtype=object)
+    V = np.array([[vectors[i, j] for j in range(n)] for i in range(n)], dtype=object)
+    order = np.argsort([float(v) for v in values], kind="stable")
+    return np.array([max(v, mpmath.mpf(0)) for v in values[order]], dtype=object), V[:, order]
+
+
+def _time_precision(size, digits, baseline, queue):
+    from wpgd_theory.core import risk as risk_module
+    from wpgd_theory.core import solver as solver_module
+    if baseline:
+        solver_module._mp_eigh = _jacobi_eigh
+        risk_module.mp_congruence = lambda U, p: (U * p) @ U.T
+    model = random_model(0, size, size, spread=1.0)
+    cpu = time.process_time()
+    t, solution = timed(lambda: solver_module.solve_model(model, precision=digits))
+    queue.put((t, time.process_time() - cpu, mpmath.nstr(solution.risk, digits)))
+
+
+def run_with_budget(size, digits, baseline, budget):
+    """Wall and CPU seconds and the risk (a string) of one precision solve in a child process,
+    or ``(None, None, None)`` if it exceeds ``budget`` seconds of wall time."""
+    queue = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_time_precision, args=(size, digits, baseline, queue))
+    child.start()
+    child.join(budget)
+    if child.is_alive():
+        child.terminate()
+        child.join()
+        return None, None, None
+    return queue.get()
+
+
+def bench_precision(sizes=(50, 200), digits=50, budget=120.0):
+    def describe(wall, cpu):
+        return f"> {budget:.0f} s (cut off)" if wall is None else f"{wall:.2f} s (CPU {cpu:.2f} s)"
+
+    for size in sizes:
+        t_new, cpu_new, risk_new = run_with_budget(size, digits, False, budget)
+        t_old, cpu_old, risk_old = run_with_budget(size, digits, True, budget)
+        old, new = describe(t_old, cpu_old), describe(t_new, cpu_new)
+        ratio = "" if t_old is None or t_new is None else f", speed-up {cpu_old / cpu_new:.0f}x"
+        print(f"precision={digits}, d = n = {size}: Jacobi route {old}, refined route {new}{ratio}")
+        if risk_old is not None and risk_new is not None:
+            print(f"  risks agree to all {digits} digits: {risk_old == risk_new}")
+
+
 if __name__ == "__main__":
     bench_vs_bfgs()
     bench_vs_eigh()
+    bench_precision(budget=float(sys.argv[1]) if len(sys.argv) > 1 else 120.0)

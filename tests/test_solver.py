@@ -166,8 +166,8 @@ def test_lowest_risk_fixed_point_is_returned_when_several_exist(monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
-    (dict(precision=10), ValueError, "precision must be an int number of digits >= 15"),
-    (dict(precision=30.0), ValueError, "precision"),
+    (dict(precision=10), ValueError, "precision must be >= 15"),
+    (dict(precision=30.0), TypeError, "precision must be an int"),
     (dict(sigma2=-1.0), ValueError, "sigma2 must be >= 0"),
     (dict(R=np.eye(2) * 2), ValueError, "unit diagonal"),
 ])

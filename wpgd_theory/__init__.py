@@ -49,6 +49,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "core.parallel": (
         "map_chunks", "seed_blocks", "SeedBlock", "ChunkPlan",
     ),
+    "core.multiprecision": (
+        "refine_eigh",
+    ),
     "core.spectral": (
         "h1", "h1_derivative", "h2", "h2_derivative", "fixed_point_map",
         "fixed_point_map_derivative", "fixed_point_bracket", "find_fixed_points",

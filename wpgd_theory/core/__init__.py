@@ -9,6 +9,7 @@ from __future__ import annotations
 # function called `risk`).
 from . import batched as _batched
 from . import model as _model
+from . import multiprecision as _multiprecision
 from . import parallel as _parallel
 from . import predictor as _predictor
 from . import risk as _risk
@@ -17,6 +18,7 @@ from . import spectral as _spectral
 from . import uniqueness as _uniqueness
 from .batched import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
+from .multiprecision import *  # noqa: F401,F403
 from .parallel import *  # noqa: F401,F403
 from .predictor import *  # noqa: F401,F403
 from .risk import *  # noqa: F401,F403
@@ -27,6 +29,6 @@ from .uniqueness import *  # noqa: F401,F403
 __all__ = [
     name
     for module in (_model, _predictor, _risk, _spectral, _solver, _uniqueness, _batched,
-                   _parallel)
+                   _parallel, _multiprecision)
     for name in module.__all__  # noqa: F405
 ]

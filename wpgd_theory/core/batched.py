@@ -38,14 +38,13 @@ from .risk import (
     risk_from_moments,
     weights_gradient_from_coefficients,
 )
-from .spectral import (
-    fixed_point_map,
-    fixed_point_map_derivative,
-    h1,
-    h1_derivative,
-    h2,
-    h2_derivative,
-)
+# The unvalidated spectral kernels: the batch is validated once, at the boundary, and the public
+# h1/h2/φ check for a single 1-d spectrum.
+from .spectral import _h1 as h1
+from .spectral import _h1_derivative as h1_derivative
+from .spectral import _h2 as h2
+from .spectral import _h2_derivative as h2_derivative
+from .spectral import _phi, _phi_derivative, _Values
 from .uniqueness import relaxed_uniqueness_bound
 from .validation import (
     SYMMETRY_RTOL,
@@ -69,6 +68,16 @@ class _Spectra(NamedTuple):
     M: object
     R_eigenvalues: np.ndarray
     r_coefficients: np.ndarray
+
+
+def fixed_point_map(gamma, spectra):
+    """``φ(γ)`` on stacked spectra (the kernel of :func:`~.spectral.fixed_point_map`)."""
+    return _phi(gamma, _Values(*spectra))
+
+
+def fixed_point_map_derivative(gamma, spectra):
+    """``φ'(γ)`` on stacked spectra (the kernel of :func:`~.spectral.fixed_point_map_derivative`)."""
+    return _phi_derivative(gamma, _Values(*spectra))
 
 
 def has_batch_axes(Sigma, R, r, sigma2):
@@ -162,7 +171,7 @@ def _suspects(flags, R, r, sigma2, s, lam, a, batch):
     # computed exactly as CorrelatedTaskModel does (clipped λ + tol), not with a margin.
     clipped = _clip_psd(lam)
     with np.errstate(divide="ignore", invalid="ignore"):
-        quadratic = np.sum(a**2 / (clipped + eigenvalue_tolerance(clipped)[..., None]), axis=-1)
+        quadratic = np.sum(a**2 / (clipped + np.asarray(eigenvalue_tolerance(clipped))[..., None]), axis=-1)
     flags.append(~(quadratic <= 1))
     suspect = np.zeros(batch, dtype=bool)
     for flag in flags:
@@ -185,7 +194,7 @@ def _check_suspects(suspect, Sigma, R, r, sigma2, batch):
 
 def _clip_psd(values):
     # As check_psd_eigenvalues, per spectrum: round-off (|λ| ≤ tol) to 0, negatives to 0.
-    tol = eigenvalue_tolerance(values)[..., None]
+    tol = np.asarray(eigenvalue_tolerance(values))[..., None]
     return np.where(np.abs(values) <= tol, 0.0, np.maximum(values, 0.0))
 
 

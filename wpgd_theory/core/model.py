@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-import numbers
 from functools import cached_property
 from typing import NamedTuple
 
@@ -14,17 +13,23 @@ import numpy as np
 
 from .validation import (
     UNIT_DIAGONAL_ATOL,
+    as_integer,
     as_nonnegative_scalar,
     as_real_array,
     as_symmetric_matrix,
     check_psd_eigenvalues,
     eigenvalue_tolerance,
+    input_epsilon,
 )
 
 __all__ = [
     "CorrelatedTaskModel", "Prompts", "effective_spectral_gap", "GaussianFeatures",
-    "check_unit_diagonal", "check_correlations_bounded",
+    "check_unit_diagonal", "check_correlations_bounded", "MAX_SAMPLE_ELEMENTS",
 ]
+
+#: Largest number of floats one sampled array (``b × (n + 1) × d``) may hold; bigger batches are
+#: refused before anything is allocated.
+MAX_SAMPLE_ELEMENTS = 2**25
 
 
 class Prompts(NamedTuple):
@@ -48,23 +53,29 @@ def effective_spectral_gap(eigenvalues):
     >>> effective_spectral_gap([0.0, 0.5, 2.0])
     1.5
     """
-    eigenvalues = np.asarray(eigenvalues, dtype=float)
+    eigenvalues = as_real_array(eigenvalues, "eigenvalues", ndim=1)
     nonzero = eigenvalues[np.abs(eigenvalues) > eigenvalue_tolerance(eigenvalues)]
     return float(np.ptp(nonzero)) if nonzero.size else 0.0
 
 
-def check_unit_diagonal(matrix, name, entry):
-    """Raise unless ``|matrix_ii − 1| ≤ UNIT_DIAGONAL_ATOL``; ``entry`` names it (e.g. ``R_ii``)."""
+def _unit_tolerance(eps):
+    # UNIT_DIAGONAL_ATOL for float64 input; a float32 input is known only to its own round-off.
+    return max(UNIT_DIAGONAL_ATOL, 16 * eps)
+
+
+def check_unit_diagonal(matrix, name, entry, eps=0.0):
+    """Raise unless ``|matrix_ii − 1| ≤ max(UNIT_DIAGONAL_ATOL, 16 eps)``; ``entry`` names it
+    (e.g. ``R_ii``), ``eps`` is the input's round-off (:func:`input_epsilon`)."""
     worst = float(np.max(np.abs(np.diag(matrix) - 1.0)))
-    if worst > UNIT_DIAGONAL_ATOL:
+    if worst > _unit_tolerance(eps):
         raise ValueError(f"{name} must have unit diagonal ({entry} = 1); "
                          f"max |{entry} - 1| = {worst:.3g}")
 
 
-def check_correlations_bounded(vector, name, entry):
-    """Raise unless every correlation satisfies ``|vector_i| ≤ 1``."""
+def check_correlations_bounded(vector, name, entry, eps=0.0):
+    """Raise unless every correlation satisfies ``|vector_i| ≤ 1`` (to the input's round-off)."""
     largest = float(np.max(np.abs(vector)))
-    if largest > 1.0 + UNIT_DIAGONAL_ATOL:
+    if largest > 1.0 + _unit_tolerance(eps):
         raise ValueError(f"{name} must satisfy |{entry}| <= 1; max |{entry}| = {largest:.6g}")
 
 
@@ -79,20 +90,24 @@ class GaussianFeatures:
         self.Sigma = as_symmetric_matrix(Sigma, "Sigma")
         self.sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
         s, U = np.linalg.eigh(self.Sigma)
-        self.sigma_eigenvalues = check_psd_eigenvalues(s, "Sigma")
+        self.sigma_eigenvalues = check_psd_eigenvalues(s, "Sigma", input_epsilon(Sigma))
         self.sigma_eigenvectors = U
         if not np.any(self.sigma_eigenvalues > 0):
             raise ValueError("Sigma is zero: the features carry no signal (need tr Sigma > 0)")
+        if not np.isfinite(self.M):
+            raise ValueError("Sigma and sigma2 are too large: M = sigma2 + tr Sigma overflows "
+                             "float64 (rescale both by the same factor; the risk scales with it)")
 
     @property
     def d(self):
         """Feature dimension."""
         return self.Sigma.shape[0]
 
-    @property
+    @cached_property
     def M(self):
         """``M = σ² + tr Σ``, the risk of predicting 0."""
-        return self.sigma2 + float(np.sum(self.sigma_eigenvalues))
+        with np.errstate(over="ignore"):
+            return self.sigma2 + float(np.sum(self.sigma_eigenvalues))
 
     @property
     def spectral_gap_sigma(self):
@@ -105,19 +120,37 @@ class GaussianFeatures:
         ``task_vectors(rng, b)`` draws the per-example task vectors, shape ``(b, n + 1, d)``;
         inputs ``x = U diag(√s) z`` and noise ``ε ~ N(0, σ²)`` are drawn here, after them.
         """
-        if isinstance(num_prompts, bool) or not isinstance(num_prompts, numbers.Integral):
-            raise TypeError(f"num_prompts must be an int, got {type(num_prompts).__name__}")
-        if num_prompts < 1:
-            raise ValueError(f"num_prompts must be >= 1, got {num_prompts}")
-        rng = np.random.default_rng(seed)
-        b = int(num_prompts)
+        b = as_integer(num_prompts, "num_prompts", minimum=1)
+        n = self.n
+        check_sample_size(b, n, self.d, "num_prompts")
+        rng = as_generator(seed)
         tasks = task_vectors(rng, b)
-        n = tasks.shape[1] - 1
         sqrt_sigma = self.sigma_eigenvectors * np.sqrt(self.sigma_eigenvalues)
         inputs = rng.standard_normal((b, n + 1, self.d)) @ sqrt_sigma.T
         noise = np.sqrt(self.sigma2) * rng.standard_normal((b, n + 1))
         labels = np.einsum("bik,bik->bi", inputs, tasks) + noise
         return Prompts(inputs[:, :n], labels[:, :n], inputs[:, n], labels[:, n])
+
+
+def check_sample_size(b, n, d, name):
+    """Refuse, before allocating, a batch whose ``b × (n + 1) × d`` arrays exceed the limit."""
+    elements = b * (n + 1) * d
+    if elements > MAX_SAMPLE_ELEMENTS:
+        raise ValueError(f"{name} = {b} prompts of (n + 1) × d = {n + 1} × {d} floats need "
+                         f"{elements} > MAX_SAMPLE_ELEMENTS = {MAX_SAMPLE_ELEMENTS} per array; "
+                         "sample in smaller batches")
+
+
+def as_generator(seed):
+    """``numpy.random.default_rng(seed)``, with a ``TypeError`` naming ``seed`` if it is bad."""
+    if isinstance(seed, (bool, np.bool_, float, str, bytes)):
+        raise TypeError(f"seed must be None, an int or a numpy Generator, got "
+                        f"{type(seed).__name__}")
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"seed must be None, a non-negative int or a numpy Generator: "
+                        f"{exc}") from None
 
 
 class CorrelatedTaskModel(GaussianFeatures):
@@ -154,12 +187,13 @@ class CorrelatedTaskModel(GaussianFeatures):
     """
 
     def __init__(self, Sigma, R, r, sigma2):
+        self._R_eps = max(input_epsilon(R), input_epsilon(r))
         self.R = as_symmetric_matrix(R, "R")
         self.r = as_real_array(r, "r", ndim=1)
         self._check_shapes_and_diagonal()
         super().__init__(Sigma, sigma2)
         lam, E = np.linalg.eigh(self.R)
-        self.R_eigenvalues = check_psd_eigenvalues(lam, "R")
+        self.R_eigenvalues = check_psd_eigenvalues(lam, "R", self._R_eps)
         self.R_eigenvectors = E
         self.r_coefficients = E.T @ self.r
         self._check_joint_correlation()
@@ -168,13 +202,13 @@ class CorrelatedTaskModel(GaussianFeatures):
         n = self.R.shape[0]
         if self.r.shape != (n,):
             raise ValueError(f"r must have shape (n,) = ({n},) to match R, got {self.r.shape}")
-        check_unit_diagonal(self.R, "R", "R_ii")
-        check_correlations_bounded(self.r, "r", "r_i")
+        check_unit_diagonal(self.R, "R", "R_ii", self._R_eps)
+        check_correlations_bounded(self.r, "r", "r_i", self._R_eps)
 
     def _check_joint_correlation(self):
         # [[R, r], [rᵀ, 1]] ⪰ 0  ⇔  R − r rᵀ ⪰ 0 (Schur complement of the unit entry). With the
         # round-off shift tol: diag(λ + tol) − a aᵀ ⪰ 0  ⇔  Σ a_i² / (λ_i + tol) ≤ 1.
-        tol = eigenvalue_tolerance(self.R_eigenvalues)
+        tol = eigenvalue_tolerance(self.R_eigenvalues, self._R_eps)
         quadratic = float(np.sum(self.r_coefficients**2 / (self.R_eigenvalues + tol)))
         if quadratic > 1.0:
             raise ValueError(

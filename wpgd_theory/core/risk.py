@@ -5,6 +5,14 @@ With ``A = ωᵀr``, ``B = ωᵀ(R + I)ω``, ``C = M‖ω‖²``::
     L(P, ω) = M − 2A · tr(PΣ²) + tr(PᵀΣP(BΣ² + CΣ))
     P(ω)    = A (BΣ + CI)⁻¹                         (best P for fixed ω)
     L(ω)    = M − A² Σ_i s_i² / (B s_i + C)          (risk of the weights alone)
+
+Scale-free evaluation: ``(tΣ, tσ²)`` has risk ``t·L`` and preconditioner ``P/t``, so the kernels
+work in ``x = s/M`` and ``q = pM`` and scale back, and ``L(ω)`` is summed as
+
+    L(ω) = M [σ²/M + Σ_i x_i ((B − A²) x_i + C/M) / (B x_i + C/M)]
+
+where every term is ``≥ 0`` (``B − A² = ωᵀ(R − rrᵀ)ω + ‖ω‖² ≥ C/M`` because ``[[R, r], [rᵀ, 1]]
+⪰ 0``), so round-off can never make a risk negative.
 """
 from __future__ import annotations
 
@@ -13,10 +21,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .model import CorrelatedTaskModel
+from .model import CorrelatedTaskModel, check_sample_size
+from .multiprecision import mp_congruence
 from .parallel import map_chunks
 from .predictor import wpgd_predict
-from .validation import as_real_array
+from .validation import as_integer, as_real_array, check_spectra
 
 __all__ = [
     "normalised_weights", "weights_gradient_from_coefficients", "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
@@ -25,15 +34,31 @@ __all__ = [
 ]
 
 
+#: Largest prompt batch one Monte Carlo step draws (refused before allocating beyond it).
+MAX_BATCH_SIZE = 1_000_000
+
+
 def _last(x):
     # Per-instance scalars against the eigen-axis: batch axes of the moments (``...``) broadcast
     # with arrays of shape (..., d) or (..., n) (core.batched); a no-op shape (1,) for scalars.
     return np.asarray(x)[..., None]
 
 
+def _at_least(value, bound):
+    # max(value, bound), elementwise for batches; plain max keeps mpmath scalars exact.
+    if np.ndim(value) == 0 and np.ndim(bound) == 0:
+        return max(value, bound)
+    return np.maximum(value, bound)
+
+
 def _check_model(model):
     if not isinstance(model, CorrelatedTaskModel):
         raise TypeError(f"model must be a CorrelatedTaskModel, got {type(model).__name__}")
+
+
+def unit_sigma(spectra):
+    """``x = s/M``: the eigenvalues of ``Σ/M``, in which every kernel here is scale-free."""
+    return np.asarray(spectra.sigma_eigenvalues) / _last(spectra.M)
 
 
 def _as_weights(model, weights):
@@ -57,7 +82,8 @@ def normalised_weights(weights):
     ``L(ω) = L(ω/c)`` and ``P(ω) = P(ω/c)/c``: working at ``max|ω| = 1`` keeps the quadratic
     moments from underflowing (tiny ω) or overflowing (huge ω).
     """
-    scale = float(np.max(np.abs(weights), initial=0.0))
+    weights = np.asarray(weights)
+    scale = max(np.abs(weights).ravel().tolist(), default=0.0)  # keeps mpmath numbers exact
     return (weights / scale, scale) if scale > 0 else (weights, 1.0)
 
 
@@ -65,6 +91,8 @@ def scaled_preconditioner(eigenvalues, eigenvectors, scale, name="weights"):
     """``U diag(p / c) Uᵀ``: the preconditioner of ``ω`` from that of ``ω/c``, or a clear error."""
     with np.errstate(over="ignore"):
         p = eigenvalues / scale
+    if p.dtype == object:   # mpmath numbers: the O(d³) product through the fast backend
+        return mp_congruence(eigenvectors, p)
     if not np.all(np.isfinite(p)):
         raise ValueError(f"{name} are too small (max |{name}| = {scale:.3g}): the preconditioner "
                          "P(ω) = P(ω/c)/c overflows float64; rescale the weights")
@@ -77,6 +105,7 @@ def moments_from_coefficients(weight_coefficients, spectra):
     ``A = ω̃ᵀa``, ``B = Σ (λ_i + 1) ω̃_i²``, ``C = M Σ ω̃_i²`` — O(n), and valid for object
     arrays of mpmath numbers.
     """
+    check_spectra(spectra)
     w = np.asarray(weight_coefficients)
     norm2 = np.sum(w * w, axis=-1)
     A = np.sum(w * np.asarray(spectra.r_coefficients), axis=-1)
@@ -85,19 +114,32 @@ def moments_from_coefficients(weight_coefficients, spectra):
 
 
 def risk_from_moments(A, B, C, spectra):
-    """``L(ω) = M − A² Σ s_i² / (B s_i + C)``; equals ``M`` when ``ω = 0``."""
+    """``L(ω) = M − A² Σ s_i² / (B s_i + C)``; equals ``M`` when ``ω = 0``.
+
+    Summed as ``M [σ²/M + Σ x_i (E x_i + c) / (B x_i + c)]`` with ``x = s/M``, ``c = C/M`` and
+    ``E = B − A²`` raised to its lower bound ``c`` (module docstring): no term is negative.
+    Broadcasts over leading batch axes of the moments and spectra (core.batched).
+    """
+    check_spectra(spectra)
+    M = spectra.M
     if np.ndim(C) == 0 and C == 0:  # ω = 0: predictor is identically zero
-        return spectra.M
-    s = np.asarray(spectra.sigma_eigenvalues)
-    return spectra.M - A**2 * np.sum(s**2 / (_last(B) * s + _last(C)), axis=-1)
+        return M
+    x, c = unit_sigma(spectra), C / M
+    excess, noise = _at_least(B - A**2, c), _at_least(1 - np.sum(x, axis=-1), 0 * c)
+    return M * (noise + np.sum(x * (_last(excess) * x + _last(c)) / (_last(B) * x + _last(c)),
+                               axis=-1))
 
 
 def preconditioner_eigenvalues(A, B, C, spectra):
-    """Eigenvalues ``A / (B s_i + C)`` of ``P(ω) = A(BΣ + CI)⁻¹`` in Σ's eigenbasis (0 if ω = 0)."""
-    s = np.asarray(spectra.sigma_eigenvalues)
+    """Eigenvalues ``A / (B s_i + C)`` of ``P(ω) = A(BΣ + CI)⁻¹`` in Σ's eigenbasis (0 if ω = 0).
+
+    Evaluated as ``(A / (B x_i + C/M)) / M`` with ``x = s/M``; broadcasts over batch axes.
+    """
+    check_spectra(spectra)
+    x, M = unit_sigma(spectra), spectra.M
     if np.ndim(C) == 0 and C == 0:
-        return 0 * s
-    return _last(A) / (_last(B) * s + _last(C))
+        return 0 * x
+    return _last(A) / (_last(B) * x + _last(C / M)) / _last(M)
 
 
 def weights_gradient_from_coefficients(coefficients, p, spectra):
@@ -107,10 +149,13 @@ def weights_gradient_from_coefficients(coefficients, p, spectra):
     :func:`risk_gradient`, in O(n + d). With ``p`` the eigenvalues of ``P(ω)`` it is the gradient
     of ``L(ω)`` (envelope theorem). Valid for object arrays of mpmath numbers.
     """
-    s, lam, a = spectra.sigma_eigenvalues, spectra.R_eigenvalues, spectra.r_coefficients
-    return (-2 * _last(np.sum(p * s**2, axis=-1)) * a
-            + 2 * _last(np.sum(p**2 * s**3, axis=-1)) * (lam + 1) * coefficients
-            + 2 * _last(spectra.M * np.sum(p**2 * s**2, axis=-1)) * coefficients)
+    check_spectra(spectra)
+    # In x = s/M and q = pM: the three traces are M Σqx², M Σq²x³ and Σq²x², i.e. M × (…).
+    M, lam, a = spectra.M, spectra.R_eigenvalues, spectra.r_coefficients
+    x, q = unit_sigma(spectra), p * _last(M)
+    return 2 * _last(M) * (-_last(np.sum(q * x**2, axis=-1)) * a
+                           + _last(np.sum(q**2 * x**3, axis=-1)) * (lam + 1) * coefficients
+                           + _last(np.sum(q**2 * x**2, axis=-1)) * coefficients)
 
 
 def weight_moments(model, weights):
@@ -125,6 +170,14 @@ def weight_moments(model, weights):
     _check_model(model)
     coefficients = model.R_eigenvectors.T @ _as_weights(model, weights)
     return tuple(float(m) for m in moments_from_coefficients(coefficients, model))
+
+
+def _unit_problem(model, preconditioner):
+    """``X = Σ/M`` and ``Q = PM``, in which the risk and its gradient are ``M ×`` scale-free."""
+    P = _as_preconditioner(model, preconditioner)
+    with np.errstate(over="ignore"):
+        Q = P * model.M
+    return model.Sigma / model.M, Q
 
 
 def risk(model, preconditioner, weights):
@@ -145,11 +198,30 @@ def risk(model, preconditioner, weights):
     >>> model = CorrelatedTaskModel(np.eye(2), [[1, .5], [.5, 1]], [.9, .3], 0.5)
     >>> risk(model, np.zeros((2, 2)), [1.0, 1.0])   # predicting 0 costs M = σ² + tr Σ
     2.5
+
+    Notes
+    -----
+    ``L`` is quadratic in ``P`` with minimiser ``P(ω)``, so ``L(P, ω) = L(ω) + tr(DᵀΣDW)`` with
+    ``D = P − P(ω)`` and ``W = BΣ² + CΣ``; both terms are evaluated ``≥ 0`` (in Σ's eigenbasis,
+    ``tr(DᵀΣDW) = Σ_ij D̃_ij² s_i w_j``), so round-off cannot produce a negative risk.
     """
-    P, (A, B, C) = _as_preconditioner(model, preconditioner), weight_moments(model, weights)
-    S = model.Sigma
-    S2 = S @ S
-    return float(model.M - 2 * A * np.trace(P @ S2) + np.trace(P.T @ S @ P @ (B * S2 + C * S)))
+    _check_model(model)
+    P, weights = _as_preconditioner(model, preconditioner), _as_weights(model, weights)
+    unit, scale = normalised_weights(weights)
+    A, B, C = weight_moments(model, unit)
+    U, M = model.sigma_eigenvectors, model.M
+    with np.errstate(over="ignore"):   # D for ω/c is c·P − P(ω/c); in units of 1/M: times M
+        D = U.T @ (P * (scale * M)) @ U - np.diag(preconditioner_eigenvalues(A, B, C, model) * M)
+    x = unit_sigma(model)
+    quadratic = M * np.sum(D**2 * np.outer(x, B * x**2 + C / M * x))
+    return _finite_risk(risk_from_moments(A, B, C, model) + quadratic, "preconditioner")
+
+
+def _finite_risk(value, name):
+    if not np.isfinite(value):
+        raise ValueError(f"the risk overflows float64 at this {name} (its entries are too large "
+                         "for the scale of Sigma)")
+    return float(value)
 
 
 def risk_gradient(model, preconditioner, weights):
@@ -163,15 +235,16 @@ def risk_gradient(model, preconditioner, weights):
     grad_preconditioner : ndarray, shape (d, d)
     grad_weights : ndarray, shape (n,)
     """
-    P, weights = _as_preconditioner(model, preconditioner), _as_weights(model, weights)
+    _check_model(model)
+    weights = _as_weights(model, weights)
     A, B, C = weight_moments(model, weights)
-    S = model.Sigma
-    S2 = S @ S
-    PtSP = P.T @ S @ P
-    grad_P = -2 * A * S2 + 2 * S @ P @ (B * S2 + C * S)
-    grad_w = (-2 * np.trace(P @ S2) * model.r
-              + 2 * np.trace(PtSP @ S2) * (model.R @ weights + weights)
-              + 2 * model.M * np.trace(PtSP @ S) * weights)
+    X, Q = _unit_problem(model, preconditioner)    # Σ = MX, P = Q/M: ∂L/∂P = M² × …, ∂L/∂ω = M × …
+    X2, M = X @ X, model.M
+    QtXQ = Q.T @ X @ Q
+    grad_P = M * M * (-2 * A * X2 + 2 * X @ Q @ (B * X2 + C / M * X))
+    grad_w = M * (-2 * np.trace(Q @ X2) * model.r
+                  + 2 * np.trace(QtXQ @ X2) * (model.R @ weights + weights)
+                  + 2 * np.trace(QtXQ @ X) * weights)
     return grad_P, grad_w
 
 
@@ -225,6 +298,7 @@ def linear_attention_risk(model):
     >>> round(linear_attention_risk(model), 12)  # 2 − 2·1.2²/(2·3 + 3)
     1.68
     """
+    _check_model(model)
     return risk_of_weights(model, np.ones(model.n))
 
 
@@ -259,7 +333,11 @@ def monte_carlo_risk(model, preconditioner, weights, *, num_prompts=100_000, see
     >>> abs(est.mean - risk(model, np.eye(2) / 4, [1.0, 1.0])) < 4 * est.stderr
     True
     """
+    _check_model(model)
     P, weights = _as_preconditioner(model, preconditioner), _as_weights(model, weights)
+    num_prompts = as_integer(num_prompts, "num_prompts", minimum=2)
+    batch_size = as_integer(batch_size, "batch_size", minimum=1, maximum=MAX_BATCH_SIZE)
+    check_sample_size(min(batch_size, num_prompts), model.n, model.d, "batch_size")
     errors = np.concatenate(map_chunks(partial(_squared_errors, model, P, weights), num_prompts,
                                        seed=seed, block_size=batch_size, executor=executor))
     return MonteCarloEstimate(float(errors.mean()), float(errors.std(ddof=1) / np.sqrt(errors.size)),

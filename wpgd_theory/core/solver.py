@@ -19,14 +19,19 @@ import numpy as np
 
 from .batched import has_batch_axes, solve_batched, solve_batched_models
 from .model import CorrelatedTaskModel
+from .multiprecision import refine_eigh
 from .risk import (
     moments_from_coefficients,
+    normalised_weights,
     preconditioner_eigenvalues,
     risk_from_moments,
+    scaled_preconditioner,
+    unit_sigma,
     weights_gradient_from_coefficients,
 )
 from .spectral import (
     SpectralGapTest,
+    as_grid_size,
     find_fixed_points,
     fixed_point_map,
     fixed_point_map_derivative,
@@ -35,11 +40,14 @@ from .spectral import (
     spectral_gap_condition,
 )
 from .uniqueness import Uniqueness, spectral_uniqueness
+from .validation import as_integer, check_spectra
 
 __all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point"]
 
 #: Extra decimal digits carried through the mpmath route (eigendecompositions lose a few).
 GUARD_DIGITS = 10
+#: Most decimal digits ``precision`` accepts.
+MAX_PRECISION = 10_000
 
 
 class FixedPoint(NamedTuple):
@@ -176,9 +184,9 @@ def solve_model(model, *, precision=None, grid_size=129):
         return solve_batched_models(model, grid_size=grid_size)
     if not isinstance(model, CorrelatedTaskModel):
         raise TypeError(f"model must be a CorrelatedTaskModel, got {type(model).__name__}")
-    if precision is not None and (isinstance(precision, bool) or not isinstance(precision, int)
-                                  or precision < 15):
-        raise ValueError(f"precision must be an int number of digits >= 15, got {precision!r}")
+    if precision is not None:
+        precision = as_integer(precision, "precision", minimum=15, maximum=MAX_PRECISION)
+    grid_size = as_grid_size(grid_size)
     gap = spectral_gap_condition(model)
     if relevant_R_eigenvalues(model).size == 0:
         return _solve_uninformative(model, gap, precision)
@@ -196,12 +204,15 @@ def stationary_point(gamma, spectra):
     """The stationary point of Theorem 2 belonging to the fixed point ``γ``, in R's eigenbasis.
 
     Returns ``(h_bar, coefficients, moments, risk)``: ``h̄ = h₂(γ)``, the coordinates
-    ``ω̃ = Eᵀω = a / (1 + λh̄)`` of ``ω = (h̄R + I)⁻¹r``, its moments ``(A, B, C)`` and its risk.
+    ``ω̃ = Eᵀω = a / (1 + λh̄)`` of ``ω = (h̄R + I)⁻¹r``, the moments ``(A, B, C)`` of
+    ``ω̃ / max|ω̃|`` (the risk and the direction of ``P(ω)`` do not depend on the scale of ``ω``,
+    and unit weights cannot under- or overflow) and the risk.
     ``spectra`` is any object with ``sigma_eigenvalues, M, R_eigenvalues, r_coefficients``.
     """
+    check_spectra(spectra)
     h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
     coefficients = spectra.r_coefficients / (1 + spectra.R_eigenvalues * h_bar)
-    moments = moments_from_coefficients(coefficients, spectra)
+    moments = moments_from_coefficients(normalised_weights(coefficients)[0], spectra)
     return h_bar, coefficients, moments, risk_from_moments(*moments, spectra)
 
 
@@ -213,15 +224,16 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
                            moments, slope))
     best = min(candidates, key=lambda c: c[0])
     risk_star, gamma, h_bar, coefficients, moments, _ = best
-    p = preconditioner_eigenvalues(*moments, spectra)
+    unit, scale = normalised_weights(coefficients)
+    p = preconditioner_eigenvalues(*moments, spectra)   # of P(ω/scale) = scale · P(ω)
     return WPGDSolution(
-        preconditioner=(spectra.sigma_eigenvectors * p) @ spectra.sigma_eigenvectors.T,
+        preconditioner=scaled_preconditioner(p, spectra.sigma_eigenvectors, scale),
         weights=spectra.R_eigenvectors @ coefficients,
         gamma_star=gamma, h2_star=h_bar, risk=risk_star,
         fixed_points=tuple(FixedPoint(c[1], c[2], c[0], float(c[5])) for c in candidates),
         uniqueness=spectral_uniqueness(model, fixed_points=len(candidates), gap=gap),
         spectral_gap=gap, fixed_point_residual=scalar(abs(fixed_point_map(gamma, spectra) - gamma)),
-        stationarity_residual=scalar(_stationarity_residual(spectra, coefficients, p)),
+        stationarity_residual=scalar(_stationarity_residual(spectra, unit, p)),
         message=(f"{len(candidates)} fixed point(s) on [1 + λ_min, 1 + λ_max]; "
                  "returned the one of lowest risk"),
         model=model,
@@ -230,10 +242,14 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
 
 def _stationarity_residual(spectra, coefficients, p):
     # ‖∂L/∂ω‖ relative to its first term 2|tr(PΣ²)|‖a‖ (∂L/∂P vanishes by construction of p).
-    grad = weights_gradient_from_coefficients(coefficients, p, spectra)
-    scale = 2 * abs(np.sum(p * spectra.sigma_eigenvalues**2)) * np.sqrt(
-        np.sum(spectra.r_coefficients * spectra.r_coefficients))
-    return np.sqrt(np.sum(grad * grad)) / scale
+    # Invariant under (ω, P) → (cω, P/c) and under (a, P) → (a/α, P/α), so evaluated at unit
+    # weights and unit a, both divided by M (nothing under- or overflows).
+    a, alpha = normalised_weights(spectra.r_coefficients)
+    unit = _Spectra(spectra.sigma_eigenvalues, None, spectra.M, spectra.R_eigenvalues, None, a)
+    p = p / alpha
+    grad = weights_gradient_from_coefficients(coefficients, p, unit) / spectra.M
+    trace = np.sum(p * spectra.M * unit_sigma(unit) ** 2)          # tr(PΣ²) / M
+    return np.sqrt(np.sum(grad * grad)) / (2 * abs(trace) * np.sqrt(np.sum(a * a)))
 
 
 def _solve_uninformative(model, gap, precision):
@@ -263,14 +279,10 @@ class _Spectra(NamedTuple):
 
 
 def _mp_eigh(matrix):
-    eigenvalues, vectors = mpmath.eigsy(mpmath.matrix(matrix.tolist()))
-    n = matrix.shape[0]
-    values = np.array([eigenvalues[i] for i in range(n)], dtype=object)
-    V = np.array([[vectors[i, j] for j in range(n)] for i in range(n)], dtype=object)
-    order = np.argsort([float(v) for v in values], kind="stable")
-    values, V = values[order], V[:, order]
-    # Clip the round-off negatives of PSD matrices, as the float route does.
-    return np.array([max(v, mpmath.mpf(0)) for v in values], dtype=object), V
+    # The float64 eigendecomposition refined in multiprecision (Ogita–Aishima), with the
+    # round-off negatives of PSD matrices clipped as in the float route.
+    values, vectors = refine_eigh(matrix)
+    return np.array([max(v, mpmath.mpf(0)) for v in values], dtype=object), vectors
 
 
 def _mp_spectra(model):

@@ -8,25 +8,38 @@ With ``Σ = Σ_i s_i u_i u_iᵀ``, ``R = E diag(λ) Eᵀ``, ``a = Eᵀ r`` and `
     φ(γ)  = 1 + h₁(h₂(γ))                       (stationary points: γ* = φ(γ*))
 
 The formulas use only arithmetic and sums, so they evaluate unchanged on float arrays and on
-object arrays of ``mpmath.mpf`` (the high-precision route of the solver). Functions taking a
+object arrays of ``mpmath.mpf`` (the high-precision route of the solver). They are scale-free:
+``h₂`` depends on ``s/M`` only and ``h₁`` on the direction of ``a`` only, and are evaluated so
+(``s/M``, and ``a/max|a|`` for floats), so no input scale over- or underflows. Functions taking a
 ``spectra`` argument accept any object with attributes ``sigma_eigenvalues``, ``M``,
 ``R_eigenvalues`` and ``r_coefficients`` — a :class:`~wpgd_theory.model.CorrelatedTaskModel`.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq
 
-from .validation import eigenvalue_tolerance
+from .validation import as_integer, as_values, check_spectra, eigenvalue_tolerance
 
 __all__ = [
     "h1", "h1_derivative", "h2", "h2_derivative",
     "fixed_point_map", "fixed_point_map_derivative", "fixed_point_bracket",
     "find_fixed_points", "FixedPointSearch",
-    "spectral_gap_condition", "SpectralGapTest",
+    "spectral_gap_condition", "SpectralGapTest", "as_grid_size", "MIN_GRID_SIZE", "MAX_GRID_SIZE",
 ]
+
+#: Fewest grid points :func:`find_fixed_points` accepts (a coarser grid can step over a pair of
+#: roots together with the extremum between them).
+MIN_GRID_SIZE = 33
+#: Most grid points :func:`find_fixed_points` accepts (refused before allocating).
+MAX_GRID_SIZE = 10**6
+
+
+def as_grid_size(grid_size):
+    """``grid_size`` as an int in ``[MIN_GRID_SIZE, MAX_GRID_SIZE]``, or a ValueError/TypeError."""
+    return as_integer(grid_size, "grid_size", minimum=MIN_GRID_SIZE, maximum=MAX_GRID_SIZE)
 
 
 def _sum_last(values):
@@ -46,6 +59,96 @@ def _column(x):
     return np.asarray(x)[..., None]
 
 
+def _unit_direction(r_coefficients):
+    """``a/max|a|`` for float arrays (``h₁`` is invariant to the scale of ``a``, and ``a²`` must
+    not underflow); mpmath numbers have an unbounded exponent and are returned as they are."""
+    a = np.asarray(r_coefficients)
+    if a.dtype.kind != "f":
+        return a
+    scale = np.max(np.abs(a), initial=0.0)
+    return a / scale if scale > 0 else a
+
+
+# The kernels (underscored) take validated values and run in the root searches' inner loops;
+# the public functions validate their arguments, then call them.
+
+def _h1_weights(h_bar, lam, a):
+    lam, hb = np.asarray(lam), _column(h_bar)
+    return lam, hb, _unit_direction(a) ** 2 / (1 + lam * hb) ** 2
+
+
+def _h1(h_bar, lam, a):
+    lam, _, w = _h1_weights(h_bar, lam, a)
+    return _scalar_or_array(_sum_last(lam * w) / _sum_last(w))
+
+
+def _h1_derivative(h_bar, lam, a):
+    lam, hb, w = _h1_weights(h_bar, lam, a)
+    damp = lam * w / (1 + lam * hb)
+    W, N = _sum_last(w), _sum_last(lam * w)
+    return _scalar_or_array(-2 * (_sum_last(lam * damp) * W - N * _sum_last(damp)) / W**2)
+
+
+def _h2_sums(gamma, s, M):
+    # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)): S_k = Σ x^k / (1 + xγ)².
+    x, g = np.asarray(s) / M, _column(gamma)  # array on the left: mpmath.iv scalars
+    denominator = (x * g + 1) ** 2             # mishandle arrays
+    return x, g, _sum_last(x**2 / denominator), _sum_last(x**3 / denominator)
+
+
+def _h2(gamma, s, M):
+    _, _, S2, S3 = _h2_sums(gamma, s, M)
+    return _scalar_or_array(S3 / (S3 + S2))
+
+
+def _h2_derivative(gamma, s, M):
+    x, g, S2, S3 = _h2_sums(gamma, s, M)
+    cube = (x * g + 1) ** 3
+    dS2, dS3 = -2 * _sum_last(x**3 / cube), -2 * _sum_last(x**4 / cube)
+    return _scalar_or_array((dS3 * S2 - S3 * dS2) / (S3 + S2) ** 2)
+
+
+class _Values(NamedTuple):
+    s: Any
+    M: Any
+    lam: Any
+    a: Any
+
+
+def _phi(gamma, v):
+    return 1 + _h1(_h2(gamma, v.s, v.M), v.lam, v.a)
+
+
+def _phi_derivative(gamma, v):
+    return _h1_derivative(_h2(gamma, v.s, v.M), v.lam, v.a) * _h2_derivative(gamma, v.s, v.M)
+
+
+def _matching(first, second, first_name, second_name):
+    """Two validated 1-d value arrays of equal length (an eigenvalue list and its partner)."""
+    first, second = as_values(first, first_name), as_values(second, second_name)
+    if first.ndim != 1 or first.shape != second.shape:
+        raise ValueError(f"{first_name} and {second_name} must be 1-d of equal length, got "
+                         f"shapes {first.shape} and {second.shape}")
+    return first, second
+
+
+def _sigma_values(sigma_eigenvalues, M):
+    s, M = as_values(sigma_eigenvalues, "sigma_eigenvalues"), as_values(M, "M")
+    if s.ndim != 1 or M.ndim != 0:
+        raise ValueError(f"sigma_eigenvalues must be 1-d and M a scalar, got shapes {s.shape} "
+                         f"and {M.shape}")
+    return s, M.item()
+
+
+def _spectral_values(spectra):
+    """The four spectral attributes of ``spectra``, validated once."""
+    check_spectra(spectra)
+    s, M = _sigma_values(spectra.sigma_eigenvalues, spectra.M)
+    lam, a = _matching(spectra.R_eigenvalues, spectra.r_coefficients, "spectra.R_eigenvalues",
+                       "spectra.r_coefficients")
+    return _Values(s, M, lam, a)
+
+
 def h1(h_bar, R_eigenvalues, r_coefficients):
     """``h₁(h̄) = ωᵀRω / ωᵀω`` at ``ω ∝ (h̄R + I)⁻¹ r``, in the eigenbasis of R.
 
@@ -56,66 +159,50 @@ def h1(h_bar, R_eigenvalues, r_coefficients):
     >>> h1(0.5, np.array([0.5, 1.5]), np.array([1.0, 0.0]))   # only λ = 0.5 is seen
     0.5
     """
-    lam, a2, hb = np.asarray(R_eigenvalues), np.asarray(r_coefficients) ** 2, _column(h_bar)
-    w = a2 / (1 + lam * hb) ** 2
-    return _scalar_or_array(_sum_last(lam * w) / _sum_last(w))
+    return _h1(as_values(h_bar, "h_bar"),
+               *_matching(R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients"))
 
 
 def h1_derivative(h_bar, R_eigenvalues, r_coefficients):
     """``dh₁/dh̄ = −2 [Σλ²w/(1+λh̄) · Σw − Σλw · Σλw/(1+λh̄)] / (Σw)²``, ``w = a²/(1+λh̄)²``."""
-    lam, a2, hb = np.asarray(R_eigenvalues), np.asarray(r_coefficients) ** 2, _column(h_bar)
-    w = a2 / (1 + lam * hb) ** 2
-    damp = lam * w / (1 + lam * hb)
-    W, N = _sum_last(w), _sum_last(lam * w)
-    return _scalar_or_array(-2 * (_sum_last(lam * damp) * W - N * _sum_last(damp)) / W**2)
-
-
-def _h2_sums(gamma, sigma_eigenvalues, M):
-    s, g = np.asarray(sigma_eigenvalues), _column(gamma)
-    denominator = (s * g + M) ** 2  # array on the left: mpmath.iv scalars mishandle arrays
-    return s, g, _sum_last(s**2 / denominator), _sum_last(s**3 / denominator)
+    return _h1_derivative(as_values(h_bar, "h_bar"), *_matching(
+        R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients"))
 
 
 def h2(gamma, sigma_eigenvalues, M):
-    """``h₂(γ) = S₃ / (S₃ + M S₂)`` with ``S_k = Σ s_i^k / (M + s_i γ)²``.
+    """``h₂(γ) = S₃ / (S₃ + S₂)`` with ``S_k = Σ x_i^k / (1 + x_i γ)²``, ``x = s/M``.
 
-    Equivalently ``[1 + M S₂/S₃]⁻¹`` (docs/theory.md §3); vectorised over ``gamma``.
+    Equivalently ``[1 + M S₂/S₃]⁻¹`` in the unnormalised sums ``Σ s^k/(M + sγ)²``
+    (docs/theory.md §3); vectorised over ``gamma``.
 
     Examples
     --------
     >>> h2(2.0, np.array([1.0, 1.0]), 3.0)   # Σ = I: h₂ ≡ 1/(1 + M)
     0.25
     """
-    _, _, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
-    return _scalar_or_array(S3 / (S3 + S2 * M))
+    return _h2(as_values(gamma, "gamma"), *_sigma_values(sigma_eigenvalues, M))
 
 
 def h2_derivative(gamma, sigma_eigenvalues, M):
-    """``dh₂/dγ = M (S₃' S₂ − S₃ S₂') / (S₃ + M S₂)²`` with ``S_k' = −2 Σ s^{k+1}/(M + sγ)³``."""
-    s, g, S2, S3 = _h2_sums(gamma, sigma_eigenvalues, M)
-    cube = (s * g + M) ** 3
-    dS2, dS3 = -2 * _sum_last(s**3 / cube), -2 * _sum_last(s**4 / cube)
-    return _scalar_or_array((dS3 * S2 - S3 * dS2) * M / (S3 + S2 * M) ** 2)
+    """``dh₂/dγ = (S₃' S₂ − S₃ S₂') / (S₃ + S₂)²`` with ``S_k' = −2 Σ x^{k+1}/(1 + xγ)³``."""
+    return _h2_derivative(as_values(gamma, "gamma"), *_sigma_values(sigma_eigenvalues, M))
 
 
 def fixed_point_map(gamma, spectra):
     """The map ``φ(γ) = 1 + h₁(h₂(γ))`` whose fixed points are the stationary ``γ*``."""
-    h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
-    return 1 + h1(h_bar, spectra.R_eigenvalues, spectra.r_coefficients)
+    return _phi(as_values(gamma, "gamma"), _spectral_values(spectra))
 
 
 def fixed_point_map_derivative(gamma, spectra):
     """``φ'(γ) = h₁'(h₂(γ)) · h₂'(γ)`` (chain rule; ≥ 0 since both factors are ≤ 0)."""
-    h_bar = h2(gamma, spectra.sigma_eigenvalues, spectra.M)
-    return (h1_derivative(h_bar, spectra.R_eigenvalues, spectra.r_coefficients)
-            * h2_derivative(gamma, spectra.sigma_eigenvalues, spectra.M))
+    return _phi_derivative(as_values(gamma, "gamma"), _spectral_values(spectra))
 
 
 def relevant_R_eigenvalues(spectra):
     """Eigenvalues of R whose direction carries part of ``r`` (``a_i ≠ 0`` beyond round-off)."""
+    check_spectra(spectra)
     a = np.abs(np.asarray(spectra.r_coefficients, dtype=float))
-    tol = eigenvalue_tolerance(a) * max(float(np.max(a, initial=0.0)), 1e-300)
-    return np.asarray(spectra.R_eigenvalues, dtype=float)[a > tol]
+    return np.asarray(spectra.R_eigenvalues, dtype=float)[a > eigenvalue_tolerance(a)]
 
 
 def fixed_point_bracket(spectra):
@@ -158,19 +245,21 @@ def find_fixed_points(spectra, *, grid_size=129):
     >>> search.fixed_points, search.bracket
     (array([2.20376559]), (1.5, 2.5))
     """
+    grid_size = as_grid_size(grid_size)
+    values = _spectral_values(spectra)
     lo, hi = fixed_point_bracket(spectra)
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     positive = s[s > 0]
     if hi - lo <= 4 * np.finfo(float).eps * hi or np.ptp(positive) <= eigenvalue_tolerance(s):
-        roots = np.array([float(fixed_point_map(lo, spectra))])  # φ is constant
+        roots = np.array([float(_phi(lo, values))])  # φ is constant
     else:
-        roots = _grid_roots(lambda g: fixed_point_map(g, spectra) - g,
-                            lambda g: fixed_point_map_derivative(g, spectra) - 1,
+        roots = _grid_roots(lambda g: _phi(g, values) - g,
+                            lambda g: _phi_derivative(g, values) - 1,
                             np.linspace(lo, hi, grid_size))
     return FixedPointSearch(
         fixed_points=roots,
-        slopes=np.atleast_1d(fixed_point_map_derivative(roots, spectra)).astype(float),
-        residuals=np.abs(np.atleast_1d(fixed_point_map(roots, spectra)) - roots),
+        slopes=np.atleast_1d(_phi_derivative(roots, values)).astype(float),
+        residuals=np.abs(np.atleast_1d(_phi(roots, values)) - roots),
         bracket=(lo, hi),
     )
 
@@ -217,6 +306,10 @@ def spectral_gap_condition(model):
     >>> spectral_gap_condition(model)
     SpectralGapTest(delta_sigma=1.0, delta_R=1.0, bound=4.1, holds=True)
     """
+    for attribute in ("spectral_gap_sigma", "spectral_gap_R", "M", "sigma_eigenvalues"):
+        if not hasattr(model, attribute):
+            raise TypeError(f"model must be a CorrelatedTaskModel or MultitaskModel, got "
+                            f"{type(model).__name__}")
     delta_sigma, delta_R = model.spectral_gap_sigma, model.spectral_gap_R
     bound = model.M + float(np.min(model.sigma_eigenvalues))
     return SpectralGapTest(delta_sigma, delta_R, bound, bool(delta_sigma * delta_R < bound))

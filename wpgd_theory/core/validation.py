@@ -13,18 +13,71 @@ import numpy as np
 __all__ = [
     "SYMMETRY_RTOL",
     "UNIT_DIAGONAL_ATOL",
+    "MAX_EXACT_INT",
+    "input_epsilon",
     "as_real_array",
+    "as_integer",
     "as_symmetric_matrix",
     "as_nonnegative_scalar",
     "eigenvalue_tolerance",
     "check_psd_eigenvalues",
     "require_ndim",
+    "check_spectra",
+    "as_values",
 ]
 
 #: Relative tolerance on ``max|A - Aᵀ| / max|A|`` for a matrix to count as symmetric.
 SYMMETRY_RTOL = 1e-10
 #: Absolute tolerance on ``|R_ii - 1|``.
 UNIT_DIAGONAL_ATOL = 1e-10
+#: ``2**53``: every integer up to it is exactly a float64; sizes beyond it are refused.
+MAX_EXACT_INT = 2**53
+_EPS = float(np.finfo(float).eps)
+
+
+def input_epsilon(value):
+    """Unit round-off of the input's own floating type, never below float64's.
+
+    A float32 (or float16) input is known only to its own round-off, so every tolerance that
+    guards it (symmetry, PSD) must be that loose; integers and Python floats give float64's.
+
+    Examples
+    --------
+    >>> input_epsilon(np.eye(2, dtype=np.float32)) == float(np.finfo(np.float32).eps)
+    True
+    >>> input_epsilon([[1, 0], [0, 1]]) == float(np.finfo(float).eps)
+    True
+    """
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or not np.issubdtype(dtype, np.floating):
+        return _EPS
+    return max(_EPS, float(np.finfo(dtype).eps))
+
+
+def as_integer(value, name, *, minimum=None, maximum=None):
+    """An exact Python ``int`` from a Python or NumPy integer (``bool`` rejected, as a count).
+
+    Examples
+    --------
+    >>> as_integer(np.int64(20), "precision", minimum=15)
+    20
+    >>> as_integer(True, "grid_size")
+    Traceback (most recent call last):
+    ...
+    TypeError: grid_size must be an int, got bool
+    >>> as_integer(3, "grid_size", minimum=9)
+    Traceback (most recent call last):
+    ...
+    ValueError: grid_size must be >= 9, got 3
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
 
 
 def as_real_array(value, name, *, ndim=None):
@@ -61,7 +114,10 @@ def as_real_array(value, name, *, ndim=None):
 
 
 def as_symmetric_matrix(value, name):
-    """A finite, square, symmetric (within ``SYMMETRY_RTOL``) float matrix, symmetrised exactly.
+    """A finite, square, symmetric float matrix, symmetrised exactly.
+
+    Symmetric means ``max|A − Aᵀ| ≤ tol · max|A|`` with ``tol = max(SYMMETRY_RTOL, 16 ε)`` and
+    ``ε`` the input's own round-off (:func:`input_epsilon`): relative, so any scale works.
 
     Examples
     --------
@@ -73,6 +129,7 @@ def as_symmetric_matrix(value, name):
     ...
     ValueError: R is not symmetric: max |R - Rᵀ| = 0.1 exceeds 1e-10 relative to max |R| = 1
     """
+    tol = max(SYMMETRY_RTOL, 16 * input_epsilon(value))
     matrix = as_real_array(value, name, ndim=2)
     rows, cols = matrix.shape
     if rows != cols:
@@ -81,11 +138,11 @@ def as_symmetric_matrix(value, name):
         raise ValueError(f"{name} is empty (shape {matrix.shape})")
     scale = np.max(np.abs(matrix))
     asymmetry = np.max(np.abs(matrix - matrix.T))
-    if asymmetry > SYMMETRY_RTOL * max(scale, np.finfo(float).tiny):
+    if asymmetry > tol * scale:
         raise ValueError(
             f"{name} is not symmetric: max |{name} - {name}ᵀ| = {asymmetry:.3g} exceeds "
-            f"{SYMMETRY_RTOL:g} relative to max |{name}| = {scale:.3g}")
-    return (matrix + matrix.T) / 2
+            f"{tol:g} relative to max |{name}| = {scale:.3g}")
+    return matrix / 2 + matrix.T / 2   # (not (A + Aᵀ)/2: that overflows near the float max)
 
 
 def as_nonnegative_scalar(value, name):
@@ -111,24 +168,34 @@ def as_nonnegative_scalar(value, name):
     return scalar
 
 
-def eigenvalue_tolerance(eigenvalues):
-    """Round-off level of symmetric eigenvalues: ``16 · dim · eps · max(1, max|λ|)``.
+def eigenvalue_tolerance(eigenvalues, eps=_EPS):
+    """Round-off level of symmetric eigenvalues: ``16 · dim · ε · max|λ|``.
 
-    Eigenvalues within this distance of zero are treated as zero (effective spectral gaps,
-    dropped directions); negative eigenvalues beyond it make a matrix not PSD. A stack of
-    spectra, shape ``(..., k)``, gives one tolerance per spectrum, shape ``(...)``.
+    Relative to the spectrum's own scale (``(tA)`` has tolerance ``t`` times that of ``A``), with
+    ``ε`` the unit round-off of the matrix's input type (at least float64's). Eigenvalues within
+    this distance of zero are treated as zero (effective spectral gaps, dropped directions);
+    negative eigenvalues beyond it make a matrix not PSD. A stack of spectra, shape ``(..., k)``,
+    gives one tolerance per spectrum, shape ``(...)`` (core.batched).
+
+    Examples
+    --------
+    >>> round(eigenvalue_tolerance([1e-20, 6e-20]) / eigenvalue_tolerance([1.0, 6.0]) * 1e20, 12)
+    1.0
+    >>> eigenvalue_tolerance([[1.0, 6.0], [1e-20, 6e-20]]).shape
+    (2,)
     """
     eigenvalues = np.asarray(eigenvalues, dtype=float)
-    if eigenvalues.ndim > 1:  # a batch of spectra along the last axis (core.batched)
-        scale = np.maximum(1.0, np.max(np.abs(eigenvalues), axis=-1, initial=0.0))
-        return 16 * max(eigenvalues.shape[-1], 1) * np.finfo(float).eps * scale
-    scale = max(1.0, float(np.max(np.abs(eigenvalues), initial=0.0)))
-    return 16 * max(eigenvalues.size, 1) * np.finfo(float).eps * scale
+    scale = np.max(np.abs(eigenvalues), axis=-1, initial=0.0)
+    tolerance = 16 * max(eigenvalues.shape[-1] if eigenvalues.ndim else 1, 1) * max(eps, _EPS) * scale
+    return tolerance if eigenvalues.ndim > 1 else float(tolerance)
 
 
-def check_psd_eigenvalues(eigenvalues, name):
-    """Raise unless ``eigenvalues ≥ -tol``; return them with round-off negatives set to 0."""
-    tol = eigenvalue_tolerance(eigenvalues)
+def check_psd_eigenvalues(eigenvalues, name, eps=_EPS):
+    """Raise unless ``eigenvalues ≥ -tol``; return them with round-off negatives set to 0.
+
+    ``tol`` is :func:`eigenvalue_tolerance` at the input's round-off ``eps``.
+    """
+    tol = eigenvalue_tolerance(eigenvalues, eps)
     smallest = float(np.min(eigenvalues))
     if smallest < -tol:
         raise ValueError(
@@ -141,3 +208,35 @@ def require_ndim(array, ndim, name, layout):
     """Raise ``ValueError`` naming ``name`` unless ``array`` has at least ``ndim`` axes."""
     if array.ndim < ndim:
         raise ValueError(f"{name} must have shape {layout}, got shape {array.shape}")
+
+
+def check_spectra(spectra, name="spectra"):
+    """Raise ``TypeError`` naming ``name`` unless it has the four spectral attributes."""
+    for attribute in ("sigma_eigenvalues", "M", "R_eigenvalues", "r_coefficients"):
+        if not hasattr(spectra, attribute):
+            raise TypeError(f"{name} must be a model or spectra object with attribute "
+                            f"{attribute!r}, got {type(spectra).__name__}")
+
+
+def as_values(value, name):
+    """Real values for the spectral kernels: a float array, or an object array of real numbers
+    (``mpmath.mpf``, ``mpmath.iv.mpf``) passed through unchanged.
+
+    Examples
+    --------
+    >>> as_values([1, 2], "gamma")
+    array([1., 2.])
+    >>> as_values(None, "gamma")
+    Traceback (most recent call last):
+    ...
+    TypeError: gamma must be real numbers, got NoneType
+    """
+    array = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+    if array is not None and array.dtype == object:
+        for item in array.ravel().tolist():
+            if isinstance(item, (bool, complex)) or not isinstance(item, numbers.Number):
+                raise TypeError(f"{name} must be real numbers, got {type(item).__name__}")
+        return array
+    if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must be real numbers, got {type(value).__name__}")
+    return as_real_array(array, name)

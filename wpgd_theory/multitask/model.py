@@ -24,13 +24,14 @@ use that to solve each face of the monotone cone.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core._args import MAX_GRID_SIZE, as_int, as_real
+from ..core._args import as_int, as_real
 from ..core._repr import compact_repr
 from ..core.model import (
     CorrelatedTaskModel,  # noqa: F401 (doctests use Prompts)
@@ -48,12 +49,19 @@ from ..core.risk import (
 )
 from ..core.solver import WPGDSolution, _assemble
 from ..core.spectral import (
+    as_grid_size,
     find_fixed_points,
     relevant_R_eigenvalues,
     spectral_gap_condition,
 )
 from ..core.uniqueness import spectral_uniqueness
-from ..core.validation import as_real_array, as_symmetric_matrix, check_psd_eigenvalues
+from ..core.validation import (
+    MAX_EXACT_INT,
+    as_real_array,
+    as_symmetric_matrix,
+    check_psd_eigenvalues,
+    input_epsilon,
+)
 
 __all__ = [
     "MultitaskModel", "BlockSpectra", "MultitaskSolution", "solve_multitask",
@@ -85,19 +93,38 @@ class BlockSpectra(NamedTuple):
 
 
 def _as_sizes(sizes):
-    array = np.asarray(sizes)
-    if array.dtype == bool or array.dtype == object or not np.issubdtype(array.dtype, np.number):
+    """Block lengths as exact integers ``1 ≤ n_k`` with ``n = Σ n_k ≤ 2**53`` (int64 array).
+
+    Python and NumPy integers (and integral floats) are accepted, ``bool`` is not; beyond
+    ``2**53`` float64 — in which the spectra are computed — no longer holds every integer, so
+    such sizes are refused rather than silently rounded or wrapped.
+    """
+    # Lists keep their Python elements (object dtype), so a bool among ints is still seen.
+    array = sizes if isinstance(sizes, np.ndarray) else np.asarray(sizes, dtype=object)
+    if array.dtype == bool or np.iscomplexobj(array) or not (
+            array.dtype == object or np.issubdtype(array.dtype, np.number)):
         raise TypeError(f"sizes must be an array of positive integers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise TypeError(f"sizes must be real integers, got complex dtype {array.dtype}")
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"sizes must be a non-empty 1-d array (n_1, ..., n_K), got shape "
                          f"{array.shape}")
-    if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
-        raise ValueError(f"sizes must be integers, got {array.tolist()}")
-    if np.any(array < 1):
-        raise ValueError(f"sizes must be positive (n_k >= 1), got {array.tolist()}")
-    return array.astype(np.int64)
+    values = [_exact_size(v) for v in array.tolist()]
+    if min(values) < 1:
+        raise ValueError(f"sizes must be positive (n_k >= 1), got {values}")
+    if sum(values) > MAX_EXACT_INT:
+        raise ValueError(f"sizes must satisfy n = sum(n_k) <= 2**53 = {MAX_EXACT_INT} (exact in "
+                         f"float64), got n = {sum(values)}")
+    return np.array(values, dtype=np.int64)
+
+
+def _exact_size(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"sizes must be an array of positive integers, got an element of type "
+                        f"{type(value).__name__}")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if not (np.isfinite(value) and value == int(value)):
+        raise ValueError(f"sizes must be integers, got {value!r}")
+    return int(value)
 
 
 class MultitaskModel(GaussianFeatures):
@@ -136,6 +163,7 @@ class MultitaskModel(GaussianFeatures):
     """
 
     def __init__(self, task_correlation, query_correlation, sizes, Sigma, sigma2):
+        self._task_eps = max(input_epsilon(task_correlation), input_epsilon(query_correlation))
         self.task_correlation = as_symmetric_matrix(task_correlation, "task_correlation")
         self.query_correlation = as_real_array(query_correlation, "query_correlation", ndim=1)
         self.sizes = _as_sizes(sizes)
@@ -149,11 +177,12 @@ class MultitaskModel(GaussianFeatures):
             if length != K:
                 raise ValueError(f"{name} must have length K = {K} (task_correlation is {K}×{K}), "
                                  f"got {length}")
-        check_unit_diagonal(self.task_correlation, "task_correlation", "C_kk")
-        check_correlations_bounded(self.query_correlation, "query_correlation", "c_k")
+        check_unit_diagonal(self.task_correlation, "task_correlation", "C_kk", self._task_eps)
+        check_correlations_bounded(self.query_correlation, "query_correlation", "c_k",
+                                   self._task_eps)
         check_psd_eigenvalues(np.linalg.eigvalsh(self.joint_correlation),
                               "joint correlation [[task_correlation, query_correlation], "
-                              "[query_correlationᵀ, 1]]")
+                              "[query_correlationᵀ, 1]]", self._task_eps)
 
     # ------------------------------------------------------------------ sizes and constants
     @property
@@ -405,7 +434,7 @@ def solve_multitask(model, *, grid_size=129):
     """
     if not isinstance(model, MultitaskModel):
         raise TypeError(f"model must be a MultitaskModel, got {type(model).__name__}")
-    grid_size = as_int(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
+    grid_size = as_grid_size(grid_size)
     gap = spectral_gap_condition(model)
     spectra = model.spectra
     if relevant_R_eigenvalues(spectra).size == 0:
