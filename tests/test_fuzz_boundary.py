@@ -382,6 +382,37 @@ def test_valid_multitask_model_is_not_rejected_by_scalar_gating_when_isotropic()
         wt.scalar_gating_optimum(anisotropic)
 
 
+@pytest.mark.parametrize("call, error, pattern", [
+    (lambda: wt.enclose_spectra(np.diag([1.0, -1.0]), 0.1, np.eye(2), [.5, .5]), ValueError,
+     r"Sigma is not positive semidefinite"),
+    (lambda: wt.enclose_spectra(np.eye(2), 0.1, [[1, .5], [.4, 1]], [.5, .5]), ValueError,
+     r"R is not symmetric"),
+    (lambda: wt.enclose_spectra(np.eye(2), 0.1, np.eye(2), [.5, .5, .5]), ValueError,
+     r"r must have shape \(2,\)"),
+    (lambda: wt.enclose_spectra(np.eye(2), -0.1, np.eye(2), [.5, .5]), ValueError,
+     r"sigma2 must be >= 0"),
+    (lambda: wt.enclose_spectra(np.eye(2), 0.1, np.eye(2), [.5, .5], sizes=[3]), ValueError,
+     r"sizes must have shape \(2,\)"),
+    (lambda: wt.enclose_spectra(np.eye(2), 0.1, np.eye(2), [.5, .5], sizes=[3, 0]), ValueError,
+     r"sizes must be positive"),
+    (lambda: wt.enclose_spectra(np.eye(2), 0.1, np.eye(2), [.5, .5], rigorous="yes"), TypeError,
+     r"rigorous must be None, True or False"),
+    (lambda: wt.preconditioner_shapes(_model(), -1.0), ValueError, r"gamma must be >= 0"),
+    (lambda: wt.shape_error(np.eye(2), np.zeros((2, 2))), ValueError, r"B must be nonzero"),
+    (lambda: wt.shape_error(np.eye(2), np.eye(3)), ValueError, r"A and B must be .* one shape"),
+    (lambda: wt.spectral_uniqueness(_model(), fixed_points=-1), ValueError,
+     r"fixed_points must be >= 0"),
+    (lambda: wt.certify_uniqueness(_model(), rigorous=1), TypeError, r"rigorous must be"),
+])
+def test_verify_entry_conditions_name_the_argument(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_shape_error_of_zero_fit_is_one():
+    assert wt.shape_error(np.zeros((2, 2)), np.eye(2)) == 1.0
+
+
 # --------------------------------------------------------------------------- compact reprs
 
 def _large_results():
@@ -394,6 +425,7 @@ def _large_results():
     instance = wt.SpectralInstance(np.linspace(1, 2, d), 0.1, np.ones(40), np.full(40, 0.1))
     weights = np.linspace(0.1, 1.0, K)
     small = wt.CorrelatedTaskModel(np.eye(3), np.eye(40), np.full(40, 0.1), 0.1)
+    wishart = rng.standard_normal((60, 60))
     return {
         "MultitaskSolution": wt.solve_multitask(multitask),
         "BlockSpectra": multitask.spectra,
@@ -412,6 +444,11 @@ def _large_results():
             wt.SpectralInstance([1.0, 2.0], 0.1, np.ones(10), np.full(10, 0.2)), starts=2),
         "SearchResult": wt.adversarial_search(200, 50, maxiter=1, popsize=1),
         "BruteForceResult": minimize_risk_jointly(small, starts=1, maxiter=5),
+        "SpectralEnclosure": wt.enclose_spectra(wishart @ wishart.T / 60, 0.1,
+                                                0.5 * np.eye(50) + 0.5, np.full(50, 0.1)),
+        "PreconditionerErratum": wt.preconditioner_erratum(small),
+        "ScalarGatingClaim": wt.scalar_gating_claim(wt.MultitaskModel(
+            np.eye(3), [.6, .1, .5], np.full(3, 10**6), np.eye(2), 0.1)),
     }
 
 

@@ -21,6 +21,7 @@ the float spectra of the model (like the solver), not in interval arithmetic.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +134,26 @@ def relaxed_uniqueness_bound(M, sigma_eigenvalues):
     return 2.0 * (np.asarray(M, dtype=float) + np.where(np.isfinite(positive), positive, 0.0))
 
 
+def _check_arguments(model, fixed_points, gap):
+    """TypeError/ValueError naming the argument of :func:`spectral_uniqueness` that is wrong."""
+    needed = ("sigma_eigenvalues", "M") + (("spectral_gap_sigma", "spectral_gap_R")
+                                           if gap is None else ())
+    missing = [attribute for attribute in needed if not hasattr(model, attribute)]
+    if missing:
+        raise TypeError(f"model must be a CorrelatedTaskModel, MultitaskModel or spectral data "
+                        f"with {', '.join(needed)}; got {type(model).__name__} (missing "
+                        f"{', '.join(missing)})")
+    if fixed_points is not None and (isinstance(fixed_points, (bool, np.bool_))
+                                     or not isinstance(fixed_points, numbers.Integral)):
+        raise TypeError(f"fixed_points must be None or an integer, got "
+                        f"{type(fixed_points).__name__}")
+    if fixed_points is not None and fixed_points < 0:
+        raise ValueError(f"fixed_points must be >= 0, got {fixed_points}")
+    if gap is not None and not all(hasattr(gap, attribute) for attribute in
+                                   ("delta_sigma", "delta_R", "bound", "holds")):
+        raise TypeError(f"gap must be None or a SpectralGapTest, got {type(gap).__name__}")
+
+
 def spectral_uniqueness(model, *, fixed_points=None, gap=None):
     """The paper's and the relaxed sufficient condition for a unique optimum, as a :class:`Uniqueness`.
 
@@ -162,6 +183,7 @@ def spectral_uniqueness(model, *, fixed_points=None, gap=None):
     >>> spectral_uniqueness(model, fixed_points=1)
     Uniqueness(established=True, reason='relaxed condition', fixed_points=1, product=5.22, paper_bound=3.2, relaxed_bound=6.4)
     """
+    _check_arguments(model, fixed_points, gap)
     gap = spectral_gap_condition(model) if gap is None else gap
     product = float(gap.delta_sigma * gap.delta_R)
     relaxed_bound = float(relaxed_uniqueness_bound(model.M, model.sigma_eigenvalues))

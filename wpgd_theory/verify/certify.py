@@ -238,8 +238,7 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
     """
     digits, max_boxes, contraction_refinements, mp_eigen_limit = _check_budget(
         digits, max_boxes, contraction_refinements, mp_eigen_limit)
-    if rigorous not in (None, True, False):
-        raise TypeError(f"rigorous must be None, True or False, got {rigorous!r}")
+    _check_rigorous(rigorous)
     with _interval_dps(digits), mpmath.workdps(digits):
         ispectra, proved, residual = _interval_spectra(spectra, digits, mp_eigen_limit, rigorous)
         return _BranchAndBound(ispectra, digits, max_boxes, contraction_refinements).run(
@@ -248,6 +247,26 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_target(value, name):
+    """Raise ``TypeError`` naming ``name`` unless ``value`` is a model, a solution or spectral
+    data (``sigma_eigenvalues``, ``R_eigenvalues``, ``r_coefficients`` and ``sigma2`` or ``M``)."""
+    if isinstance(value, (CorrelatedTaskModel, MultitaskModel, WPGDSolution, MultitaskSolution)):
+        return
+    missing = [attribute for attribute in ("sigma_eigenvalues", "R_eigenvalues",
+                                           "r_coefficients") if not hasattr(value, attribute)]
+    if not (hasattr(value, "sigma2") or hasattr(value, "M")):
+        missing.append("sigma2 (or M)")
+    if missing:
+        raise TypeError(f"{name} must be a CorrelatedTaskModel, MultitaskModel, a solution of "
+                        f"either, or spectral data; got {type(value).__name__} (missing "
+                        f"{', '.join(missing)})")
+
+
+def _check_rigorous(rigorous):
+    if rigorous is not None and not isinstance(rigorous, (bool, np.bool_)):
+        raise TypeError(f"rigorous must be None, True or False, got {rigorous!r}")
 
 
 def _check_budget(digits, max_boxes, contraction_refinements, mp_eigen_limit):
@@ -295,6 +314,9 @@ def certify_uniqueness(solution_or_model, *, digits=30, max_boxes=4000,
     >>> certify_uniqueness(three, digits=20)
     Uniqueness(established=False, reason='certified non-unique', fixed_points=3, product=26.1184, paper_bound=0.27, relaxed_bound=0.54)
     """
+    _check_target(solution_or_model, "solution_or_model")
+    _check_budget(digits, max_boxes, contraction_refinements, mp_eigen_limit)
+    _check_rigorous(rigorous)
     target = solution_or_model
     model = target.model if isinstance(target, (WPGDSolution, MultitaskSolution)) else target
     found = (len(target.fixed_points) if isinstance(target, (WPGDSolution, MultitaskSolution))
@@ -327,17 +349,22 @@ def certify_uniqueness(solution_or_model, *, digits=30, max_boxes=4000,
                       detail=f"{spectral.detail}; {why}: {cert.message}", **numbers_)
 
 
-def certify_solution(solution, **certify_options):
+def certify_solution(solution, *, digits=30, max_boxes=4000, contraction_refinements=64,
+                     mp_eigen_limit=40, rigorous=None):
     """``solution`` (``WPGDSolution`` or ``MultitaskSolution``) with ``uniqueness`` certified.
 
     The certificate's count is compared with the solver's: if the certificate proves more fixed
     points than the solver found, the returned solution may not be the global optimum and its
     ``message`` says so (:func:`solve_certified` re-solves with a finer grid instead).
+    ``digits``, ``max_boxes``, ``contraction_refinements``, ``mp_eigen_limit`` and ``rigorous``
+    are passed to :func:`certify_fixed_point`.
     """
     if not isinstance(solution, (WPGDSolution, MultitaskSolution)):
         raise TypeError("solution must be a WPGDSolution or MultitaskSolution, got "
                         f"{type(solution).__name__}")
-    uniqueness = certify_uniqueness(solution, **certify_options)
+    uniqueness = certify_uniqueness(solution, digits=digits, max_boxes=max_boxes,
+                                    contraction_refinements=contraction_refinements,
+                                    mp_eigen_limit=mp_eigen_limit, rigorous=rigorous)
     message = solution.message
     certified = _certified_count(uniqueness)
     if certified is not None and certified != len(solution.fixed_points):
@@ -380,6 +407,8 @@ def solve_certified(Sigma, R, r, sigma2, *, precision=None, grid_size=129, digit
     Uniqueness(established=True, reason='certificate', fixed_points=1, product=1, paper_bound=4.1, relaxed_bound=8.2)
     """
     model = CorrelatedTaskModel(Sigma, R, r, sigma2)
+    _check_budget(digits, max_boxes, contraction_refinements, mp_eigen_limit)
+    _check_rigorous(rigorous)
     options = dict(digits=digits, max_boxes=max_boxes,
                    contraction_refinements=contraction_refinements,
                    mp_eigen_limit=mp_eigen_limit, rigorous=rigorous)

@@ -37,9 +37,17 @@ import numpy as np
 from mpmath import iv
 from mpmath.libmp import from_man_exp
 
+from .._args import as_int
+from .._repr import summarize
 from ..core.model import CorrelatedTaskModel
 from ..core.solver import WPGDSolution
-from ..multitask.model import MultitaskModel, MultitaskSolution
+from ..core.validation import (
+    as_nonnegative_scalar,
+    as_real_array,
+    as_symmetric_matrix,
+    check_psd_eigenvalues,
+)
+from ..multitask.model import MultitaskModel, MultitaskSolution, _as_sizes
 
 __all__ = ["SpectralEnclosure", "enclose_spectra", "have_flint"]
 
@@ -70,6 +78,11 @@ class SpectralEnclosure(NamedTuple):
     pairs: list
     rigorous: bool
     radius: float
+
+    def __repr__(self):
+        return (f"SpectralEnclosure(sigma_eigenvalues=<list of {len(self.sigma_eigenvalues)} "
+                f"intervals>, M={summarize(self.M)}, pairs=<list of {len(self.pairs)} (λ, √m) "
+                f"intervals>, rigorous={self.rigorous}, radius={self.radius!r})")
 
 
 class _Bounds(NamedTuple):
@@ -300,6 +313,13 @@ def enclose_spectra(Sigma, sigma2, R, r, *, sizes=None, digits=30, mp_eigen_limi
     -------
     SpectralEnclosure
 
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument: ``Sigma`` and ``R`` must be finite, symmetric and positive
+        semidefinite, ``r`` a finite vector of ``R``'s size, ``sigma2 >= 0``, ``sizes`` positive
+        integers (one per row of ``R``).
+
     Examples
     --------
     >>> import numpy as np
@@ -309,7 +329,16 @@ def enclose_spectra(Sigma, sigma2, R, r, *, sizes=None, digits=30, mp_eigen_limi
     (True, 2)
     >>> enc.pairs[0][0]                       # λ = 0.5 exactly, enclosed
     mpi('0.5', '0.5...')
+    >>> enclose_spectra(np.eye(2), 0.1, [[1.0]], [0.5, 0.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: r must have shape (1,) like R (1 x 1), got shape (2,)
     """
+    Sigma, sigma2, R, r, sizes = _check_inputs(Sigma, sigma2, R, r, sizes)
+    digits = as_int(digits, "digits", minimum=1)
+    mp_eigen_limit = as_int(mp_eigen_limit, "mp_eigen_limit", minimum=0)
+    if rigorous is not None and not isinstance(rigorous, (bool, np.bool_)):
+        raise TypeError(f"rigorous must be None, True or False, got {type(rigorous).__name__}")
     if rigorous is None:
         rigorous = have_flint()
     if rigorous and not have_flint():
@@ -338,6 +367,28 @@ def enclose_spectra(Sigma, sigma2, R, r, *, sizes=None, digits=30, mp_eigen_limi
         if rigorous:
             flint.ctx.prec = saved
     return SpectralEnclosure(s, M, pairs, bool(rigorous), float(max(s_radius, l_radius)))
+
+
+def _check_inputs(Sigma, sigma2, R, r, sizes):
+    """The arguments of :func:`enclose_spectra` as validated float arrays (``sizes``: int64)."""
+    Sigma = as_symmetric_matrix(Sigma, "Sigma")
+    sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
+    R = as_symmetric_matrix(R, "R")
+    for name, matrix in (("Sigma", Sigma), ("R", R)):
+        check_psd_eigenvalues(np.linalg.eigvalsh(matrix), name)
+    n = R.shape[0]
+    r = as_real_array(r, "r", ndim=1)
+    if r.shape != (n,):
+        raise ValueError(f"r must have shape ({n},) like R ({n} x {n}), got shape {r.shape}")
+    if sizes is not None:
+        if isinstance(sizes, (str, bytes)):
+            raise TypeError(f"sizes must be an array of positive integers, got "
+                            f"{type(sizes).__name__}")
+        sizes = _as_sizes(sizes)                  # the multitask model's own check
+        if sizes.shape != (n,):
+            raise ValueError(f"sizes must have shape ({n},), one block length per row of R, got "
+                             f"shape {sizes.shape}")
+    return Sigma, sigma2, R, r, sizes
 
 
 # --------------------------------------------------------------------------- any input

@@ -18,9 +18,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._args import as_real
+from .._repr import compact_repr
 from ..core.model import CorrelatedTaskModel
 from ..core.risk import risk, risk_gradient, weight_moments
 from ..core.solver import solve_model
+from ..core.validation import as_real_array
 from ..multitask.gating import (
     in_monotone_cone,
     linear_attention_optimum,
@@ -46,6 +49,15 @@ def _check_dense(model):
                         f"got {type(model).__name__}")
 
 
+def _check_preconditioner(value, name, model):
+    """``value`` as a finite float ``d × d`` matrix (``d`` of ``model``), or raise naming ``name``."""
+    matrix = as_real_array(value, name, ndim=2)
+    if matrix.shape != (model.d, model.d):
+        raise ValueError(f"{name} must have shape (d, d) = ({model.d}, {model.d}) like the "
+                         f"model's Sigma, got shape {matrix.shape}")
+    return matrix
+
+
 def preconditioner_shapes(model, gamma):
     """``(corrected, printed)`` preconditioner shapes at ``γ``, both unnormalised.
 
@@ -60,6 +72,7 @@ def preconditioner_shapes(model, gamma):
     (array([0.5, 0.2]), array([0.5 , 0.05]))
     """
     _check_dense(model)
+    gamma = as_real(gamma, "gamma", minimum=0.0)
     s, U = model.sigma_eigenvalues, model.sigma_eigenvectors
     core = 1.0 / (gamma / model.M * s + 1.0)
     inverse = np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0)
@@ -70,6 +83,7 @@ def best_preconditioner_multiple(model, shape, weights):
     """``c·shape`` minimising ``L(c·shape, ω)`` over ``c``: the risk is a quadratic in ``c`` with
     minimiser ``c = A tr(PΣ²) / tr(PᵀΣP(BΣ² + CΣ))`` (docs/theory.md §2)."""
     _check_dense(model)
+    shape = _check_preconditioner(shape, "shape", model)
     A, B, C = weight_moments(model, weights)
     S = model.Sigma
     quadratic = np.trace(shape.T @ S @ shape @ (B * S @ S + C * S))
@@ -80,6 +94,7 @@ def best_preconditioner_multiple(model, shape, weights):
 def stationarity_residual(model, P, weights):
     """Relative gradient norm ``‖∇L(P, ω)‖ / ‖∇_P L(0, ω)‖`` (scale-free)."""
     _check_dense(model)
+    P = _check_preconditioner(P, "P", model)
     grad = np.concatenate([g.ravel() for g in risk_gradient(model, P, weights)])
     reference = np.linalg.norm(risk_gradient(model, 0 * P, weights)[0])
     return float(np.linalg.norm(grad) / max(reference, 1e-300))
@@ -100,6 +115,7 @@ def best_risk_with_shape(model, shape):
     True
     """
     _check_dense(model)
+    shape = _check_preconditioner(shape, "shape", model)
     S = model.Sigma
     PtSP = shape.T @ S @ shape
     T1, T2 = np.trace(PtSP @ S), np.trace(PtSP @ S @ S)
@@ -117,6 +133,14 @@ def shape_error(A, B):
     >>> shape_error(np.eye(2), 3 * np.eye(2)), round(shape_error(np.eye(2), np.diag([1., 0.])), 4)
     (0.0, 0.7071)
     """
+    A, B = as_real_array(A, "A"), as_real_array(B, "B")
+    if A.shape != B.shape or A.size == 0:
+        raise ValueError(f"A and B must be non-empty arrays of one shape, got A.shape = {A.shape} "
+                         f"and B.shape = {B.shape}")
+    if not np.any(B):
+        raise ValueError("B must be nonzero (the error is relative to its norm)")
+    if not np.any(A):
+        return 1.0                                  # c·0 = 0: the error is ‖B‖ / ‖B‖
     cosine = np.sum(A * B) / (np.linalg.norm(A) * np.linalg.norm(B))
     return float(np.sqrt(max(0.0, 1.0 - cosine**2)))
 
@@ -225,6 +249,8 @@ class ScalarGatingClaim(NamedTuple):
     wpgd_risk: float
     scalar_risk: float
     linatt_risk: float
+
+    __repr__ = compact_repr
 
     @property
     def holds(self):
