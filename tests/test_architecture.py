@@ -11,7 +11,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "wpgd_theory"
 
-LAYERS = {"core": 0, "_args": 1, "_repr": 1, "gla": 1, "multitask": 2, "verify": 3,
+LAYERS = {"core": 0, "gla": 1, "multitask": 2, "verify": 3,
           "training": 4, "sweeps": 4, "cli": 5}
 """Layer of each part of ``wpgd_theory`` (the same table as docs/architecture.md)."""
 

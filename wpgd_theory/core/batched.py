@@ -38,6 +38,7 @@ from .risk import (
     risk_from_moments,
     weights_gradient_from_coefficients,
 )
+
 # The unvalidated spectral kernels: the batch is validated once, at the boundary, and the public
 # h1/h2/φ check for a single 1-d spectrum.
 from .spectral import _h1 as h1

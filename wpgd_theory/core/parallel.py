@@ -17,6 +17,7 @@ therefore bit-identical whatever the executor, the number of workers or the chun
 Examples
 --------
 >>> import numpy as np
+
 >>> def mean_normal(block):
 ...     rng = np.random.default_rng(block.seed)
 ...     return rng.standard_normal(block.stop - block.start).mean()
@@ -28,11 +29,12 @@ Examples
 from __future__ import annotations
 
 import math
-import numbers
 from concurrent.futures import Executor, as_completed
 from typing import NamedTuple
 
 import numpy as np
+
+from .validation import as_integer
 
 __all__ = ["map_chunks", "SeedBlock", "ChunkPlan", "seed_blocks", "as_executor"]
 
@@ -60,11 +62,7 @@ class ChunkPlan(NamedTuple):
 
 
 def _positive_int(value, name, *, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < (0 if allow_zero else 1):
-        raise ValueError(f"{name} must be >= {0 if allow_zero else 1}, got {value}")
-    return int(value)
+    return as_integer(value, name, minimum=0 if allow_zero else 1)
 
 
 def seed_blocks(num_items, *, seed=0, block_size=1024):
@@ -79,7 +77,8 @@ def seed_blocks(num_items, *, seed=0, block_size=1024):
     """
     num_items = _positive_int(num_items, "num_items", allow_zero=True)
     block_size = _positive_int(block_size, "block_size")
-    root = np.random.SeedSequence(seed)
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
+        None if seed is None else as_integer(seed, "seed", minimum=0))
     return [SeedBlock(b, start, min(start + block_size, num_items),
                       np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (b,)))
             for b, start in enumerate(range(0, num_items, block_size))]

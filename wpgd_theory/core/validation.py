@@ -6,11 +6,14 @@ silent NaN or a ``LinAlgError`` from deep inside.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 __all__ = [
+    "as_real",
+    "as_seed",
     "SYMMETRY_RTOL",
     "UNIT_DIAGONAL_ATOL",
     "MAX_EXACT_INT",
@@ -78,6 +81,29 @@ def as_integer(value, name, *, minimum=None, maximum=None):
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def as_real(value, name, *, minimum=None, maximum=None, strict_minimum=False):
+    """``value`` as a finite Python float within the bounds (``strict_minimum``: ``> minimum``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None and (value <= minimum if strict_minimum else value < minimum):
+        raise ValueError(f"{name} must be {'>' if strict_minimum else '>='} {minimum:g}, got "
+                         f"{value:g}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}, got {value:g}")
+    return value
+
+
+def as_seed(value, name="seed"):
+    """A seed for :func:`numpy.random.default_rng`: ``None``, an int ``>= 0``, a ``SeedSequence``
+    or a ``Generator``."""
+    if value is None or isinstance(value, (np.random.SeedSequence, np.random.Generator)):
+        return value
+    return as_integer(value, name, minimum=0)
 
 
 def as_real_array(value, name, *, ndim=None):

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core._args import as_int, as_real
-from ..core.validation import as_real_array
+from ..core.validation import as_integer, as_real, as_real_array
 
 __all__ = ["fla_scale", "to_fla", "from_fla"]
 
@@ -33,7 +32,7 @@ def fla_scale(d_k):
     >>> fla_scale(4)
     0.5
     """
-    return float(as_int(d_k, "d_k", minimum=1)) ** -0.5
+    return float(as_integer(d_k, "d_k", minimum=1)) ** -0.5
 
 
 def _heads_layout(array, name, last):

@@ -52,12 +52,11 @@ import numpy as np
 from scipy.linalg import cholesky
 from scipy.optimize import minimize_scalar, nnls
 
-from ..core._args import MAX_GRID_SIZE, as_int, as_real
 from ..core._repr import compact_repr
 from ..core.risk import preconditioner_eigenvalues, risk_from_moments
 from ..core.solver import stationary_point
-from ..core.spectral import find_fixed_points, relevant_R_eigenvalues
-from ..core.validation import as_real_array
+from ..core.spectral import MAX_GRID_SIZE, find_fixed_points, relevant_R_eigenvalues
+from ..core.validation import as_integer, as_real, as_real_array
 from ..gla.forward import gla_forward
 from ..gla.theorem1 import theorem1_projections
 from .model import MultitaskModel, as_delimiter_features, solve_multitask
@@ -111,7 +110,7 @@ def monotone_cone_faces(K):
     >>> [face.groups for face in monotone_cone_faces(2)]
     [((0, 2),), ((0, 1), (1, 2)), ((1, 2),)]
     """
-    return _monotone_cone_faces(as_int(K, "K", minimum=1))
+    return _monotone_cone_faces(as_integer(K, "K", minimum=1))
 
 
 def _monotone_cone_faces(K):
@@ -388,7 +387,7 @@ def decay_gating_optimum(model, *, grid_size=400, max_log_decay=50.0):
     (True, True)
     """
     _check_model(model)
-    grid_size = as_int(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
+    grid_size = as_integer(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
     max_log_decay = as_real(max_log_decay, "max_log_decay", minimum=0.0, strict_minimum=True)
     thetas = np.concatenate([[0.0], np.geomspace(1e-3 / model.n, max_log_decay, grid_size)])
     risks = np.array([_decay_risk(model, np.exp(-t)) for t in thetas])

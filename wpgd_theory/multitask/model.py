@@ -31,7 +31,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core._args import as_int, as_real
 from ..core._repr import compact_repr
 from ..core.model import (
     CorrelatedTaskModel,  # noqa: F401 (doctests use Prompts)
@@ -57,6 +56,8 @@ from ..core.spectral import (
 from ..core.uniqueness import spectral_uniqueness
 from ..core.validation import (
     MAX_EXACT_INT,
+    as_integer,
+    as_real,
     as_real_array,
     as_symmetric_matrix,
     check_psd_eigenvalues,
@@ -473,7 +474,7 @@ def corollary_linear_attention_risk(d, sigma2, n, sum_r, sum_R):
     >>> corollary_linear_attention_risk(2, 0.0, 2, 1.2, 3.0)   # see risk.linear_attention_risk
     1.68
     """
-    d, n = as_int(d, "d", minimum=1), as_int(n, "n", minimum=1)
+    d, n = as_integer(d, "d", minimum=1), as_integer(n, "n", minimum=1)
     sigma2 = as_real(sigma2, "sigma2", minimum=0.0)
     sum_r, sum_R = as_real(sum_r, "sum_r"), as_real(sum_R, "sum_R", minimum=0.0)
     return d + sigma2 - d * sum_r**2 / (n * (d + sigma2 + 1) + sum_R)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import phase as _phase
 from . import run as _run
-from .phase import *
-from .run import *
+from .phase import *  # noqa: F401,F403
+from .run import *  # noqa: F401,F403
 
 __all__ = [name for module in (_phase, _run) for name in module.__all__]

@@ -11,10 +11,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize
 
-from ..core._args import as_int, as_real, as_seed
 from ..core._repr import compact_repr
 from ..core.model import CorrelatedTaskModel
 from ..core.risk import risk, risk_gradient
+from ..core.validation import as_integer, as_real, as_seed
 
 __all__ = ["minimize_risk_jointly", "BruteForceResult"]
 
@@ -59,13 +59,13 @@ def minimize_risk_jointly(model, *, starts=5, seed=0, method="BFGS", gtol=1e-10,
     """
     if not isinstance(model, CorrelatedTaskModel):
         raise TypeError(f"model must be a CorrelatedTaskModel, got {type(model).__name__}")
-    starts = as_int(starts, "starts", minimum=1, maximum=MAX_STARTS)
+    starts = as_integer(starts, "starts", minimum=1, maximum=MAX_STARTS)
     seed = as_seed(seed)
     if not isinstance(method, str):
         raise TypeError(f"method must be a scipy.optimize.minimize method name, got "
                         f"{type(method).__name__}")
     gtol = as_real(gtol, "gtol", minimum=0.0, strict_minimum=True)
-    maxiter = as_int(maxiter, "maxiter", minimum=1)
+    maxiter = as_integer(maxiter, "maxiter", minimum=1)
     if model.d**2 + model.n > MAX_UNKNOWNS:
         raise ValueError(f"model has d² + n = {model.d**2 + model.n} unknowns, more than the limit "
                          f"{MAX_UNKNOWNS} of this dense BFGS search")

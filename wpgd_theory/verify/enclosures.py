@@ -37,11 +37,11 @@ import numpy as np
 from mpmath import iv
 from mpmath.libmp import from_man_exp
 
-from .._args import as_int
-from .._repr import summarize
+from ..core._repr import summarize
 from ..core.model import CorrelatedTaskModel
 from ..core.solver import WPGDSolution
 from ..core.validation import (
+    as_integer,
     as_nonnegative_scalar,
     as_real_array,
     as_symmetric_matrix,
@@ -335,8 +335,8 @@ def enclose_spectra(Sigma, sigma2, R, r, *, sizes=None, digits=30, mp_eigen_limi
     ValueError: r must have shape (1,) like R (1 x 1), got shape (2,)
     """
     Sigma, sigma2, R, r, sizes = _check_inputs(Sigma, sigma2, R, r, sizes)
-    digits = as_int(digits, "digits", minimum=1)
-    mp_eigen_limit = as_int(mp_eigen_limit, "mp_eigen_limit", minimum=0)
+    digits = as_integer(digits, "digits", minimum=1)
+    mp_eigen_limit = as_integer(mp_eigen_limit, "mp_eigen_limit", minimum=0)
     if rigorous is not None and not isinstance(rigorous, (bool, np.bool_)):
         raise TypeError(f"rigorous must be None, True or False, got {type(rigorous).__name__}")
     if rigorous is None:

@@ -18,12 +18,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._args import as_real
-from .._repr import compact_repr
+from ..core._repr import compact_repr
 from ..core.model import CorrelatedTaskModel
 from ..core.risk import risk, risk_gradient, weight_moments
 from ..core.solver import solve_model
-from ..core.validation import as_real_array
+from ..core.validation import as_real, as_real_array
 from ..multitask.gating import (
     in_monotone_cone,
     linear_attention_optimum,

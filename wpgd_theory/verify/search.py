@@ -30,7 +30,6 @@ import numpy as np
 from scipy.linalg import null_space
 from scipy.optimize import differential_evolution, minimize
 
-from ..core._args import MAX_GRID_SIZE, as_int, as_real, as_seed, require_spectra
 from ..core._repr import compact_repr
 from ..core.batched import solve_spectra_batched
 from ..core.model import CorrelatedTaskModel, effective_spectral_gap
@@ -41,8 +40,15 @@ from ..core.risk import (
     risk_from_moments,
     weights_gradient_from_coefficients,
 )
-from ..core.spectral import find_fixed_points, h2, spectral_gap_condition
-from ..core.validation import as_nonnegative_scalar, as_real_array
+from ..core.spectral import MAX_GRID_SIZE, find_fixed_points, h2, spectral_gap_condition
+from ..core.validation import (
+    as_integer,
+    as_nonnegative_scalar,
+    as_real,
+    as_real_array,
+    as_seed,
+    check_spectra,
+)
 
 __all__ = [
     "SpectralInstance", "two_cluster_instance", "contraction_bound",
@@ -193,9 +199,9 @@ def two_cluster_instance(n, d, *, s_large, s_small, k_large, sigma2, lam_small, 
     >>> inst.R_eigenvalues.round(4), inst.sigma_eigenvalues
     (array([0.5   , 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 0.5625, 5.    ]), array([0.5, 0.5, 2. ]))
     """
-    n = as_int(n, "n", minimum=2, maximum=MAX_SPECTRUM_SIZE)
-    d = as_int(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
-    k_large = as_int(k_large, "k_large")
+    n = as_integer(n, "n", minimum=2, maximum=MAX_SPECTRUM_SIZE)
+    d = as_integer(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    k_large = as_integer(k_large, "k_large")
     for _name, _value in (("s_large", s_large), ("s_small", s_small), ("sigma2", sigma2),
                           ("lam_small", lam_small), ("lam_large", lam_large)):
         as_real(_value, _name, minimum=0.0)
@@ -228,7 +234,7 @@ def contraction_bound(spectra):
     >>> round(contraction_bound(inst), 6)    # (1·1)² / (4 (3.1 + 1)²)
     0.014872
     """
-    require_spectra(spectra)
+    check_spectra(spectra)
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     s_min_positive = float(np.min(s[s > 0]))
     product = (effective_spectral_gap(s)
@@ -240,7 +246,7 @@ def contraction_bound(spectra):
 
 def _check_coefficients(spectra, coefficients):
     """``spectra`` is spectral data and ``coefficients`` a finite vector of its length ``n``."""
-    require_spectra(spectra)
+    check_spectra(spectra)
     w = as_real_array(coefficients, "coefficients", ndim=1)
     n = np.shape(spectra.R_eigenvalues)[0]
     if w.size != n:
@@ -314,8 +320,8 @@ def stationary_points(spectra, *, grid_size=2049):
     >>> [(round(p.gamma, 6), p.kind) for p in stationary_points(inst)]
     [(2.037688, 'global minimum')]
     """
-    require_spectra(spectra)
-    grid_size = as_int(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
+    check_spectra(spectra)
+    grid_size = as_integer(grid_size, "grid_size", minimum=2, maximum=MAX_GRID_SIZE)
     search = find_fixed_points(spectra, grid_size=grid_size)
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     lam, a = np.asarray(spectra.R_eigenvalues), np.asarray(spectra.r_coefficients)
@@ -380,10 +386,10 @@ def optimisation_outcomes(spectra, *, starts=20, seed=0, stationary=None, method
     >>> optimisation_outcomes(inst, starts=4).counts
     array([4])
     """
-    require_spectra(spectra)
-    starts = as_int(starts, "starts", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    check_spectra(spectra)
+    starts = as_integer(starts, "starts", minimum=1, maximum=MAX_SEARCH_TRIALS)
     seed = as_seed(seed)
-    restarts = as_int(restarts, "restarts", minimum=0, maximum=MAX_SEARCH_TRIALS)
+    restarts = as_integer(restarts, "restarts", minimum=0, maximum=MAX_SEARCH_TRIALS)
     gtol = as_real(gtol, "gtol", minimum=0.0, strict_minimum=True)
     rtol = as_real(rtol, "rtol", minimum=0.0, strict_minimum=True)
     stationary = stationary_points(spectra) if stationary is None else stationary
@@ -490,11 +496,11 @@ def adversarial_search(n, d, *, seed=0, maxiter=60, popsize=15, executor=None):
     >>> result.max_slope < 1        # n = 8 is far too small for several fixed points
     True
     """
-    n = as_int(n, "n", minimum=3, maximum=MAX_SPECTRUM_SIZE)
-    d = as_int(d, "d", minimum=2, maximum=MAX_SPECTRUM_SIZE)
+    n = as_integer(n, "n", minimum=3, maximum=MAX_SPECTRUM_SIZE)
+    d = as_integer(d, "d", minimum=2, maximum=MAX_SPECTRUM_SIZE)
     seed = as_seed(seed)
-    maxiter = as_int(maxiter, "maxiter", minimum=1, maximum=MAX_SEARCH_TRIALS)
-    popsize = as_int(popsize, "popsize", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    maxiter = as_integer(maxiter, "maxiter", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    popsize = as_integer(popsize, "popsize", minimum=1, maximum=MAX_SEARCH_TRIALS)
     pool = as_executor(executor)
     optimize = differential_evolution(_NegativeLargestSlope(n, d),
                                       list(_PARAMETER_BOUNDS.values()),
@@ -513,8 +519,8 @@ def random_instance(rng, n, d):
     ``Σ a²/λ ≤ 1``."""
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    n = as_int(n, "n", minimum=1, maximum=MAX_SPECTRUM_SIZE)
-    d = as_int(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    n = as_integer(n, "n", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    d = as_integer(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
     s = np.exp(rng.uniform(np.log(1e-4), np.log(1e2), size=d))
     lam = n * rng.dirichlet(np.full(n, np.exp(rng.uniform(np.log(1e-2), np.log(10)))))
     lam = lam * (n / lam.sum())
@@ -550,11 +556,11 @@ def random_search(n, d, *, trials=200, seed=0, executor=None, block_size=50, pro
     >>> hits, largest < 1
     (0, True)
     """
-    n = as_int(n, "n", minimum=1, maximum=MAX_SPECTRUM_SIZE)
-    d = as_int(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
-    trials = as_int(trials, "trials", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    n = as_integer(n, "n", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    d = as_integer(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
+    trials = as_integer(trials, "trials", minimum=1, maximum=MAX_SEARCH_TRIALS)
     seed = as_seed(seed)
-    block_size = as_int(block_size, "block_size", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    block_size = as_integer(block_size, "block_size", minimum=1, maximum=MAX_SEARCH_TRIALS)
     blocks = map_chunks(partial(_random_search_block, n, d), trials, seed=seed,
                         block_size=block_size, executor=executor, progress=progress,
                         description="random_search")
