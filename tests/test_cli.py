@@ -456,3 +456,29 @@ def test_check_exits_1_when_a_statement_fails(monkeypatch, capsys):
     assert main(["check", "--examples", "1"]) == 1
     out = capsys.readouterr().out
     assert "Theorem X" in out and "1 fail" in out.splitlines()[-1]
+
+
+# --------------------------------------------------------------------------- sweep
+
+def test_sweep_through_the_console_script(tmp_path):
+    from wpgd_theory.sweeps import run_phase_diagram
+
+    status, out, err = cli("sweep", "--n", "20", "50", "--d", "3", "--instances", "30",
+                           "--block-size", "10", "--shapes", "two_cluster", "--json",
+                           "--csv", str(tmp_path / "p.csv"))
+    assert status == 0, err
+    printed = strict_json(out)
+    direct = run_phase_diagram([20, 50], [3], ("two_cluster",), instances=30, block_size=10)
+    assert [row["several"] for row in printed["rows"]] == [r["several"] for r in direct.rows]
+    assert [row["max_slope"] for row in printed["rows"]] == [r["max_slope"] for r in direct.rows]
+    assert (tmp_path / "p.csv").read_text().count("\n") == 3       # header + two cells
+    # Same result on two local processes (seed blocks, not workers, fix the random stream).
+    status, out2, err = cli("sweep", "--n", "20", "50", "--d", "3", "--instances", "30",
+                            "--block-size", "10", "--shapes", "two_cluster", "--json",
+                            "--executor", "processes:2", timeout=300)
+    assert status == 0, err
+    assert strict_json(out2)["rows"] == printed["rows"]
+    assert_one_line_error(*cli("sweep", "--n", "1")[::2],
+                          "argument --n: must be an integer in [2, 100000], got 1")
+    assert_one_line_error(*cli("sweep", "--n", "20", "--d", "3", "--executor", "bogus")[::2],
+                          "unknown executor spec 'bogus'")
