@@ -200,6 +200,24 @@ def test_shape_errors_name_the_argument():
         solve_optimal_wpgd(Sigma, R, r, np.zeros(4))
     with pytest.raises(ValueError, match="precision is not supported"):
         solve_optimal_wpgd(Sigma, R, r, sigma2, precision=30)
+    with pytest.raises(ValueError, match="grid_size must be >= "):
+        solve_batched(Sigma, R, r, sigma2, grid_size=2)
+
+
+def test_spectral_route_refuses_an_extra_axis_naming_the_argument():
+    s, sigma2, lam, a = [[1.0, 2.0]], [0.1], [[0.5, 1.5]], [[0.5, 0.7]]
+    # One instance per argument (no batch axes) broadcasts against the stacks; size-1 axes too.
+    assert solve_spectra_batched([1.0, 2.0], 0.1, lam, a).count.shape == (1,)
+    assert solve_spectra_batched(s, [0.1, 0.2], lam, a).count.shape == (2,)
+    with pytest.raises(ValueError, match=r"^sigma2 must have 1 batch axes"):
+        solve_spectra_batched(s, np.full((1, 7), 0.1), lam, a)
+    with pytest.raises(ValueError, match=r"^sigma_eigenvalues must have 1 batch axes"):
+        solve_spectra_batched(np.ones((1, 2, 7)), sigma2, lam, a)
+    with pytest.raises(ValueError, match=r"r_coefficients must have shape \(\.\.\., n\) = "
+                                         r"\(\.\.\., 7\) to match R_eigenvalues"):
+        solve_spectra_batched(s, sigma2, np.ones((1, 2, 7)), a)
+    with pytest.raises(TypeError, match="grid_size must be an int"):
+        solve_spectra_batched(s, sigma2, lam, a, grid_size=129.0)
 
 
 @pytest.mark.parametrize("shape, n, d", [("log_uniform", 12, 5), ("two_cluster", 60, 8),
@@ -245,3 +263,10 @@ def test_solve_model_on_a_list_of_models():
         assert_matches_single(out, m.Sigma, m.R, m.r, m.sigma2, i)
     with pytest.raises(ValueError, match="must share"):
         solve_model(models + [random_model(0, 2, 4)])
+    from wpgd_theory.core.batched import solve_batched_models
+    with pytest.raises(TypeError, match=r"models\[1\] must be a CorrelatedTaskModel"):
+        solve_batched_models([models[0], "model"])
+    with pytest.raises(TypeError, match="models must be a sequence"):
+        solve_batched_models(iter(models))
+    with pytest.raises(ValueError, match="models is empty"):
+        solve_batched_models([])

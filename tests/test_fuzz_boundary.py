@@ -261,49 +261,6 @@ ACCEPTED = {
     # Valid batch axes: leading axes broadcast in the predictors.
 }
 
-def _pending(name, argument, *kinds):
-    return {(name, argument, kind) for kind in kinds}
-
-
-#: (function, argument, kind) of core functions that fail here today: core is hardened on another
-#: branch (numerics); these are xfail(strict=False) until it merges, then the marks go.
-CORE_PENDING_REASON = "core hardening on branch numerics"
-CORE_PENDING = set().union(
-    _pending('effective_spectral_gap', 'eigenvalues', 'inf', 'nan', 'none', 'string', 'wrong shape'),
-    _pending('find_fixed_points', 'grid_size', 'inf', 'nan', 'none', 'string'),
-    _pending('find_fixed_points', 'spectra', 'none', 'string'),
-    _pending('fixed_point_bracket', 'spectra', 'none', 'string'),
-    _pending('fixed_point_map', 'gamma', 'inf', 'nan', 'none', 'string'),
-    _pending('fixed_point_map', 'spectra', 'none', 'string'),
-    _pending('fixed_point_map_derivative', 'gamma', 'inf', 'nan', 'none', 'string'),
-    _pending('fixed_point_map_derivative', 'spectra', 'none', 'string'),
-    _pending('h1', 'R_eigenvalues', 'inf', 'nan', 'none', 'string', 'wrong shape'),
-    _pending('h1', 'h_bar', 'inf', 'nan', 'none', 'string'),
-    _pending('h1', 'r_coefficients', 'inf', 'nan', 'none', 'string', 'wrong shape'),
-    _pending('h1_derivative', 'R_eigenvalues', 'inf', 'nan', 'none', 'string', 'wrong shape'),
-    _pending('h1_derivative', 'h_bar', 'inf', 'nan', 'none', 'string'),
-    _pending('h1_derivative', 'r_coefficients', 'inf', 'nan', 'none', 'string', 'wrong shape'),
-    _pending('h2', 'M', 'inf', 'nan', 'none', 'string'),
-    _pending('h2', 'gamma', 'inf', 'nan', 'none', 'string'),
-    _pending('h2', 'sigma_eigenvalues', 'inf', 'nan', 'none', 'string', 'wrong shape'),
-    _pending('h2_derivative', 'M', 'inf', 'nan', 'none', 'string'),
-    _pending('h2_derivative', 'gamma', 'inf', 'nan', 'none', 'string'),
-    _pending('h2_derivative', 'sigma_eigenvalues', 'inf', 'nan', 'none', 'string', 'wrong shape'),
-    _pending('linear_attention_risk', 'model', 'none', 'string'),
-    _pending('monte_carlo_risk', 'batch_size', 'inf', 'nan', 'none', 'string'),
-    _pending('monte_carlo_risk', 'model', 'none', 'string'),
-    _pending('monte_carlo_risk', 'num_prompts', 'inf', 'nan', 'none', 'string'),
-    _pending('monte_carlo_risk', 'seed', 'inf', 'nan', 'string'),
-    _pending('risk', 'model', 'none', 'string'),
-    _pending('risk_gradient', 'model', 'none', 'string'),
-    _pending('solve_model', 'grid_size', 'inf', 'nan', 'none', 'string'),
-    _pending('solve_optimal_wpgd', 'grid_size', 'inf', 'nan', 'none', 'string'),
-    _pending('spectral_gap_condition', 'model', 'none', 'string'),
-    _pending('stationary_point', 'gamma', 'inf', 'nan', 'none', 'string'),
-    _pending('stationary_point', 'spectra', 'none', 'string'),
-)
-
-
 def _cases():
     for name, (args, kwargs) in VALID.items():
         function = getattr(wt, name)
@@ -317,10 +274,7 @@ def _cases():
                     continue
                 if make(bound[parameter.name]) is None:
                     continue
-                marks = []
-                if (name, parameter.name, kind) in CORE_PENDING:
-                    marks.append(pytest.mark.xfail(strict=False, reason=CORE_PENDING_REASON))
-                yield pytest.param(name, parameter.name, kind, marks=marks,
+                yield pytest.param(name, parameter.name, kind,
                                    id=f"{name}-{parameter.name}-{kind}")
 
 
@@ -439,7 +393,8 @@ def test_shape_error_of_zero_fit_is_one():
 # --------------------------------------------------------------------------- compact reprs
 
 def _large_results():
-    """One instance of every public result class outside core, built on large inputs."""
+    """One instance of every public result class outside core (and of core's batched and
+    sweep records), built on large inputs."""
     from wpgd_theory.verify.brute_force import minimize_risk_jointly
     d, K = 300, 12
     rng = np.random.default_rng(0)
@@ -449,7 +404,17 @@ def _large_results():
     weights = np.linspace(0.1, 1.0, K)
     small = wt.CorrelatedTaskModel(np.eye(3), np.eye(40), np.full(40, 0.1), 0.1)
     wishart = rng.standard_normal((60, 60))
+    spectra = (rng.uniform(0.1, 2.0, (200, d)), rng.uniform(0.01, 1.0, 200),
+               np.full((200, 40), 1.0), np.full((200, 40), 0.1))
+    sigma_stack = np.broadcast_to(np.diag(np.linspace(1, 2, 40)), (30, 40, 40))
     return {
+        "BatchedFixedPoints": wt.solve_spectra_batched(*spectra),
+        "BatchedWPGDSolution": wt.solve_batched(sigma_stack, np.eye(50), np.full(50, 0.1),
+                                                np.linspace(0.1, 1.0, 30)),
+        "PhaseDiagram": wt.run_phase_diagram(list(range(3, 40)), [2, 3], ("log_uniform",),
+                                             instances=2, block_size=2),
+        "SeedBlock": wt.seed_blocks(10**6, seed=2**100, block_size=10)[-1],
+        "ChunkPlan": wt.ChunkPlan(10**9, 10**3, 10**6, 10**4),
         "MultitaskSolution": wt.solve_multitask(multitask),
         "BlockSpectra": multitask.spectra,
         "GatingOptimum": wt.vector_gating_optimum(multitask),

@@ -94,6 +94,17 @@ def test_scaled_and_zero_matrices():
         assert all(v == 0 for v in values) and vectors[0, 0] == 1
 
 
+@pytest.mark.parametrize("matrix, error, pattern", [
+    ([[1.0, 2.0], [0.0, 1.0]], ValueError, r"matrix is not symmetric"),
+    (np.ones((2, 3)), ValueError, r"matrix must be square"),
+    ([[1.0, np.nan], [np.nan, 1.0]], ValueError, r"matrix contains NaN or inf"),
+    ([[1j, 0], [0, 1]], TypeError, r"matrix must be a real numeric array"),
+])
+def test_refine_eigh_refuses_bad_matrices_naming_them(matrix, error, pattern):
+    with pytest.raises(error, match=pattern):
+        multiprecision.refine_eigh(matrix)
+
+
 def test_mp_preconditioner_product_matches_object_matmul(monkeypatch):
     pytest.importorskip("flint")
     rng = np.random.default_rng(0)

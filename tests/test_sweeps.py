@@ -69,8 +69,41 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="multiple of block_size"):
         run_phase_diagram([12], [3], instances=30, block_size=20)
     with pytest.raises(ValueError, match="unknown executor spec"):
-        with open_executor("threads"):
-            pass
+        open_executor("threads")          # checked on the call, before any executor starts
+    with pytest.raises(ValueError, match="worker count N must be an int >= 1"):
+        open_executor("processes:x")
+    with pytest.raises(TypeError, match="spec must be a str"):
+        open_executor(None)
+    # Reproducibility needs a fixed seed: None is refused, a SeedSequence is taken as the root.
+    with pytest.raises(TypeError, match="seed must be an int >= 0 or a numpy.random.SeedSequence"):
+        map_chunks(partial(_uniform_block, 1.0), 5, seed=None)
+    root = np.random.SeedSequence(7)
+    assert (np.concatenate(map_chunks(partial(_uniform_block, 1.0), 25, seed=root,
+                                      block_size=10))
+            == np.concatenate(map_chunks(partial(_uniform_block, 1.0), 25, seed=7,
+                                         block_size=10))).all()
+    with pytest.raises(TypeError, match=r"shapes must be a sequence of str"):
+        run_phase_diagram([12], [3], "log_uniform", instances=20, block_size=20)
+    with pytest.raises(ValueError, match=r"shapes\[0\] must be one of"):
+        run_phase_diagram([12], [3], ("cubic",), instances=20, block_size=20)
+    with pytest.raises(ValueError, match=r"n_values\[1\] must be >= 3, got 2"):
+        run_phase_diagram([12, 2], [3], instances=20, block_size=20)
+    with pytest.raises(ValueError, match="d_values is empty"):
+        run_phase_diagram([12], [], instances=20, block_size=20)
+
+
+@pytest.mark.parametrize("interval", [clopper_pearson, wilson_interval])
+def test_interval_arguments_are_checked(interval):
+    with pytest.raises(ValueError, match="successes must be <= 10, got 11"):
+        interval(11, 10)
+    with pytest.raises(ValueError, match="successes must be >= 0"):
+        interval(-1, 10)
+    with pytest.raises(ValueError, match="trials must be >= 1, got 0"):
+        interval(0, 0)
+    with pytest.raises(TypeError, match="trials must be an int"):
+        interval(1, 10.0)
+    with pytest.raises(ValueError, match="confidence must be < 1"):
+        interval(1, 10, confidence=1.0)
 
 
 def test_process_pool_gives_identical_results(reference):

@@ -26,6 +26,7 @@ is invariant under ``(s, M) → (s/M, 1)``), so one call covers instances of dif
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -45,7 +46,7 @@ from .spectral import _h1 as h1
 from .spectral import _h1_derivative as h1_derivative
 from .spectral import _h2 as h2
 from .spectral import _h2_derivative as h2_derivative
-from .spectral import _phi, _phi_derivative, _Values
+from .spectral import _phi, _phi_derivative, _Values, as_grid_size
 from .uniqueness import relaxed_uniqueness_bound
 from .validation import (
     SYMMETRY_RTOL,
@@ -434,7 +435,10 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
 
     The spectral route of :func:`solve_batched` (no eigendecomposition): ``s (..., d) ≥ 0``,
     ``σ² (...)``, ``λ (..., n) ≥ 0`` the eigenvalues of ``R`` and ``a = Eᵀr (..., n)``; batch
-    axes broadcast. Only non-negativity is checked here (the sweeps build valid spectra).
+    axes broadcast: each argument is one instance (shared by the batch) or a stack whose batch
+    axes have the number of dimensions common to all stacks (size-1 axes stretch; an axis is never
+    prepended, so an extra trailing axis is refused, not read as a batch axis). Only
+    non-negativity is checked here (the sweeps build valid spectra).
 
     Returns
     -------
@@ -450,6 +454,19 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
     sigma2 = _as_stack(sigma2, "sigma2", 0, "(...)")
     lam = _as_stack(R_eigenvalues, "R_eigenvalues", 1, "(..., n)")
     a = _as_stack(r_coefficients, "r_coefficients", 1, "(..., n)")
+    grid_size = as_grid_size(grid_size)
+    if a.shape[-1] != lam.shape[-1]:
+        raise ValueError(f"r_coefficients must have shape (..., n) = (..., {lam.shape[-1]}) to "
+                         f"match R_eigenvalues, got {a.shape}")
+    batches = {"sigma_eigenvalues": s.shape[:-1], "sigma2": sigma2.shape,
+               "R_eigenvalues": lam.shape[:-1], "r_coefficients": a.shape[:-1]}
+    ranks = [len(shape) for shape in batches.values() if shape]
+    if len(set(ranks)) > 1:
+        common = max(set(ranks), key=ranks.count)
+        odd = [name for name, shape in batches.items() if shape and len(shape) != common]
+        raise ValueError(f"{' and '.join(odd)} must have {common} batch axes like the other "
+                         "stacks (or none, to share one instance), got batch shapes "
+                         + ", ".join(f"{name} {shape}" for name, shape in batches.items()))
     for name, values, bad in (("sigma_eigenvalues", s, np.any(s < 0, axis=-1)
                                | ~np.any(s > 0, axis=-1)),
                               ("sigma2", sigma2, sigma2 < 0),
@@ -457,7 +474,11 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
         if np.any(bad):
             index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
             raise ValueError(f"{name}{_index_text(index)} must be >= 0 (and s not all zero)")
-    batch = np.broadcast_shapes(s.shape[:-1], sigma2.shape, lam.shape[:-1], a.shape[:-1])
+    try:
+        batch = np.broadcast_shapes(*batches.values())
+    except ValueError:
+        raise ValueError("batch shapes do not broadcast: " + ", ".join(
+            f"{name} {shape}" for name, shape in batches.items())) from None
     out = _solve_flat_spectra(s, sigma2, lam, a, batch, grid_size)
     return BatchedFixedPoints(*out)
 
@@ -562,6 +583,7 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
     ValueError: R[1] is not positive semidefinite: smallest eigenvalue -1 < -...
     """
     given = (Sigma, R, r, sigma2)
+    grid_size = as_grid_size(grid_size)
     Sigma, R, r, sigma2, batch, flags = _validate(Sigma, R, r, sigma2)
     s, U = np.linalg.eigh(Sigma)
     lam, E = np.linalg.eigh(R)
@@ -610,7 +632,8 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
 
 
 def solve_batched_models(models, *, grid_size=129):
-    """:func:`solve_batched` on a sequence of :class:`CorrelatedTaskModel` of one ``(d, n)``.
+    """:func:`solve_batched` on a non-empty sequence of :class:`CorrelatedTaskModel` of one
+    ``(d, n)``.
 
     Examples
     --------
@@ -619,13 +642,16 @@ def solve_batched_models(models, *, grid_size=129):
     >>> solve_batched_models([one, two]).risk.round(8)
     array([1.68695652, 2.45888258])
     """
-    models = list(models)
+    if not isinstance(models, Sequence) or isinstance(models, (str, bytes)):
+        raise TypeError("models must be a sequence (list or tuple) of CorrelatedTaskModel, got "
+                        f"{type(models).__name__}")
     for k, model in enumerate(models):
         if not isinstance(model, CorrelatedTaskModel):
-            raise TypeError(f"model[{k}] must be a CorrelatedTaskModel, got "
+            raise TypeError(f"models[{k}] must be a CorrelatedTaskModel, got "
                             f"{type(model).__name__}")
     if not models:
         raise ValueError("models is empty")
+    grid_size = as_grid_size(grid_size)
     shapes = {(m.d, m.n) for m in models}
     if len(shapes) > 1:
         raise ValueError(f"models must share (d, n) to be stacked, got {sorted(shapes)}")

@@ -26,6 +26,8 @@ from contextlib import contextmanager
 import mpmath
 import numpy as np
 
+from .validation import as_symmetric_matrix
+
 _UNLOADED = object()
 #: python-flint (optional accelerator, extra ``wpgd-theory[precise]``), imported on first use;
 #: None when it is not installed.
@@ -186,6 +188,9 @@ def refine_eigh(matrix):
     Accurate to the current ``mpmath.mp.dps`` relative to ``max|A|`` (eigenvectors of eigenvalues
     closer than that are determined only up to rotations among them); returned as object arrays
     of ``mpmath.mpf``. The matrix is first scaled exactly by a power of two to ``max|A| ≈ 1``.
+    ``matrix`` must be a finite, real, square, non-empty and symmetric (to ``SYMMETRY_RTOL``
+    relative) array, else ``ValueError``/``TypeError`` naming it
+    (:func:`~wpgd_theory.core.validation.as_symmetric_matrix`, which also symmetrises it).
 
     Examples
     --------
@@ -194,7 +199,7 @@ def refine_eigh(matrix):
     ...     print(mpmath.nstr(values[0], 35), mpmath.nstr(vectors[0, 1] ** 2, 35))
     1.0 0.5
     """
-    A = np.asarray(matrix, dtype=float)
+    A = as_symmetric_matrix(matrix, "matrix")
     largest = float(np.max(np.abs(A), initial=0.0))
     if largest == 0.0:
         return to_mpf_array(np.zeros(A.shape[0])), to_mpf_array(np.eye(A.shape[0]))

@@ -47,6 +47,11 @@ class SeedBlock(NamedTuple):
     stop: int
     seed: np.random.SeedSequence
 
+    def __repr__(self):   # one line (SeedSequence's own repr spans several)
+        return (f"SeedBlock(index={self.index}, start={self.start}, stop={self.stop}, "
+                f"seed=SeedSequence(entropy={self.seed.entropy}, "
+                f"spawn_key={self.seed.spawn_key}))")
+
 
 class ChunkPlan(NamedTuple):
     """How a sweep is cut: ``num_blocks`` seed blocks, ``blocks_per_chunk`` per scheduled chunk."""
@@ -65,8 +70,22 @@ def _positive_int(value, name, *, allow_zero=False):
     return as_integer(value, name, minimum=0 if allow_zero else 1)
 
 
+def _root_seed(seed):
+    """``seed`` (an int ``>= 0`` or a ``SeedSequence``) as the sweep's root ``SeedSequence``."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if seed is None:
+        raise TypeError("seed must be an int >= 0 or a numpy.random.SeedSequence, got None: a "
+                        "sweep is reproduced only from its seed (pass "
+                        "numpy.random.SeedSequence() for fresh entropy)")
+    return np.random.SeedSequence(as_integer(seed, "seed", minimum=0))
+
+
 def seed_blocks(num_items, *, seed=0, block_size=1024):
     """The seed blocks of a sweep of ``num_items`` items (see the module docstring).
+
+    ``seed`` is an int ``>= 0`` or a ``numpy.random.SeedSequence`` (not ``None``: the blocks,
+    and so the sweep's result, are fixed by it).
 
     Examples
     --------
@@ -77,8 +96,7 @@ def seed_blocks(num_items, *, seed=0, block_size=1024):
     """
     num_items = _positive_int(num_items, "num_items", allow_zero=True)
     block_size = _positive_int(block_size, "block_size")
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
-        None if seed is None else as_integer(seed, "seed", minimum=0))
+    root = _root_seed(seed)
     return [SeedBlock(b, start, min(start + block_size, num_items),
                       np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (b,)))
             for b, start in enumerate(range(0, num_items, block_size))]
@@ -119,8 +137,10 @@ def map_chunks(fn, num_items, *, seed=0, block_size=1024, chunk_size=None, execu
         from ``numpy.random.default_rng(block.seed)`` only. Picklable for process/Dask executors.
     num_items : int
         Total number of items.
-    seed : int or None
-        Root entropy of ``numpy.random.SeedSequence``.
+    seed : int or numpy.random.SeedSequence
+        Root entropy (an int ``>= 0``) or the root ``SeedSequence`` itself. ``None`` is refused:
+        the result is bit-identical only for a fixed seed (for fresh entropy, pass
+        ``numpy.random.SeedSequence()`` and keep its ``entropy`` to reproduce the sweep).
     block_size : int
         Items per seed block. Part of the *result*: keep it fixed to reproduce a sweep.
     chunk_size : int, optional

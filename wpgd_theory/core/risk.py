@@ -338,6 +338,7 @@ def monte_carlo_risk(model, preconditioner, weights, *, num_prompts=100_000, see
     num_prompts = as_integer(num_prompts, "num_prompts", minimum=2)
     batch_size = as_integer(batch_size, "batch_size", minimum=1, maximum=MAX_BATCH_SIZE)
     check_sample_size(min(batch_size, num_prompts), model.n, model.d, "batch_size")
+    seed = np.random.SeedSequence() if seed is None else seed   # None: fresh entropy
     errors = np.concatenate(map_chunks(partial(_squared_errors, model, P, weights), num_prompts,
                                        seed=seed, block_size=batch_size, executor=executor))
     return MonteCarloEstimate(float(errors.mean()), float(errors.std(ddof=1) / np.sqrt(errors.size)),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -25,8 +26,11 @@ import numpy as np
 
 from ..core.batched import solve_spectra_batched
 from ..core.parallel import map_chunks
+from ..core.spectral import as_grid_size
+from ..core.validation import as_integer, as_real
 from ..verify.search import (
     _PARAMETER_BOUNDS,
+    MAX_SPECTRUM_SIZE,
     _instance_from_parameters,
     random_instance,
 )
@@ -50,8 +54,22 @@ _COLUMNS = ("shape", "n", "d", "instances", "several", "share", "share_low", "sh
             "max_slope", "slope_q99")
 
 
+def _binomial_counts(successes, trials, confidence):
+    """Checked ``(successes, trials, confidence)``: ints ``0 <= successes <= trials``,
+    ``trials >= 1`` and ``0 < confidence < 1``."""
+    trials = as_integer(trials, "trials", minimum=1)
+    successes = as_integer(successes, "successes", minimum=0, maximum=trials)
+    confidence = as_real(confidence, "confidence", minimum=0.0, strict_minimum=True, maximum=1.0)
+    if confidence == 1.0:
+        raise ValueError("confidence must be < 1, got 1")
+    return successes, trials, confidence
+
+
 def clopper_pearson(successes, trials, confidence=0.95):
     """Exact (Clopper–Pearson) interval for a binomial proportion.
+
+    ``successes`` and ``trials`` are ints with ``0 <= successes <= trials`` and ``trials >= 1``;
+    ``0 < confidence < 1``.
 
     Examples
     --------
@@ -61,6 +79,7 @@ def clopper_pearson(successes, trials, confidence=0.95):
     """
     from scipy.stats import beta
 
+    successes, trials, confidence = _binomial_counts(successes, trials, confidence)
     alpha = 1 - confidence
     low = 0.0 if successes == 0 else float(beta.ppf(alpha / 2, successes, trials - successes + 1))
     high = 1.0 if successes == trials else float(
@@ -69,7 +88,7 @@ def clopper_pearson(successes, trials, confidence=0.95):
 
 
 def wilson_interval(successes, trials, confidence=0.95):
-    """Wilson score interval for a binomial proportion.
+    """Wilson score interval for a binomial proportion (arguments as :func:`clopper_pearson`).
 
     Examples
     --------
@@ -78,6 +97,7 @@ def wilson_interval(successes, trials, confidence=0.95):
     """
     from scipy.stats import norm
 
+    successes, trials, confidence = _binomial_counts(successes, trials, confidence)
     z = float(norm.ppf(1 - (1 - confidence) / 2))
     p = successes / trials
     centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
@@ -128,7 +148,8 @@ class PhaseDiagram:
         several = sum(row["several"] for row in self.rows)
         total = sum(row["instances"] for row in self.rows)
         return (f"PhaseDiagram(cells={len(self.rows)}, instances={total}, several={several}, "
-                f"max_slope={max(row['max_slope'] for row in self.rows):.4g})")
+                f"max_slope={max(row['max_slope'] for row in self.rows):.4g}, "
+                f"seed={self.seed!r}, block_size={self.block_size})")
 
     def boundary(self, shape, *, threshold=0.0):
         """Per ``d``: the smallest ``n`` whose share of several fixed points exceeds
@@ -190,6 +211,27 @@ class PhaseDiagram:
         ax.figure.colorbar(image, ax=ax)
 
 
+def _int_sequence(values, name, minimum):
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of int, got {type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"{name} is empty")
+    return [as_integer(value, f"{name}[{k}]", minimum=minimum, maximum=MAX_SPECTRUM_SIZE)
+            for k, value in enumerate(values)]
+
+
+def _shape_sequence(shapes):
+    if isinstance(shapes, (str, bytes)) or not isinstance(shapes, Sequence):
+        raise TypeError(f"shapes must be a sequence of str from {SHAPES}, got "
+                        f"{type(shapes).__name__}")
+    if len(shapes) == 0:
+        raise ValueError("shapes is empty")
+    for k, shape in enumerate(shapes):
+        if not isinstance(shape, str) or shape not in SHAPES:
+            raise ValueError(f"shapes[{k}] must be one of {SHAPES}, got {shape!r}")
+    return list(shapes)
+
+
 def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=1000, seed=0,
                       block_size=500, chunk_size=None, executor=None, progress=False,
                       grid_size=129, confidence=0.95):
@@ -198,13 +240,13 @@ def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=10
     Parameters
     ----------
     n_values, d_values : sequence of int
-        Grid of context sizes ``n ≥ 3`` and feature dimensions ``d ≥ 2``.
+        Grid of context sizes ``n ≥ 3`` and feature dimensions ``d ≥ 2`` (non-empty).
     shapes : sequence of str
-        Families from :data:`SHAPES`.
+        Families from :data:`SHAPES` (non-empty; a single name must still be in a tuple).
     instances : int
-        Instances per cell (a multiple of ``block_size``, or smaller than it).
+        Instances per cell, ``≥ 1`` (a multiple of ``block_size``, or smaller than it).
     seed, block_size : int
-        The sweep's seed blocks (:func:`~wpgd_theory.core.parallel.map_chunks`); together they
+        ``seed ≥ 0`` (or a ``SeedSequence``) and ``block_size ≥ 1``: the sweep's seed blocks (:func:`~wpgd_theory.core.parallel.map_chunks`); together they
         fix the result.
     chunk_size, executor, progress
         Scheduling only (see :func:`~wpgd_theory.core.parallel.map_chunks`).
@@ -223,13 +265,14 @@ def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=10
     >>> [(row["shape"], row["several"], row["max_slope"] < 1) for row in diagram.rows]
     [('two_cluster', 0, True), ('log_uniform', 0, True)]
     """
-    cells = [(shape, int(n), int(d)) for shape in shapes for n in n_values for d in d_values]
-    for shape, n, d in cells:
-        if shape not in SHAPES:
-            raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
-        if n < 3 or d < 2:
-            raise ValueError(f"need n >= 3 and d >= 2, got n = {n}, d = {d}")
-    block_size = min(block_size, instances)
+    n_values = _int_sequence(n_values, "n_values", minimum=3)
+    d_values = _int_sequence(d_values, "d_values", minimum=2)
+    shapes = _shape_sequence(shapes)
+    instances = as_integer(instances, "instances", minimum=1)
+    block_size = min(as_integer(block_size, "block_size", minimum=1), instances)
+    grid_size = as_grid_size(grid_size)
+    _binomial_counts(0, 1, confidence)   # checks confidence before the sweep
+    cells = [(shape, n, d) for shape in shapes for n in n_values for d in d_values]
     if instances % block_size:
         raise ValueError(f"instances ({instances}) must be a multiple of block_size "
                          f"({block_size}) so that seed blocks do not straddle cells")

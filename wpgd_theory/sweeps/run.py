@@ -30,48 +30,69 @@ def _dask():
     return Client, LocalCluster
 
 
-def _count(text, default):
+_SPEC_FORMS = "none, processes[:N], dask-local[:N] or dask:ADDRESS"
+
+
+def _count(text, default, spec):
     if not text:
         return default
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"executor worker count must be >= 1, got {value}")
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 1:
+        raise ValueError(f"spec {spec!r}: the executor worker count N must be an int >= 1, "
+                         f"got {text!r}")
     return value
 
 
-@contextmanager
 def open_executor(spec):
     """Context manager yielding the executor described by ``spec`` (see the module docstring).
+
+    ``spec`` is a str of the forms ``none``, ``processes[:N]``, ``dask-local[:N]`` or
+    ``dask:ADDRESS`` (``N >= 1``); it is checked when called, before anything starts.
 
     Examples
     --------
     >>> with open_executor("none") as executor:
     ...     print(executor)
     None
+    >>> open_executor("threads")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown executor spec 'threads': spec must be none, processes[:N], ...
     """
-    spec = "none" if spec is None else str(spec).strip()
-    kind, _, argument = spec.partition(":")
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a str ({_SPEC_FORMS}), got {type(spec).__name__}")
+    kind, _, argument = spec.strip().partition(":")
     if kind in ("none", "serial", ""):
+        return _opened(kind="none")
+    if kind in ("processes", "dask-local"):
+        return _opened(kind=kind, workers=_count(argument, os.cpu_count() or 1, spec))
+    if kind == "dask":
+        if not argument:
+            raise ValueError("executor spec 'dask:ADDRESS' needs the scheduler address, "
+                             "e.g. dask:tcp://127.0.0.1:8786")
+        return _opened(kind=kind, address=argument)
+    raise ValueError(f"unknown executor spec {spec!r}: spec must be {_SPEC_FORMS}")
+
+
+@contextmanager
+def _opened(kind, workers=None, address=None):
+    if kind == "none":
         yield None
     elif kind == "processes":
-        with ProcessPoolExecutor(_count(argument, os.cpu_count() or 1)) as pool:
+        with ProcessPoolExecutor(workers) as pool:
             yield pool
     elif kind == "dask-local":
         Client, LocalCluster = _dask()
-        with LocalCluster(n_workers=_count(argument, os.cpu_count() or 1), threads_per_worker=1,
-                          processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
-            yield client
-    elif kind == "dask":
-        if not argument:
-            raise ValueError("executor 'dask:ADDRESS' needs the scheduler address, "
-                             "e.g. dask:tcp://127.0.0.1:8786")
-        Client, _ = _dask()
-        with Client(argument) as client:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
     else:
-        raise ValueError(f"unknown executor spec {spec!r}: use none, processes[:N], "
-                         "dask-local[:N] or dask:ADDRESS")
+        Client, _ = _dask()
+        with Client(address) as client:
+            yield client
 
 
 def sweep_main(args):
@@ -93,7 +114,7 @@ def sweep_main(args):
     options = dict(args)
     shapes = tuple(options.get("shapes") or DEFAULT_SHAPES)
     start = time.perf_counter()
-    with open_executor(options.get("executor")) as executor:
+    with open_executor(options.get("executor") or "none") as executor:
         diagram = run_phase_diagram(
             [int(v) for v in options.get("n", (20, 50, 100, 200, 500))],
             [int(v) for v in options.get("d", (5, 20, 50))], shapes,

@@ -560,6 +560,7 @@ def random_search(n, d, *, trials=200, seed=0, executor=None, block_size=50, pro
     d = as_integer(d, "d", minimum=1, maximum=MAX_SPECTRUM_SIZE)
     trials = as_integer(trials, "trials", minimum=1, maximum=MAX_SEARCH_TRIALS)
     seed = as_seed(seed)
+    seed = np.random.SeedSequence() if seed is None else seed   # None: fresh entropy
     block_size = as_integer(block_size, "block_size", minimum=1, maximum=MAX_SEARCH_TRIALS)
     blocks = map_chunks(partial(_random_search_block, n, d), trials, seed=seed,
                         block_size=block_size, executor=executor, progress=progress,
