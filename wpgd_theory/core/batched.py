@@ -25,13 +25,20 @@ is invariant under ``(s, M) → (s/M, 1)``), so one call covers instances of dif
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
+from .batched_validation import (
+    as_stack,
+    check_suspects,
+    clip_psd,
+    index_text,
+    suspects,
+    validate,
+)
 from .model import CorrelatedTaskModel
 from .risk import (
     moments_from_coefficients,
@@ -48,12 +55,6 @@ from .spectral import _h2 as h2
 from .spectral import _h2_derivative as h2_derivative
 from .spectral import _phi, _phi_derivative, _Values, as_grid_size
 from .uniqueness import relaxed_uniqueness_bound
-from .validation import (
-    SYMMETRY_RTOL,
-    UNIT_DIAGONAL_ATOL,
-    as_real_array,
-    eigenvalue_tolerance,
-)
 
 __all__ = [
     "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution", "BatchedFixedPoints",
@@ -93,111 +94,6 @@ def has_batch_axes(Sigma, R, r, sigma2):
     True
     """
     return bool(np.ndim(Sigma) > 2 or np.ndim(R) > 2 or np.ndim(r) > 1 or np.ndim(sigma2) > 0)
-
-
-# --------------------------------------------------------------------------- validation
-
-def _index_text(index):
-    return "[" + ", ".join(str(int(i)) for i in index) + "]"
-
-
-def _with_index(message, index, names=("Sigma", "R", "r", "sigma2")):
-    """Insert the batch index after the argument named at the start of a model error."""
-    where = _index_text(index)
-    for name in names:
-        if re.match(rf"{name}\b(?![_\[])", message):
-            return name + where + message[len(name):]
-    return f"instance {where}: {message}"
-
-
-def _as_stack(value, name, core_ndim, layout):
-    try:
-        array = as_real_array(value, name)
-    except ValueError as exc:
-        if "NaN or inf" not in str(exc):
-            raise
-        array = np.asarray(value, dtype=float)
-        core = tuple(range(array.ndim - core_ndim, array.ndim))
-        bad = ~np.all(np.isfinite(array), axis=core) if core_ndim else ~np.isfinite(array)
-        index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
-        raise ValueError(f"{name}{_index_text(index)} contains NaN or inf") from None
-    if array.ndim < core_ndim:
-        raise ValueError(f"{name} must have shape {layout}, got shape {array.shape}")
-    return array
-
-
-def _validate(Sigma, R, r, sigma2):
-    """Vectorised checks; returns symmetrised stacks and the broadcast batch shape."""
-    Sigma = _as_stack(Sigma, "Sigma", 2, "(..., d, d)")
-    R = _as_stack(R, "R", 2, "(..., n, n)")
-    r = _as_stack(r, "r", 1, "(..., n)")
-    sigma2 = _as_stack(sigma2, "sigma2", 0, "(...)")
-    for name, matrix in (("Sigma", Sigma), ("R", R)):
-        if matrix.shape[-1] != matrix.shape[-2] or matrix.shape[-1] == 0:
-            raise ValueError(f"{name} must be a stack of non-empty square matrices, shape "
-                             f"(..., k, k), got {matrix.shape}")
-    n = R.shape[-1]
-    if r.shape[-1] != n:
-        raise ValueError(f"r must have shape (..., n) = (..., {n}) to match R, got {r.shape}")
-    try:
-        batch = np.broadcast_shapes(Sigma.shape[:-2], R.shape[:-2], r.shape[:-1], sigma2.shape)
-    except ValueError:
-        raise ValueError(
-            f"batch shapes do not broadcast: Sigma {Sigma.shape[:-2]}, R {R.shape[:-2]}, "
-            f"r {r.shape[:-1]}, sigma2 {sigma2.shape}") from None
-    flags = []
-    for matrix in (Sigma, R):  # asymmetric beyond half of as_symmetric_matrix's tolerance
-        scale = np.max(np.abs(matrix), axis=(-1, -2))
-        asymmetry = np.max(np.abs(matrix - np.swapaxes(matrix, -1, -2)), axis=(-1, -2))
-        flags.append(asymmetry > 0.5 * SYMMETRY_RTOL * np.maximum(scale, np.finfo(float).tiny))
-    Sigma = (Sigma + np.swapaxes(Sigma, -1, -2)) / 2
-    R = (R + np.swapaxes(R, -1, -2)) / 2
-    return Sigma, R, r, sigma2, batch, flags
-
-
-def _suspects(flags, R, r, sigma2, s, lam, a, batch):
-    """Instances (broadcast batch positions) that may violate a condition of the model.
-
-    Each test is a superset of the exact test of :class:`CorrelatedTaskModel` (half its
-    tolerances); the suspects are then checked exactly, one by one, on the inputs as given.
-    """
-    flags = list(flags)
-    flags.append(np.max(np.abs(np.diagonal(R, axis1=-2, axis2=-1) - 1), axis=-1)
-                 > 0.5 * UNIT_DIAGONAL_ATOL)
-    flags.append(np.max(np.abs(r), axis=-1) > 1 + 0.5 * UNIT_DIAGONAL_ATOL)
-    flags.append(sigma2 < 0)
-    for values in (s, lam):
-        flags.append(np.min(values, axis=-1) < -0.5 * eigenvalue_tolerance(values))
-    flags.append(np.max(s, axis=-1) <= 2 * eigenvalue_tolerance(s))
-    # Rank-deficient joint correlations sit on the boundary rᵀR⁺r = 1 up to round-off: this is
-    # computed exactly as CorrelatedTaskModel does (clipped λ + tol), not with a margin.
-    clipped = _clip_psd(lam)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        quadratic = np.sum(a**2 / (clipped + np.asarray(eigenvalue_tolerance(clipped))[..., None]), axis=-1)
-    flags.append(~(quadratic <= 1))
-    suspect = np.zeros(batch, dtype=bool)
-    for flag in flags:
-        suspect = suspect | flag
-    return suspect
-
-
-def _check_suspects(suspect, Sigma, R, r, sigma2, batch):
-    for flat in np.flatnonzero(suspect):
-        index = np.unravel_index(flat, batch)
-
-        def pick(array, core, index=index):
-            stack = np.broadcast_to(array, batch + array.shape[array.ndim - core:])
-            return stack[index]
-        try:
-            CorrelatedTaskModel(pick(Sigma, 2), pick(R, 2), pick(r, 1), pick(sigma2, 0))
-        except ValueError as exc:
-            raise ValueError(_with_index(str(exc), index)) from None
-
-
-def _clip_psd(values):
-    # As check_psd_eigenvalues, per spectrum: round-off (|λ| ≤ tol) to 0, negatives to 0.
-    tol = np.asarray(eigenvalue_tolerance(values))[..., None]
-    return np.where(np.abs(values) <= tol, 0.0, np.maximum(values, 0.0))
 
 
 # --------------------------------------------------------------------------- root finding
@@ -450,10 +346,10 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
     >>> out.count, out.gamma_star.round(6)
     (array([1, 1]), array([2.037688, 2.045548]))
     """
-    s = _as_stack(sigma_eigenvalues, "sigma_eigenvalues", 1, "(..., d)")
-    sigma2 = _as_stack(sigma2, "sigma2", 0, "(...)")
-    lam = _as_stack(R_eigenvalues, "R_eigenvalues", 1, "(..., n)")
-    a = _as_stack(r_coefficients, "r_coefficients", 1, "(..., n)")
+    s = as_stack(sigma_eigenvalues, "sigma_eigenvalues", 1, "(..., d)")
+    sigma2 = as_stack(sigma2, "sigma2", 0, "(...)")
+    lam = as_stack(R_eigenvalues, "R_eigenvalues", 1, "(..., n)")
+    a = as_stack(r_coefficients, "r_coefficients", 1, "(..., n)")
     grid_size = as_grid_size(grid_size)
     if a.shape[-1] != lam.shape[-1]:
         raise ValueError(f"r_coefficients must have shape (..., n) = (..., {lam.shape[-1]}) to "
@@ -473,7 +369,7 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
                               ("R_eigenvalues", lam, np.any(lam < 0, axis=-1))):
         if np.any(bad):
             index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
-            raise ValueError(f"{name}{_index_text(index)} must be >= 0 (and s not all zero)")
+            raise ValueError(f"{name}{index_text(index)} must be >= 0 (and s not all zero)")
     try:
         batch = np.broadcast_shapes(*batches.values())
     except ValueError:
@@ -584,15 +480,15 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
     """
     given = (Sigma, R, r, sigma2)
     grid_size = as_grid_size(grid_size)
-    Sigma, R, r, sigma2, batch, flags = _validate(Sigma, R, r, sigma2)
+    Sigma, R, r, sigma2, batch, flags = validate(Sigma, R, r, sigma2)
     s, U = np.linalg.eigh(Sigma)
     lam, E = np.linalg.eigh(R)
     a = np.einsum("...ji,...j->...i", np.broadcast_to(E, np.broadcast_shapes(
         E.shape[:-2], r.shape[:-1]) + E.shape[-2:]), r)
-    suspect = _suspects(flags, R, r, sigma2, s, lam, a, batch)
+    suspect = suspects(flags, R, r, sigma2, s, lam, a, batch)
     if np.any(suspect):
-        _check_suspects(suspect, *(np.asarray(x, dtype=float) for x in given), batch)
-    s, lam = _clip_psd(s), _clip_psd(lam)
+        check_suspects(suspect, *(np.asarray(x, dtype=float) for x in given), batch)
+    s, lam = clip_psd(s), clip_psd(lam)
     d, n = s.shape[-1], lam.shape[-1]
     (gammas, slopes, _h_values, risks, count, _best, gamma_star, h_star, risk_star, coefficients,
      M) = _solve_flat_spectra(s, sigma2, lam, a, batch, grid_size)
