@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import mpmath
 import numpy as np
 
+from ._repr import compact_repr
 from .batched import has_batch_axes, solve_batched, solve_batched_models
 from .model import CorrelatedTaskModel
 from .multiprecision import refine_eigh
@@ -107,10 +108,12 @@ class WPGDSolution:
         """``uniqueness.established`` (paper condition, relaxed condition or certificate)."""
         return self.uniqueness.established
 
+    __repr__ = compact_repr
+
     def __str__(self):
         return (f"WPGDSolution(risk={self.risk}, gamma_star={self.gamma_star}, "
                 f"fixed_points={len(self.fixed_points)}, "
-                f"uniqueness_guaranteed={self.uniqueness_guaranteed})\n  {self.message}")
+                f"uniqueness={self.uniqueness.reason!r})\n  {self.message}")
 
 
 def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
