@@ -19,6 +19,7 @@ __all__ = [
     "eigenvalue_tolerance",
     "check_psd_eigenvalues",
     "require_ndim",
+    "namespace_of",
 ]
 
 #: Relative tolerance on ``max|A - Aᵀ| / max|A|`` for a matrix to count as symmetric.
@@ -137,3 +138,22 @@ def require_ndim(array, ndim, name, layout):
     """Raise ``ValueError`` naming ``name`` unless ``array`` has at least ``ndim`` axes."""
     if array.ndim < ndim:
         raise ValueError(f"{name} must have shape {layout}, got shape {array.shape}")
+
+
+def namespace_of(*arrays):
+    """The array module of the inputs: ``jax.numpy`` if any of them is a JAX array, else NumPy.
+
+    Lets one implementation of a formula run on NumPy arrays (validated, float64) and inside
+    JAX transformations (``jit``, ``grad``, ``vmap``), where the inputs are tracers. JAX is
+    imported only when a JAX array is present.
+
+    Examples
+    --------
+    >>> namespace_of(np.ones(2), 1.0) is np
+    True
+    """
+    for array in arrays:
+        if type(array).__module__.split(".", 1)[0] in ("jax", "jaxlib"):
+            import jax.numpy as jnp
+            return jnp
+    return np
