@@ -66,9 +66,10 @@ def _qkvg(queries, keys, values, gates, xp):
     if xp is np:
         return _validate_qkvg(queries, keys, values, gates)
     q, k, v, g = queries, keys, values, xp.asarray(gates)
-    batch, T, d_k, d_v = q.shape[:-2], q.shape[-2], q.shape[-1], v.shape[-1]
-    rows = d_v if g.ndim >= 2 and g.shape[-2] == d_v else 1
-    return q, k, v, xp.broadcast_to(g, batch + (T, rows, d_k))
+    if g.ndim < 3:                       # no token axis: the same gate for every token
+        g = xp.broadcast_to(xp.reshape(g, (1,) * (2 - g.ndim) + g.shape),
+                            (q.shape[-2],) + (1,) * (2 - g.ndim) + g.shape)
+    return q, k, v, g                    # unbroadcast: later products broadcast it
 
 
 def _validate_qkvg(queries, keys, values, gates):
@@ -202,8 +203,11 @@ def gla_last_output(queries, keys, values, gates):
     inclusive = suffix_gate_products(g)                          # Π_{j ≥ s} G_j
     later = xp.concatenate([inclusive[..., 1:, :, :], xp.ones_like(inclusive[..., :1, :, :])],
                            axis=-3)                              # D_{T,s} = Π_{j > s} G_j
-    scores = xp.sum(later * (k * q[..., -1:, :])[..., :, None, :], axis=-1)   # (..., T, m)
-    return xp.sum(scores * v, axis=-2)
+    d_k, d_v = k.shape[-1], v.shape[-1]
+    # Contractions as einsums: XLA's CPU broadcast-multiply-reduce over these shapes is 5× slower.
+    scores = xp.einsum("...tmc,...tc->...tm", xp.broadcast_to(later, later.shape[:-1] + (d_k,)),
+                       k * q[..., -1:, :])                                # (..., T, m)
+    return xp.einsum("...ta,...ta->...a", xp.broadcast_to(scores, scores.shape[:-1] + (d_v,)), v)
 
 
 def cumulative_gates(gates):
