@@ -183,11 +183,10 @@ class Architecture:
         elif g == "vector":
             params["gate"] = jnp.concatenate([noise, jnp.full((1, d_k), 3.0)])
         elif g in GATE_FAMILIES:
-            seed = int(jax.random.randint(keys[3], (), 0, 2**31 - 1))
-            drawn = GATE_FAMILIES[g].random_parameters(np.random.default_rng(seed), D + 1, d_k, 1,
-                                                       scale=s)
-            params["gate"] = {k: jnp.asarray(v) for k, v in drawn.items()
-                              if isinstance(v, np.ndarray)}
+            shapes = GATE_FAMILIES[g].shapes(D + 1, d_k, 1, 2)       # rank 2 where low-rank
+            draws = jax.random.split(keys[3], len(shapes))
+            params["gate"] = {name: s * jax.random.normal(k, shape)
+                              for k, (name, shape) in zip(draws, sorted(shapes.items()))}
         return params
 
     # ------------------------------------------------------------------ forward

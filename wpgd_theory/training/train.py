@@ -9,6 +9,7 @@ and compared with the optimum of the model's class after the best scale.
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import time
@@ -31,7 +32,7 @@ from ._jax import jax, jnp, optax
 from .data import PromptSampler
 from .models import LABEL_READING_GATINGS, Architecture
 
-__all__ = ["TheoryOptimum", "theory_optimum", "TrainResult", "train", "train_seeds",
+__all__ = ["TheoryOptimum", "theory_optimum", "TrainResult", "train", "train_seeds", "evaluate",
            "shape_error", "rank_one_fit", "DEFAULT_TEST_SEED"]
 
 DEFAULT_TEST_SEED = 20_251_201
@@ -254,8 +255,9 @@ def _chunk_length(steps, limit=1000):
     return divisors[0] if divisors[0] >= 100 else limit
 
 
-def _fit(arch, seeds, steps, batch_size, learning_rate, progress):
-    """Train one model per seed at once (vmap); returns stacked params and losses (S, steps)."""
+@functools.lru_cache(maxsize=32)
+def _compiled(arch, steps, batch_size, learning_rate, single):
+    """Jitted ``start`` and chunk runners, cached so that repeated runs skip compilation."""
     sampler = PromptSampler(arch.model)
     schedule = optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01)
     optimizer = optax.adam(schedule)
@@ -275,10 +277,6 @@ def _fit(arch, seeds, steps, batch_size, learning_rate, progress):
         params = arch.init(init_key)
         return params, optimizer.init(params), data_key, jnp.asarray(0)
 
-    single = len(seeds) == 1            # no vmap for one seed: batch axes of size 1 cost time
-    carry = (start if single else jax.vmap(start))(jnp.asarray(seeds, dtype=jnp.uint32)[0]
-                                                   if single else jnp.asarray(seeds,
-                                                                              dtype=jnp.uint32))
     runners = {}
 
     def runner(length):
@@ -286,6 +284,16 @@ def _fit(arch, seeds, steps, batch_size, learning_rate, progress):
             scan = lambda c: jax.lax.scan(step, c, None, length=length)   # noqa: E731
             runners[length] = jax.jit(scan if single else jax.vmap(scan))
         return runners[length]
+
+    return jax.jit(start if single else jax.vmap(start)), runner
+
+
+def _fit(arch, seeds, steps, batch_size, learning_rate, progress):
+    """Train one model per seed at once (vmap); returns stacked params and losses (S, steps)."""
+    single = len(seeds) == 1            # no vmap for one seed: batch axes of size 1 cost time
+    start, runner = _compiled(arch, steps, batch_size, learning_rate, single)
+    keys = jnp.asarray(seeds, dtype=jnp.uint32)
+    carry = start(keys[0] if single else keys)
 
     chunk, done, losses = _chunk_length(steps), 0, []
     bar = _progress_bar(steps, progress)
@@ -322,11 +330,9 @@ def _progress_bar(total, progress):
     return tqdm(total=total, desc="training", unit="step")
 
 
-def _evaluate(arch, stacked_params, num_prompts, test_seed, chunk=8192):
-    """Monte Carlo mean and standard error of ``(y − ŷ)²`` per seed, on shared fresh prompts."""
+@functools.lru_cache(maxsize=32)
+def _evaluator(arch, chunk, test_seed):
     sampler = PromptSampler(arch.model)
-    chunk = min(chunk, num_prompts)
-    num_chunks = -(-num_prompts // chunk)
     base = jax.random.fold_in(jax.random.PRNGKey(test_seed), 0x7E57)
 
     @jax.jit
@@ -336,6 +342,14 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, chunk=8192):
             params, prompts)) ** 2                                  # (S, chunk)
         return jnp.sum(errors, axis=1), jnp.sum(errors**2, axis=1)
 
+    return sums
+
+
+def _evaluate(arch, stacked_params, num_prompts, test_seed, chunk=8192):
+    """Monte Carlo mean and standard error of ``(y − ŷ)²`` per seed, on shared fresh prompts."""
+    chunk = min(chunk, num_prompts)
+    num_chunks = -(-num_prompts // chunk)
+    sums = _evaluator(arch, chunk, test_seed)
     first, second = 0.0, 0.0
     for index in range(num_chunks):
         s1, s2 = sums(stacked_params, index)
@@ -345,6 +359,26 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, chunk=8192):
     mean = first / total
     variance = np.maximum(second / total - mean**2, 0.0) * total / (total - 1)
     return mean, np.sqrt(variance / total), total
+
+
+def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED):
+    """Monte Carlo risk ``E(y − ŷ)²`` and its standard error for one parameter set.
+
+    Parameters
+    ----------
+    arch : Architecture
+    params : dict
+        E.g. ``TrainResult.params`` (possibly edited, for ablations).
+
+    Returns
+    -------
+    (float, float, int)
+        Mean, standard error, number of prompts.
+    """
+    stacked = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], params)
+    mean, se, total = _evaluate(arch, stacked, _positive_int(test_prompts, "test_prompts"),
+                                _seed(test_seed, "test_seed"))
+    return float(mean[0]), float(se[0]), total
 
 
 def _analyse(arch, params, optimum):
