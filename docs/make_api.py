@@ -7,7 +7,7 @@ import inspect
 import pathlib
 import pkgutil
 
-LAYERS = ("core", "gla", "multitask", "verify")   # bottom to top; see docs/architecture.md
+LAYERS = ("core", "gla", "multitask", "verify", "training")   # bottom to top; see docs/architecture.md
 
 
 def modules():

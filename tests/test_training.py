@@ -258,3 +258,21 @@ def test_training_without_jax_names_the_extra():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(__import__("pathlib").Path(__file__).parents[1]), timeout=120)
     assert "wpgd-theory[train]" in out.stdout, out.stderr
+
+
+def test_overlay_figure_and_csv_round_trip(tmp_path):
+    pytest.importorskip("matplotlib")
+    from wpgd_theory.training import overlay_figure, read_rows_csv, write_rows_csv
+    rows = [{"r1": 0.2, "r2": 0.8, "n": n, "d": 2, "sigma2": 0.1, "curve": curve,
+             "gating": curve, "parameterisation": "constrained", "seed": seed, "steps": 1,
+             "batch_size": 1, "learning_rate": 0.01, "test_risk": 1.5 + 0.01 * seed,
+             "test_risk_se": 0.01, "optimum_risk": 1.5, "closed_form_risk": None,
+             "relative_gap": 0.0, "block_weight_ratio": None, "theory_block_weight_ratio": None,
+             "seconds": 1.0}
+            for n in (4, 8) for curve in ("linatt", "gla") for seed in (0, 1)]
+    write_rows_csv(rows, tmp_path / "rows.csv")
+    back = read_rows_csv(tmp_path / "rows.csv")
+    assert len(back) == len(rows) and back[0]["closed_form_risk"] is None
+    assert back[-1]["test_risk"] == pytest.approx(1.51)
+    overlay_figure(back, tmp_path / "overlay.png", n_grid=np.array([4, 6, 8]))
+    assert (tmp_path / "overlay.png").stat().st_size > 1000

@@ -114,7 +114,7 @@ def read_rows_csv(path):
 
 
 def summarise(rows):
-    """Mean test risk and its standard error over seeds per ``(r1, r2, n, curve)``."""
+    """Mean test risk, its error bar and the optimum per ``(r1, r2, n, curve)``."""
     groups = {}
     for row in rows:
         groups.setdefault((row["r1"], row["r2"], int(row["n"]), row["curve"]), []).append(row)
@@ -123,7 +123,9 @@ def summarise(rows):
         risks = np.array([m["test_risk"] for m in members], float)
         mc = np.array([m["test_risk_se"] for m in members], float)
         spread = risks.std(ddof=1) / math.sqrt(risks.size) if risks.size > 1 else 0.0
-        summary[key] = (float(risks.mean()), float(max(spread, mc.mean() / math.sqrt(risks.size))),
+        # The seeds share the test prompts, so their Monte Carlo error does not average out:
+        # the error bar is the larger of the seed spread and one run's Monte Carlo SE.
+        summary[key] = (float(risks.mean()), float(max(spread, mc.mean())),
                         float(members[0]["optimum_risk"]))
     return summary
 
