@@ -2,7 +2,9 @@
 
 Probe setting: d = 4, K = 2, n₁ = n₂ = 8, C = I, c = (0.2, 0.9), σ² = 0.1, Σ = I. Full GLA layer
 (free W_q, W_k, w_v) with a scalar gate σ(w·[z_c; 1]) on the delimiter features only ("scalar")
-or σ(w·[z; 1]) on the whole token ("scalar_token", it sees x_i and y_i). Seeds vmapped.
+or σ(w·[z; 1]) on the whole token ("scalar_token", it sees x_i and y_i), or on the whole token
+with the label zeroed ("scalar_features": data-dependent weights that are still linear in y).
+Seeds vmapped.
 
 Checks: (1) the evaluator on the constrained scalar model, whose exact risk is known in closed
 form; (2) a second, independent test set; (3) ablations of the trained whole-token gate: its
@@ -50,18 +52,23 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--test", type=int, default=2**19)
+    parser.add_argument("--gatings", nargs="+", default=["scalar", "scalar_token",
+                                                         "scalar_features"])
+    parser.add_argument("--skip-check", action="store_true")
     args = parser.parse_args(argv)
     model = MultitaskModel(np.eye(2), [0.2, 0.9], [8, 8], np.eye(4), 0.1)
     seeds = list(range(args.seeds))
     common = dict(steps=args.steps, batch_size=args.batch, learning_rate=args.lr,
                   test_prompts=args.test)
     start = time.perf_counter()
-    check = train_seeds(model, "scalar", seeds=[0], parameterisation="constrained", **common)[0]
-    print(f"evaluator check (constrained scalar): MC {check.test_risk:.4f} ± "
-          f"{check.test_risk_se:.4f} vs closed form {check.closed_form_risk:.4f}; "
-          f"L*_scalar = {check.optimum.risk:.4f}, L*_WPGD = {check.optimum.wpgd_risk:.4f}",
-          flush=True)
-    for gating in ("scalar", "scalar_token"):
+    if not args.skip_check:
+        check = train_seeds(model, "scalar", seeds=[0], parameterisation="constrained",
+                            **common)[0]
+        print(f"evaluator check (constrained scalar): MC {check.test_risk:.4f} ± "
+              f"{check.test_risk_se:.4f} vs closed form {check.closed_form_risk:.4f}; "
+              f"L*_scalar = {check.optimum.risk:.4f}, L*_WPGD = {check.optimum.wpgd_risk:.4f}",
+              flush=True)
+    for gating in args.gatings:
         results = train_seeds(model, gating, seeds=seeds, parameterisation="full", **common)
         arch = Architecture.build(model, gating, "full")
         for r in results:
@@ -69,7 +76,7 @@ def main(argv=None):
             line = (f"{gating:<12s} seed {r.seed}: test {r.test_risk:.4f} ± {r.test_risk_se:.4f}"
                     f", second test set {second[0]:.4f} ± {second[1]:.4f}; L*_WPGD "
                     f"{r.optimum.wpgd_risk:.4f}")
-            if gating == "scalar_token":
+            if gating in ("scalar_token", "scalar_features"):
                 w = np.asarray(r.params["gate"])
                 ablated = dict(r.params, gate=w.copy())
                 ablated["gate"][model.d] = 0.0                  # the label coordinate of z

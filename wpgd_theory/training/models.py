@@ -40,7 +40,8 @@ __all__ = ["Architecture", "CONSTRAINED_GATINGS", "FULL_GATINGS", "PARAMETERISAT
            "LABEL_READING_GATINGS"]
 
 CONSTRAINED_GATINGS = ("linear", "decay", "scalar", "vector")
-FULL_GATINGS = ("linear", "decay", "scalar", "scalar_token", "vector") + tuple(GATE_FAMILIES)
+FULL_GATINGS = ("linear", "decay", "scalar", "scalar_token", "scalar_features",
+                "vector") + tuple(GATE_FAMILIES)
 PARAMETERISATIONS = ("constrained", "full", "wpgd")
 LABEL_READING_GATINGS = ("scalar_token",) + tuple(GATE_FAMILIES)
 """Full-layer gatings whose gates read the label coordinate: outside the WPGD classes."""
@@ -178,7 +179,7 @@ class Architecture:
             params["gate"] = 1.0 + noise
         elif g == "scalar":                              # σ(w·[z_c; 1]): bias 3 → gate ≈ 0.95
             params["gate"] = jnp.concatenate([noise[:, 0], jnp.asarray([3.0])])
-        elif g == "scalar_token":
+        elif g in ("scalar_token", "scalar_features"):
             params["gate"] = jnp.zeros(D + 1).at[-1].set(3.0) + 0.01 * noise[0, 0]
         elif g == "vector":
             params["gate"] = jnp.concatenate([noise, jnp.full((1, d_k), 3.0)])
@@ -223,6 +224,8 @@ class Architecture:
             return mlstm_gate(_with_one(features), params["gate"])
         if g == "scalar_token":
             return mlstm_gate(_with_one(Z), params["gate"])
+        if g == "scalar_features":                     # the whole token except its label
+            return mlstm_gate(_with_one(Z.at[..., d].set(0.0)), params["gate"])
         if g == "vector":
             return gla_gate(_with_one(features), params["gate"], jnp.eye(self.d_k), 1.0)
         return GATE_FAMILIES[g].function(_with_one(Z), **params["gate"],

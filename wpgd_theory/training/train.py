@@ -69,7 +69,7 @@ def theory_optimum(arch):
         return TheoryOptimum("wpgd", float(solution.risk), solution.preconditioner,
                              np.asarray(solution.weights, float), float(solution.risk))
     wpgd = solve_multitask(model)
-    if arch.gating in ("wpgd", *LABEL_READING_GATINGS):
+    if arch.gating in ("wpgd", "scalar_features", *LABEL_READING_GATINGS):
         return TheoryOptimum("wpgd" if arch.gating == "wpgd" else "wpgd (reference only)",
                              float(wpgd.risk), wpgd.preconditioner,
                              _per_example(model, wpgd.block_weights), float(wpgd.risk),
