@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from wpgd_theory.training import figure1_experiment, overlay_figure, write_rows_csv
-from wpgd_theory.training.experiments import read_rows_csv, summarise
+from wpgd_theory.training.experiments import FIGURE1_CLASSES, read_rows_csv, summarise
 
 
 def main(argv=None):
@@ -27,6 +27,10 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--full", action="store_true", help="full layer instead of constrained")
     parser.add_argument("--out", default="docs/figures")
+    parser.add_argument("--settings", nargs="+", default=["0.2,0.8", "0.8,0.2"],
+                        help="(r1, r2) pairs as r1,r2")
+    parser.add_argument("--classes", nargs="+", default=list(FIGURE1_CLASSES))
+    parser.add_argument("--append", action="store_true", help="add to the existing CSV")
     parser.add_argument("--from-csv", action="store_true",
                         help="no training: redraw the PNG and print the summary of the CSV")
     args = parser.parse_args(argv)
@@ -37,7 +41,8 @@ def main(argv=None):
         overlay_figure(rows, stem + ".png")
         print_summary(rows)
         return
-    rows, start = [], time.perf_counter()
+    rows, start = (read_rows_csv(stem + ".csv") if args.append else []), time.perf_counter()
+    settings = [tuple(float(v) for v in pair.split(",")) for pair in args.settings]
 
     def report(new):
         rows.extend(new)
@@ -48,7 +53,8 @@ def main(argv=None):
               f"n={first['n']:<3d} {first['curve']:<10s} trained {risks}  optimum "
               f"{first['optimum_risk']:.4f}", flush=True)
 
-    figure1_experiment(args.n, seeds=range(args.seeds), parameterisation=parameterisation,
+    figure1_experiment(args.n, settings, seeds=range(args.seeds), classes=args.classes,
+                       parameterisation=parameterisation,
                        steps=args.steps, batch_size=args.batch, learning_rate=args.lr,
                        callback=report)
     total = time.perf_counter() - start
