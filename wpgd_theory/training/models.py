@@ -172,7 +172,10 @@ class Architecture:
         noise = 0.1 * jax.random.normal(keys[3], (max(self.model.K, 1), d_k))
         g = self.gating
         if g == "decay":
-            params["gate"] = jnp.asarray(2.0)
+            # ρ₀ = σ(log 4n) = 4n/(4n + 1): ρ₀ⁿ ≈ e^{-1/4}, every example visible at the start.
+            # (ρ₀ = σ(2) made early examples' weights ~ρ₀ⁿ ≈ 0 for n = 80, their gradient
+            # vanished, and training stalled near risk M: see docs/training.md.)
+            params["gate"] = jnp.asarray(float(np.log(4.0 * self.n)))
         elif self.parameterisation == "constrained" and g == "scalar":
             params["gate"] = 1.0 + noise[:, 0]
         elif self.parameterisation == "constrained" and g == "vector":
