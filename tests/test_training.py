@@ -13,11 +13,11 @@ import pytest
 
 jax = pytest.importorskip("jax")
 pytest.importorskip("optax")
-import jax.numpy as jnp  # noqa: E402
+import jax.numpy as jnp
 
-from wpgd_theory import (  # noqa: E402
-    CorrelatedTaskModel,
+from wpgd_theory import (
     GATE_FAMILIES,
+    CorrelatedTaskModel,
     MultitaskModel,
     gla_forward,
     gla_recurrence,
@@ -28,8 +28,8 @@ from wpgd_theory import (  # noqa: E402
     theorem1_prompt,
     wpgd_predict,
 )
-from wpgd_theory.gla.forward import gla_last_output  # noqa: E402
-from wpgd_theory.training import (  # noqa: E402
+from wpgd_theory.gla.forward import gla_last_output
+from wpgd_theory.training import (
     Architecture,
     PromptSampler,
     prompt_tokens,

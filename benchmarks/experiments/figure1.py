@@ -45,7 +45,7 @@ def main(argv=None):
     settings = [tuple(float(v) for v in pair.split(",")) for pair in args.settings]
 
     def report(new):
-        key = lambda r: (float(r["r1"]), float(r["r2"]), int(r["n"]), r["curve"])  # noqa: E731
+        key = lambda r: (float(r["r1"]), float(r["r2"]), int(r["n"]), r["curve"])
         replaced = {key(r) for r in new}
         rows[:] = [r for r in rows if key(r) not in replaced] + new    # a rerun replaces rows
         write_rows_csv(rows, stem + ".csv")

@@ -9,13 +9,13 @@ Importing this subpackage without JAX raises an ImportError naming the extra.
 """
 from __future__ import annotations
 
-from .data import *  # noqa: F401,F403
+from .data import *
 from .data import __all__ as _data_all
-from .experiments import *  # noqa: F401,F403
+from .experiments import *
 from .experiments import __all__ as _experiments_all
-from .models import *  # noqa: F401,F403
+from .models import *
 from .models import __all__ as _models_all
-from .train import *  # noqa: F401,F403
+from .train import *
 from .train import __all__ as _train_all
 
 __all__ = [*_data_all, *_models_all, *_train_all, *_experiments_all]

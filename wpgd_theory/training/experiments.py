@@ -19,8 +19,16 @@ from ..multitask.curves import CURVE_LABELS, paper_setting_model, theory_curves
 from ..multitask.model import MultitaskModel
 from .train import DEFAULT_TEST_SEED, train_seeds
 
-__all__ = ["FIGURE1_CLASSES", "ROW_COLUMNS", "figure1_experiment", "write_rows_csv",
-           "read_rows_csv", "overlay_figure", "run_train_config", "model_from_config"]
+__all__ = [
+    "FIGURE1_CLASSES",
+    "ROW_COLUMNS",
+    "figure1_experiment",
+    "model_from_config",
+    "overlay_figure",
+    "read_rows_csv",
+    "run_train_config",
+    "write_rows_csv",
+]
 
 FIGURE1_CLASSES = ("linatt", "gla_wo", "gla", "gla_vector")
 """The four classes of Figure 1, named as the columns of :func:`~wpgd_theory.theory_curves`."""

@@ -36,8 +36,13 @@ from ..multitask.model import MultitaskModel, as_delimiter_features
 from ._jax import jax, jnp
 from .data import prompt_tokens, token_layout
 
-__all__ = ["Architecture", "CONSTRAINED_GATINGS", "FULL_GATINGS", "PARAMETERISATIONS",
-           "LABEL_READING_GATINGS"]
+__all__ = [
+    "CONSTRAINED_GATINGS",
+    "FULL_GATINGS",
+    "LABEL_READING_GATINGS",
+    "PARAMETERISATIONS",
+    "Architecture",
+]
 
 CONSTRAINED_GATINGS = ("linear", "decay", "scalar", "vector")
 FULL_GATINGS = ("linear", "decay", "scalar", "scalar_token", "scalar_features",

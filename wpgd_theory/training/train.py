@@ -32,8 +32,17 @@ from ._jax import jax, jnp, optax
 from .data import PromptSampler
 from .models import LABEL_READING_GATINGS, Architecture
 
-__all__ = ["TheoryOptimum", "theory_optimum", "TrainResult", "train", "train_seeds", "evaluate",
-           "shape_error", "rank_one_fit", "DEFAULT_TEST_SEED"]
+__all__ = [
+    "DEFAULT_TEST_SEED",
+    "TheoryOptimum",
+    "TrainResult",
+    "evaluate",
+    "rank_one_fit",
+    "shape_error",
+    "theory_optimum",
+    "train",
+    "train_seeds",
+]
 
 DEFAULT_TEST_SEED = 20_251_201
 """Key of the test prompts (shared by all runs; training keys come from ``seed``)."""
@@ -281,7 +290,7 @@ def _compiled(arch, steps, batch_size, learning_rate, single):
 
     def runner(length):
         if length not in runners:
-            scan = lambda c: jax.lax.scan(step, c, None, length=length)   # noqa: E731
+            scan = lambda c: jax.lax.scan(step, c, None, length=length)
             runners[length] = jax.jit(scan if single else jax.vmap(scan))
         return runners[length]
 
