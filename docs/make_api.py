@@ -7,7 +7,7 @@ import inspect
 import pathlib
 import pkgutil
 
-LAYERS = ("core", "gla", "multitask", "verify", "sweeps")   # bottom to top; see docs/architecture.md
+LAYERS = ("core", "gla", "multitask", "verify", "training", "sweeps")   # bottom to top; see docs/architecture.md
 
 
 def modules():

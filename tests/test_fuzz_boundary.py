@@ -173,6 +173,13 @@ def _valid_calls():
         "open_executor": (("none",), {}),
         "clopper_pearson": ((1, 10), {}),
         "wilson_interval": ((1, 10), {}),
+        "train": ((multitask, "scalar"), {"steps": 2, "batch_size": 4, "test_prompts": 16}),
+        "train_seeds": ((multitask, "scalar"), {"seeds": (0, 1), "steps": 2, "batch_size": 4,
+                                                "test_prompts": 16}),
+        "gla_last_output": ((q, k, v, 0.5), {}),
+        "figure1_experiment": (([4],), {"settings": ((0.2, 0.8),), "seeds": (0,), "d": 2,
+                                        "classes": ("gla",), "steps": 2, "batch_size": 4,
+                                        "test_prompts": 16}),
     }
     return calls
 
@@ -195,6 +202,10 @@ NOT_VALIDATED = {
     "SCALAR_GATING_COUNTEREXAMPLES",
     "BatchedFixedPoints", "BatchedWPGDSolution", "ChunkPlan", "PhaseDiagram", "SeedBlock",
     "sweep_main",    # the CLI's dict-of-options entry point: tests/test_cli.py (sweep verb)
+    "TrainResult", "TheoryOptimum",
+    # JSON-config and plotting entry points of training: tests/test_training.py, tests/test_cli.py
+    "run_train_config", "overlay_figure",
+    "evaluate",      # takes a trained Architecture and its parameters: tests/test_training.py
 }
 
 VALID = _valid_calls()
@@ -437,7 +448,16 @@ def _large_results():
         "PreconditionerErratum": wt.preconditioner_erratum(small),
         "ScalarGatingClaim": wt.scalar_gating_claim(wt.MultitaskModel(
             np.eye(3), [.6, .1, .5], np.full(3, 10**6), np.eye(2), 0.1)),
+        **_large_training_results(),
     }
+
+
+def _large_training_results():
+    """TrainResult and TheoryOptimum with d = 64 and n = 200 (P and ω far too big to print)."""
+    pytest.importorskip("jax")
+    model = wt.MultitaskModel(np.eye(2), [0.3, 0.9], [100, 100], np.eye(64), 0.1)
+    result = wt.train(model, "scalar", steps=2, batch_size=2, test_prompts=16)
+    return {"TrainResult": result, "TheoryOptimum": result.optimum}
 
 
 #: Result classes outside core with their own short repr (small records) or owned elsewhere.

@@ -7,7 +7,8 @@ package is layered (docs/architecture.md):
   spectral maps h₁/h₂ and the optimal-WPGD solver;
 * :mod:`wpgd_theory.gla` — GLA forward passes, Theorem 1, gate families, fla adapter, multi-layer;
 * :mod:`wpgd_theory.multitask` — multitask prompts, gating optima (Theorems 4–5), Figure-1 curves;
-* :mod:`wpgd_theory.verify` — certificates, counterexample search, brute force, symbolic proofs.
+* :mod:`wpgd_theory.verify` — certificates, counterexample search, brute force, symbolic proofs;
+* :mod:`wpgd_theory.training` — trained GLA models against the theory (extra ``[train]``: JAX).
 
 The stable public API is re-exported here. Names are loaded on first use (PEP 562), so
 ``import wpgd_theory`` itself imports no SciPy, SymPy or optional extra.
@@ -62,7 +63,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "gla.forward": (
         "gla_recurrence", "gla_parallel", "gla_forward", "cumulative_gates",
-        "gated_attention_matrix",
+        "gated_attention_matrix", "gla_last_output",
     ),
     "gla.theorem1": (
         "theorem1_projections", "theorem1_prompt", "induced_weights", "theorem1_gla_predict",
@@ -121,9 +122,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "sweeps.run": (
         "sweep_main", "open_executor",
     ),
+    # Optional extra wpgd-theory[train] (JAX + optax): imported only when these are used.
+    "training.train": (
+        "train", "train_seeds", "TrainResult", "TheoryOptimum", "evaluate",
+    ),
+    "training.experiments": (
+        "run_train_config", "overlay_figure", "figure1_experiment",
+    ),
 }
 _SOURCE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBPACKAGES = ("core", "gla", "multitask", "verify", "sweeps")
+_SUBPACKAGES = ("core", "gla", "multitask", "verify", "training", "sweeps")
 
 __all__ = [name for names in _EXPORTS.values() for name in names]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import as_real_array
+from .validation import as_real_array, namespace_of
 from .validation import require_ndim as _require_ndim
 
 __all__ = ["wpgd_predict", "dwpgd_predict"]
@@ -77,6 +77,9 @@ def wpgd_predict(x, X, y, preconditioner, weights):
     >>> float(wpgd_predict(np.array([1.0, 1.0]), X, y, np.eye(2), np.array([0.5, 1.0])))
     2.5
     """
+    xp = namespace_of(x, X, y, preconditioner, weights)
+    if xp is not np:                # inside JAX transformations (training): no NumPy validation
+        return xp.einsum("...i,...ij,...nj,...n->...", x, preconditioner, X, weights * y)
     x, X, y = _validate_regression(x, X, y)
     n, d = X.shape[-2:]
     P = _validate_square(preconditioner, d, "preconditioner")

@@ -27,6 +27,7 @@ __all__ = [
     "require_ndim",
     "check_spectra",
     "as_values",
+    "namespace_of",
 ]
 
 #: Relative tolerance on ``max|A - Aᵀ| / max|A|`` for a matrix to count as symmetric.
@@ -266,3 +267,20 @@ def as_values(value, name):
     if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise TypeError(f"{name} must be real numbers, got {type(value).__name__}")
     return as_real_array(array, name)
+def namespace_of(*arrays):
+    """The array module of the inputs: ``jax.numpy`` if any of them is a JAX array, else NumPy.
+
+    Lets one implementation of a formula run on NumPy arrays (validated, float64) and inside
+    JAX transformations (``jit``, ``grad``, ``vmap``), where the inputs are tracers. JAX is
+    imported only when a JAX array is present.
+
+    Examples
+    --------
+    >>> namespace_of(np.ones(2), 1.0) is np
+    True
+    """
+    for array in arrays:
+        if type(array).__module__.split(".", 1)[0] in ("jax", "jaxlib"):
+            import jax.numpy as jnp
+            return jnp
+    return np

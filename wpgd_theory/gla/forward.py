@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_real_array
+from ..core.validation import as_real_array, namespace_of
 from ..core.validation import require_ndim as _require_ndim
 
 __all__ = [
     "gla_recurrence",
     "gla_parallel",
     "gla_forward",
+    "gla_last_output",
+    "suffix_gate_products",
     "cumulative_gates",
     "gated_attention_matrix",
 ]
@@ -57,6 +59,17 @@ def _broadcast_gates(gates, batch, T, d_v, d_k):
             f"gates of shape {gates.shape} do not broadcast to (..., T, d_v, d_k) = {full}") from None
     rows = d_v if gates.ndim >= 2 and gates.shape[-2] == d_v else 1
     return np.broadcast_to(gates, batch + (T, rows, d_k))
+
+
+def _qkvg(queries, keys, values, gates, xp):
+    """Validated NumPy inputs, or (inside JAX transformations) the arrays as they are."""
+    if xp is np:
+        return _validate_qkvg(queries, keys, values, gates)
+    q, k, v, g = queries, keys, values, xp.asarray(gates)
+    if g.ndim < 3:                       # no token axis: the same gate for every token
+        g = xp.broadcast_to(xp.reshape(g, (1,) * (2 - g.ndim) + g.shape),
+                            (q.shape[-2],) + (1,) * (2 - g.ndim) + g.shape)
+    return q, k, v, g                    # unbroadcast: later products broadcast it
 
 
 def _validate_qkvg(queries, keys, values, gates):
@@ -120,14 +133,81 @@ def gla_recurrence(queries, keys, values, gates, *, return_state=False):
     >>> gla_recurrence(q, k, v, 0.5)[-1]   # scalar gate: S_2 = 0.5 S_1 + v_2 k_2ᵀ
     array([2.5])
     """
-    q, k, v, g = _validate_qkvg(queries, keys, values, gates)
+    xp = namespace_of(queries, keys, values, gates)
+    q, k, v, g = _qkvg(queries, keys, values, gates, xp)
     batch, T, d_k, d_v = q.shape[:-2], q.shape[-2], q.shape[-1], v.shape[-1]
-    state = np.zeros(batch + (d_v, d_k))
-    outputs = np.empty(batch + (T, d_v))
+    state = xp.zeros(batch + (d_v, d_k))
+    outputs = []
     for t in range(T):
         state = g[..., t, :, :] * state + v[..., t, :, None] * k[..., t, None, :]
-        outputs[..., t, :] = np.einsum("...vk,...k->...v", state, q[..., t, :])
+        outputs.append(xp.einsum("...vk,...k->...v", state, q[..., t, :]))
+    outputs = xp.stack(outputs, axis=-2)
     return (outputs, state) if return_state else outputs
+
+
+def suffix_gate_products(gates):
+    """Inclusive suffix products ``Π_{j ≥ s} G_j`` of a gate sequence (axis -3), any array module.
+
+    Row ``s + 1`` is the factor ``D_{T,s} = G_{s+1} ⊙ … ⊙ G_T`` that the last output applies to
+    token ``s``; :func:`~wpgd_theory.gla.induced_weights` and :func:`gla_last_output` both read
+    them. Runs on NumPy or ``jax.numpy`` arrays (no validation: an internal building block).
+
+    Parameters
+    ----------
+    gates : array, shape (..., T, m, c)
+
+    Returns
+    -------
+    array, shape (..., T, m, c)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> suffix_gate_products(np.array([2.0, 3.0, 5.0]).reshape(3, 1, 1))[:, 0, 0]
+    array([30., 15.,  5.])
+    """
+    xp = namespace_of(gates)
+    return xp.flip(xp.cumprod(xp.flip(gates, axis=-3), axis=-3), axis=-3)
+
+
+def gla_last_output(queries, keys, values, gates):
+    """The last GLA output ``o_T = Σ_{s ≤ T} (D_{T,s} ⊙ v_s k_sᵀ) q_T`` in ``O(T d_v d_k)``.
+
+    The last row of :func:`gla_parallel` (equivalently ``gla_recurrence(...)[..., -1, :]``)
+    computed from the suffix products of the gates, without the ``T × T`` attention matrix or a
+    sequential loop. This is the prediction of a one-layer GLA on a prompt whose last token is
+    the query; it runs on NumPy arrays (validated) or inside JAX transformations (the training
+    code differentiates it).
+
+    Parameters
+    ----------
+    queries, keys : array_like, shape (..., T, d_k)
+    values : array_like, shape (..., T, d_v)
+    gates : array_like, broadcastable to (..., T, d_v, d_k)
+
+    Returns
+    -------
+    array, shape (..., d_v)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> q, k, v = rng.normal(size=(3, 4, 2))
+    >>> gates = rng.uniform(size=(4, 2, 2))
+    >>> bool(np.allclose(gla_last_output(q, k, v, gates), gla_recurrence(q, k, v, gates)[-1]))
+    True
+    """
+    xp = namespace_of(queries, keys, values, gates)
+    q, k, v, g = _qkvg(queries, keys, values, gates, xp)
+    inclusive = suffix_gate_products(g)                          # Π_{j ≥ s} G_j
+    later = xp.concatenate([inclusive[..., 1:, :, :], xp.ones_like(inclusive[..., :1, :, :])],
+                           axis=-3)                              # D_{T,s} = Π_{j > s} G_j
+    d_k, d_v = k.shape[-1], v.shape[-1]
+    # Contractions as einsums: XLA's CPU broadcast-multiply-reduce over these shapes is 5× slower.
+    scores = xp.einsum("...tmc,...tc->...tm", xp.broadcast_to(later, later.shape[:-1] + (d_k,)),
+                       k * q[..., -1:, :])                                # (..., T, m)
+    return xp.einsum("...ta,...ta->...a", xp.broadcast_to(scores, scores.shape[:-1] + (d_v,)), v)
 
 
 def cumulative_gates(gates):
@@ -254,6 +334,10 @@ def gla_forward(Z, W_q, W_k, W_v, gates, *, return_state=False):
     array([[1., 0.],
            [3., 2.]])
     """
+    xp = namespace_of(Z, W_q, W_k, W_v, None if callable(gates) else gates)
+    if xp is not np:                       # inside JAX transformations: no NumPy validation
+        G = gates(Z) if callable(gates) else gates
+        return gla_recurrence(Z @ W_q, Z @ W_k, Z @ W_v, G, return_state=return_state)
     Z = as_real_array(Z, "Z")
     _require_ndim(Z, 2, "Z", "(..., T, D)")
     D = Z.shape[-1]

@@ -53,7 +53,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit
 
-from ..core.validation import as_real_array
+from ..core.validation import as_real_array, namespace_of
 from .theorem1 import induced_weights
 
 __all__ = [
@@ -74,6 +74,8 @@ __all__ = [
 # --------------------------------------------------------------------------- helpers
 
 def _tokens(Z):
+    if namespace_of(Z) is not np:           # JAX arrays (training): validated by the caller
+        return Z
     Z = as_real_array(Z, "Z")
     if Z.ndim < 2:
         raise ValueError(f"Z must have shape (..., T, D), got shape {Z.shape}")
@@ -84,6 +86,8 @@ def _tokens(Z):
 
 def _matrix(W, name, rows, cols=None, rows_are="D, the token width of Z"):
     """Validate a projection of shape ``(rows, cols)`` (``cols=None``: any); return it as float."""
+    if namespace_of(W) is not np:
+        return W
     W = as_real_array(W, name)
     if W.ndim != 2 or W.shape[0] != rows or (cols is not None and W.shape[1] != cols):
         expected = f"({rows}, {'k' if cols is None else cols})"
@@ -93,6 +97,8 @@ def _matrix(W, name, rows, cols=None, rows_are="D, the token width of Z"):
 
 
 def _vector(w, name, length):
+    if namespace_of(w) is not np:
+        return w
     w = as_real_array(w, name)
     if w.shape != (length,):
         raise ValueError(f"{name} must have shape ({length},) (D, the token width of Z), "
@@ -110,7 +116,19 @@ def _scalar(value, name, *, positive=False):
 
 
 def _softplus(a):
-    return np.logaddexp(0.0, a)
+    return namespace_of(a).logaddexp(0.0, a)
+
+
+def _sigmoid(a):
+    """``expit`` on NumPy arrays, ``jax.nn.sigmoid`` on JAX arrays."""
+    if namespace_of(a) is np:
+        return expit(a)
+    import jax
+    return jax.nn.sigmoid(a)
+
+
+def _exp(a):
+    return namespace_of(a).exp(a)
 
 
 def _scalar_gate(gamma):
@@ -146,7 +164,7 @@ def mamba2_gate(Z, W_gamma, a):
     Z = _tokens(Z)
     W_gamma = _vector(W_gamma, "W_gamma", Z.shape[-1])
     a = _scalar(a, "a")
-    return _scalar_gate(np.exp(-_softplus(Z @ W_gamma) * np.exp(a)))
+    return _scalar_gate(_exp(-_softplus(Z @ W_gamma) * np.exp(a)))
 
 
 def mlstm_gate(Z, W_gamma):
@@ -168,7 +186,7 @@ def mlstm_gate(Z, W_gamma):
     array([0.5])
     """
     Z = _tokens(Z)
-    return _scalar_gate(expit(Z @ _vector(W_gamma, "W_gamma", Z.shape[-1])))
+    return _scalar_gate(_sigmoid(Z @ _vector(W_gamma, "W_gamma", Z.shape[-1])))
 
 
 def gated_retention_gate(Z, W_gamma, tau):
@@ -193,7 +211,7 @@ def gated_retention_gate(Z, W_gamma, tau):
     """
     Z = _tokens(Z)
     tau = _scalar(tau, "tau", positive=True)
-    return _scalar_gate(expit(Z @ _vector(W_gamma, "W_gamma", Z.shape[-1])) ** (1.0 / tau))
+    return _scalar_gate(_sigmoid(Z @ _vector(W_gamma, "W_gamma", Z.shape[-1])) ** (1.0 / tau))
 
 
 def gla_gate(Z, W_alpha1, W_alpha2, tau):
@@ -222,7 +240,7 @@ def gla_gate(Z, W_alpha1, W_alpha2, tau):
     W_alpha1 = _matrix(W_alpha1, "W_alpha1", Z.shape[-1])
     W_alpha2 = _matrix(W_alpha2, "W_alpha2", W_alpha1.shape[1], rows_are="columns of W_alpha1")
     tau = _scalar(tau, "tau", positive=True)
-    return _keywise_gate(expit(Z @ W_alpha1 @ W_alpha2) ** (1.0 / tau))
+    return _keywise_gate(_sigmoid(Z @ W_alpha1 @ W_alpha2) ** (1.0 / tau))
 
 
 def rwkv6_gate(Z, W_alpha):
@@ -245,7 +263,7 @@ def rwkv6_gate(Z, W_alpha):
     """
     Z = _tokens(Z)
     with np.errstate(over="ignore"):        # exp(−exp(large)) = exp(−inf) = 0 exactly
-        return _keywise_gate(np.exp(-np.exp(Z @ _matrix(W_alpha, "W_alpha", Z.shape[-1]))))
+        return _keywise_gate(_exp(-_exp(Z @ _matrix(W_alpha, "W_alpha", Z.shape[-1]))))
 
 
 def hgrn2_gate(Z, W_alpha, gamma):
@@ -276,7 +294,7 @@ def hgrn2_gate(Z, W_alpha, gamma):
                          f"got shape {gamma.shape}")
     if np.any((gamma < 0) | (gamma >= 1)):
         raise ValueError(f"gamma (the forget-gate lower bound) must lie in [0, 1), got {gamma}")
-    return _keywise_gate(gamma + (1.0 - gamma) * expit(Z @ W_alpha))
+    return _keywise_gate(gamma + (1.0 - gamma) * _sigmoid(Z @ W_alpha))
 
 
 def gateloop_gate(Z, W_alpha1, W_alpha2, part="magnitude"):
@@ -306,11 +324,11 @@ def gateloop_gate(Z, W_alpha1, W_alpha2, part="magnitude"):
     W_alpha1 = _matrix(W_alpha1, "W_alpha1", Z.shape[-1])
     W_alpha2 = _matrix(W_alpha2, "W_alpha2", Z.shape[-1], W_alpha1.shape[1],
                        rows_are="D; columns must match W_alpha1")
-    magnitude = expit(Z @ W_alpha1)
+    magnitude = _sigmoid(Z @ W_alpha1)
     if part == "magnitude":
         return _keywise_gate(magnitude)
     if part == "real":
-        return _keywise_gate(magnitude * np.cos(Z @ W_alpha2))
+        return _keywise_gate(magnitude * namespace_of(W_alpha2).cos(Z @ W_alpha2))
     raise ValueError(f"part must be 'magnitude' or 'real', got {part!r}")
 
 
@@ -336,8 +354,8 @@ def dfw_gate(Z, W_alpha, W_beta):
     array([[[0.25, 0.25]]])
     """
     Z = _tokens(Z)
-    alpha = expit(Z @ _matrix(W_alpha, "W_alpha", Z.shape[-1]))
-    beta = expit(Z @ _matrix(W_beta, "W_beta", Z.shape[-1]))
+    alpha = _sigmoid(Z @ _matrix(W_alpha, "W_alpha", Z.shape[-1]))
+    beta = _sigmoid(Z @ _matrix(W_beta, "W_beta", Z.shape[-1]))
     return beta[..., :, None] * alpha[..., None, :]
 
 
@@ -371,7 +389,7 @@ def mamba_gate(Z, W_alpha1, W_alpha2, A):
     A = _matrix(A, "A", W_alpha2.shape[1], rows_are="d_v, the columns of W_alpha2")
     step = _softplus(Z @ W_alpha1 @ W_alpha2)
     with np.errstate(over="ignore"):
-        return np.exp(-step[..., :, None] * np.exp(A))
+        return _exp(-step[..., :, None] * _exp(A))
 
 
 # --------------------------------------------------------------------------- the registry

@@ -17,9 +17,9 @@ from ..core.predictor import (
     _validate_square,
     dwpgd_predict,
 )
-from ..core.validation import as_real_array
+from ..core.validation import as_real_array, namespace_of
 from ..core.validation import require_ndim as _require_ndim
-from .forward import gla_forward
+from .forward import gla_forward, suffix_gate_products
 
 __all__ = [
     "theorem1_projections",
@@ -128,6 +128,10 @@ def induced_weights(gates, d):
     """
     if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
+    xp = namespace_of(gates)
+    if xp is not np:                        # JAX arrays (training): same formula, no validation
+        last_row = xp.broadcast_to(gates[..., -1, :], gates.shape[:-2] + (d + 1,))[..., :d]
+        return suffix_gate_products(last_row[..., None, :])[..., 1:, 0, :]
     g = as_real_array(gates, "gates")
     _require_ndim(g, 3, "gates", "(..., n + 1, m, c)")
     if g.shape[-3] < 1:
@@ -137,7 +141,7 @@ def induced_weights(gates, d):
         raise ValueError(f"gates must broadcast to (..., n + 1, d + 1, d + 1) with d + 1 = {d + 1}, "
                          f"got shape {g.shape}")
     last_row = np.broadcast_to(g[..., -1, :], g.shape[:-2] + (d + 1,))[..., :d]
-    suffix = np.cumprod(last_row[..., ::-1, :], axis=-2)[..., ::-1, :]   # Π_{j ≥ i} g_j
+    suffix = suffix_gate_products(last_row[..., None, :])[..., 0, :]      # Π_{j ≥ i} g_j
     return suffix[..., 1:, :]
 
 

@@ -1,0 +1,21 @@
+"""Training GLA models against the theory (optional extra ``wpgd-theory[train]``: JAX + optax).
+
+* :mod:`~wpgd_theory.training.data` — JAX sampler of the package's prompt distributions, tokens;
+* :mod:`~wpgd_theory.training.models` — constrained Theorem-1/4 GLA, full GLA layer, free WPGD;
+* :mod:`~wpgd_theory.training.train` — :func:`train`, :func:`train_seeds`, :class:`TrainResult`;
+* :mod:`~wpgd_theory.training.experiments` — Figure 1 overlay, JSON configurations.
+
+Importing this subpackage without JAX raises an ImportError naming the extra.
+"""
+from __future__ import annotations
+
+from .data import *
+from .data import __all__ as _data_all
+from .experiments import *
+from .experiments import __all__ as _experiments_all
+from .models import *
+from .models import __all__ as _models_all
+from .train import *
+from .train import __all__ as _train_all
+
+__all__ = [*_data_all, *_models_all, *_train_all, *_experiments_all]

@@ -1,0 +1,284 @@
+"""Experiments on trained models: Figure 1 overlaid on the theory curves, JSON configurations.
+
+:func:`figure1_experiment` trains every class of Figure 1 (LinAtt, GLA-wo, scalar GLA, vector GLA)
+on the paper setting for several ``n``, ``(r₁, r₂)`` and seeds (seeds batched with ``vmap``) and
+returns one row per run; :func:`overlay_figure` draws the rows (mean ± standard error over seeds)
+on :func:`~wpgd_theory.theory_curves`. :func:`run_train_config` runs one configuration given as a
+dict (the ``wpgd-theory train`` verb) and returns a JSON-ready dict.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import time
+
+import numpy as np
+
+from ..core.model import CorrelatedTaskModel
+from ..core.validation import as_integer, as_real
+from ..multitask.curves import CURVE_LABELS, paper_setting_model, theory_curves
+from ..multitask.model import MultitaskModel
+from .train import DEFAULT_TEST_SEED, train_seeds
+
+__all__ = [
+    "FIGURE1_CLASSES",
+    "ROW_COLUMNS",
+    "figure1_experiment",
+    "model_from_config",
+    "overlay_figure",
+    "read_rows_csv",
+    "run_train_config",
+    "write_rows_csv",
+]
+
+FIGURE1_CLASSES = ("linatt", "gla_wo", "gla", "gla_vector")
+"""The four classes of Figure 1, named as the columns of :func:`~wpgd_theory.theory_curves`."""
+
+ROW_COLUMNS = ("r1", "r2", "n", "d", "sigma2", "curve", "gating", "parameterisation", "seed",
+               "steps", "batch_size", "learning_rate", "test_risk", "test_risk_se",
+               "optimum_risk", "closed_form_risk", "relative_gap", "block_weight_ratio",
+               "theory_block_weight_ratio", "seconds")
+
+
+def _row(result, r1, r2, n, d, sigma2, curve):
+    ratio = (None if result.block_weights is None else
+             float(result.block_weights[0] / result.block_weights[-1]))
+    theory_ratio = (None if result.theory_block_weights is None else
+                    float(result.theory_block_weights[0] / result.theory_block_weights[-1]))
+    return {"r1": r1, "r2": r2, "n": n, "d": d, "sigma2": sigma2, "curve": curve,
+            "gating": result.gating, "parameterisation": result.parameterisation,
+            "seed": result.seed, "steps": result.steps, "batch_size": result.batch_size,
+            "learning_rate": result.learning_rate, "test_risk": result.test_risk,
+            "test_risk_se": result.test_risk_se, "optimum_risk": result.optimum.risk,
+            "closed_form_risk": result.closed_form_risk, "relative_gap": result.relative_gap,
+            "block_weight_ratio": ratio, "theory_block_weight_ratio": theory_ratio,
+            "seconds": result.seconds}
+
+
+def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.2)),
+                       seeds=(0, 1, 2), *, d=10, sigma2=0.0, classes=FIGURE1_CLASSES,
+                       parameterisation="constrained", steps=3000, batch_size=256,
+                       learning_rate=1e-2, test_prompts=65_536, callback=None):
+    """Train every Figure-1 class on the paper setting; one row (dict) per run and seed.
+
+    Parameters
+    ----------
+    n_values : sequence of even int
+    settings : sequence of (r1, r2)
+    seeds : sequence of int
+        Trained together with ``vmap``.
+    d, sigma2 : int, float
+        ``Σ = I_d`` and the noise variance.
+    classes : sequence of str
+        Subset of :data:`FIGURE1_CLASSES`.
+    parameterisation : {"constrained", "full"}
+    steps, batch_size, learning_rate, test_prompts :
+        As for :func:`~wpgd_theory.training.train`.
+    callback : callable, optional
+        Called with each list of rows as it is produced (progress, incremental CSV).
+
+    Returns
+    -------
+    list of dict
+        Keys :data:`ROW_COLUMNS`.
+    """
+    n_values = _sequence(n_values, "n_values", lambda v, name: as_integer(v, name, minimum=2))
+    settings = _sequence(settings, "settings", _correlation_pair)
+    seeds = _sequence(seeds, "seeds", lambda v, name: as_integer(v, name, minimum=0))
+    classes = _sequence(classes, "classes", _class_name)
+    rows = []
+    for r1, r2 in settings:
+        for n in n_values:
+            model = paper_setting_model(int(n), r1, r2, d, sigma2)
+            for curve in classes:
+                results = train_seeds(model, curve, seeds=list(seeds),
+                                      parameterisation=parameterisation, steps=steps,
+                                      batch_size=batch_size, learning_rate=learning_rate,
+                                      test_prompts=test_prompts)
+                new = [_row(r, float(r1), float(r2), int(n), d, float(sigma2), curve)
+                       for r in results]
+                rows.extend(new)
+                if callback is not None:
+                    callback(new)
+    return rows
+
+
+def _sequence(value, name, check):
+    """A non-empty list, each item passed through ``check(item, f"{name}[k]")``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a non-empty sequence, got {type(value).__name__}")
+    if len(value) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence")
+    return [check(item, f"{name}[{k}]") for k, item in enumerate(value)]
+
+
+def _correlation_pair(value, name):
+    if isinstance(value, (str, bytes)) or np.ndim(value) != 1 or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (r1, r2), got {value!r}")
+    return tuple(as_real(v, f"{name}[{k}]", minimum=-1.0, maximum=1.0)
+                 for k, v in enumerate(value))
+
+
+def _class_name(value, name):
+    if value not in FIGURE1_CLASSES:
+        raise ValueError(f"{name} must be one of {FIGURE1_CLASSES}, got {value!r}")
+    return value
+
+
+def write_rows_csv(rows, path):
+    """Write experiment rows (:data:`ROW_COLUMNS`) to a CSV file."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, ROW_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in ROW_COLUMNS})
+
+
+def read_rows_csv(path):
+    """Read rows written by :func:`write_rows_csv` (numbers parsed, empty cells → None)."""
+    text_columns = {"curve", "gating", "parameterisation"}
+    rows = []
+    with open(path, newline="") as handle:
+        for raw in csv.DictReader(handle):
+            rows.append({k: (v if k in text_columns else (None if v == "" else float(v)))
+                         for k, v in raw.items()})
+    return rows
+
+
+def summarise(rows):
+    """Mean test risk, its error bar and the optimum per ``(r1, r2, n, curve)``."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["r1"], row["r2"], int(row["n"]), row["curve"]), []).append(row)
+    summary = {}
+    for key, members in groups.items():
+        risks = np.array([m["test_risk"] for m in members], float)
+        mc = np.array([m["test_risk_se"] for m in members], float)
+        spread = risks.std(ddof=1) / math.sqrt(risks.size) if risks.size > 1 else 0.0
+        # The seeds share the test prompts, so their Monte Carlo error does not average out:
+        # the error bar is the larger of the seed spread and one run's Monte Carlo SE.
+        summary[key] = (float(risks.mean()), float(max(spread, mc.mean())),
+                        float(members[0]["optimum_risk"]))
+    return summary
+
+
+def overlay_figure(rows, path, *, n_grid=None):
+    """Trained risks (mean ± SE over seeds) overlaid on :func:`~wpgd_theory.theory_curves`.
+
+    One panel per ``(r₁, r₂)``; needs matplotlib (extra ``wpgd-theory[plot]``).
+    """
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError("overlay_figure needs matplotlib: pip install 'wpgd-theory[plot]'") \
+            from exc
+    summary = summarise(rows)
+    settings = sorted({(k[0], k[1]) for k in summary})
+    d, sigma2 = int(rows[0]["d"]), float(rows[0]["sigma2"])
+    n_trained = sorted({k[2] for k in summary})
+    if n_grid is None:
+        n_grid = np.unique(2 * np.round(np.geomspace(min(n_trained), max(n_trained), 40) / 2))
+    figure, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4.2),
+                                squeeze=False)
+    colors = dict(zip(FIGURE1_CLASSES, ("C0", "C1", "C2", "C3")))
+    for ax, (r1, r2) in zip(axes[0], settings):
+        curves = theory_curves(n_grid.astype(int), r1, r2, d=d, sigma2=sigma2)
+        for curve, style in zip(FIGURE1_CLASSES, ("-", "--", "-.", ":")):
+            ax.plot(curves.n, getattr(curves, curve), style, color=colors[curve],
+                    label=f"theory: {CURVE_LABELS[curve]}")
+            points = sorted((k[2], v) for k, v in summary.items()
+                            if k[:2] == (r1, r2) and k[3] == curve)
+            if points:
+                ns = np.array([p[0] for p in points], float)
+                offset = 1 + 0.02 * (FIGURE1_CLASSES.index(curve) - 1.5)  # separate markers
+                ax.errorbar(ns * offset, [p[1][0] for p in points],
+                            yerr=[p[1][1] for p in points], fmt="o", color=colors[curve],
+                            markersize=4, capsize=2)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("context length n (n₁ = n₂ = n/2)")
+        ax.set_ylabel("risk")
+        ax.set_title(f"(r₁, r₂) = ({r1:g}, {r2:g}), d = {d}, σ² = {sigma2:g}; "
+                     "markers: trained (mean ± SE)", fontsize=9)
+        ax.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+
+
+# ---------------------------------------------------------------------- JSON configurations
+
+def model_from_config(spec):
+    """Build a task model from a dict.
+
+    ``{"kind": "paper", "n", "r1", "r2", "d", "sigma2"}``,
+    ``{"kind": "multitask", "task_correlation", "query_correlation", "sizes", "d" or "Sigma",
+    "sigma2"}`` or ``{"kind": "correlated", "R", "r", "d" or "Sigma", "sigma2"}``.
+
+    Examples
+    --------
+    >>> model_from_config({"kind": "paper", "n": 8, "r1": 0.2, "r2": 0.8, "d": 4, "sigma2": 0.1})
+    MultitaskModel(K=2, sizes=[4, 4], d=4, sigma2=0.1)
+    """
+    if not isinstance(spec, dict):
+        raise TypeError(f"model must be a dict, got {type(spec).__name__}")
+    kind = spec.get("kind", "paper")
+    def sigma():
+        if "Sigma" in spec:
+            return np.asarray(spec["Sigma"], float)
+        if "d" not in spec:
+            raise ValueError("model needs 'Sigma' or 'd'")
+        return np.eye(int(spec["d"]))
+    try:
+        if kind == "paper":
+            return paper_setting_model(int(spec["n"]), float(spec["r1"]), float(spec["r2"]),
+                                       int(spec["d"]), float(spec.get("sigma2", 0.0)))
+        if kind == "multitask":
+            return MultitaskModel(spec["task_correlation"], spec["query_correlation"],
+                                  spec["sizes"], sigma(), float(spec.get("sigma2", 0.0)))
+        if kind == "correlated":
+            return CorrelatedTaskModel(sigma(), spec["R"], spec["r"],
+                                       float(spec.get("sigma2", 0.0)))
+    except KeyError as exc:
+        raise ValueError(f"model of kind {kind!r} is missing the key {exc.args[0]!r}") from None
+    raise ValueError(f"model kind must be 'paper', 'multitask' or 'correlated', got {kind!r}")
+
+
+_CONFIG_KEYS = {"model", "gating", "parameterisation", "steps", "batch_size", "learning_rate",
+                "seed", "seeds", "test_prompts", "test_seed", "init_scale"}
+
+
+def run_train_config(config):
+    """Run one training configuration (dict) and return a JSON-ready dict.
+
+    Keys: ``model`` (see :func:`model_from_config`), and optionally ``gating``,
+    ``parameterisation``, ``steps``, ``batch_size``, ``learning_rate``, ``seed`` or ``seeds``
+    (a list: vmapped), ``test_prompts``, ``test_seed``, ``init_scale``.
+
+    Returns
+    -------
+    dict
+        ``{"config": ..., "runs": [TrainResult.to_dict(), ...], "seconds": ...}``.
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict, got {type(config).__name__}")
+    unknown = set(config) - _CONFIG_KEYS
+    if unknown:
+        raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: "
+                         f"{sorted(_CONFIG_KEYS)}")
+    if "model" not in config:
+        raise ValueError("config needs a 'model' entry")
+    model = model_from_config(config["model"])
+    seeds = config.get("seeds", [config.get("seed", 0)])
+    start = time.perf_counter()
+    results = train_seeds(
+        model, config.get("gating", "scalar"), seeds=seeds,
+        parameterisation=config.get("parameterisation", "constrained"),
+        steps=config.get("steps", 2000), batch_size=config.get("batch_size", 256),
+        learning_rate=config.get("learning_rate", 1e-2),
+        test_prompts=config.get("test_prompts", 100_000),
+        test_seed=config.get("test_seed", DEFAULT_TEST_SEED),
+        init_scale=config.get("init_scale", 0.1))
+    return {"config": config, "runs": [r.to_dict() for r in results],
+            "seconds": time.perf_counter() - start}

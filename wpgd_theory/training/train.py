@@ -1,0 +1,519 @@
+"""Training loop (jit + scan, vmap over seeds), Monte Carlo test risk and the comparison with theory.
+
+Prompts are drawn fresh inside every jitted step with ``jax.random``; Adam (optax) with a cosine
+learning-rate decay to 1 % of ``learning_rate``; everything in float32 (see docs/training.md). The
+test risk is a Monte Carlo mean of ``(y − ŷ)²`` over fresh prompts from a separate key
+(``test_seed``, shared by every run so that runs are compared on the same prompts) with its
+standard error; the learned weights are read through :func:`~wpgd_theory.gla.induced_weights`
+and compared with the optimum of the model's class after the best scale.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.model import CorrelatedTaskModel
+from ..core.risk import risk as closed_form_risk
+from ..core.solver import solve_model
+from ..multitask.gating import (
+    decay_gating_optimum,
+    linear_attention_optimum,
+    scalar_gating_optimum,
+    vector_gating_optimum,
+)
+from ..multitask.model import MultitaskModel, solve_multitask
+from ._jax import jax, jnp, optax
+from .data import PromptSampler
+from .models import LABEL_READING_GATINGS, Architecture
+
+__all__ = [
+    "DEFAULT_TEST_SEED",
+    "TheoryOptimum",
+    "TrainResult",
+    "evaluate",
+    "rank_one_fit",
+    "shape_error",
+    "theory_optimum",
+    "train",
+    "train_seeds",
+]
+
+DEFAULT_TEST_SEED = 20_251_201
+"""Key of the test prompts (shared by all runs; training keys come from ``seed``)."""
+
+
+# ---------------------------------------------------------------------- theory side
+
+@dataclass(frozen=True)
+class TheoryOptimum:
+    """The theory's optimum for a model class: risk, ``P*`` and per-example weights ``ω*``.
+
+    ``describes_class`` is false for label-reading gates, where the WPGD optimum is only a
+    reference (the predictor is not linear in the labels).
+    """
+
+    kind: str
+    risk: float
+    preconditioner: np.ndarray = field(repr=False)
+    weights: np.ndarray = field(repr=False)
+    wpgd_risk: float
+    describes_class: bool = True
+
+
+def _per_example(model, block_weights):
+    return model.expand(np.asarray(block_weights, float))
+
+
+def theory_optimum(arch):
+    """:class:`TheoryOptimum` of an :class:`~wpgd_theory.training.Architecture`'s class."""
+    model = arch.model
+    if isinstance(model, CorrelatedTaskModel):
+        solution = solve_model(model)
+        return TheoryOptimum("wpgd", float(solution.risk), solution.preconditioner,
+                             np.asarray(solution.weights, float), float(solution.risk))
+    wpgd = solve_multitask(model)
+    if arch.gating in ("wpgd", "scalar_features", *LABEL_READING_GATINGS):
+        return TheoryOptimum("wpgd" if arch.gating == "wpgd" else "wpgd (reference only)",
+                             float(wpgd.risk), wpgd.preconditioner,
+                             _per_example(model, wpgd.block_weights), float(wpgd.risk),
+                             arch.gating == "wpgd")
+    if arch.gating == "decay":
+        best = decay_gating_optimum(model)
+        weights = best.decay ** np.arange(model.n - 1, -1, -1, dtype=float)
+        return TheoryOptimum("decay", float(best.risk), best.preconditioner, weights,
+                             float(wpgd.risk))
+    best = {"linear": linear_attention_optimum, "scalar": scalar_gating_optimum,
+            "vector": vector_gating_optimum}[arch.gating](model)
+    return TheoryOptimum(arch.gating, float(best.risk), best.preconditioner,
+                         _per_example(model, best.block_weights), float(wpgd.risk))
+
+
+def shape_error(learned, target):
+    """``min_c ‖c·learned − target‖ / ‖target‖`` (sign and scale free; 1 if ``learned = 0``).
+
+    Examples
+    --------
+    >>> shape_error([2.0, 4.0], [1.0, 2.0]), round(shape_error([1.0, 0.0], [1.0, 1.0]), 6)
+    (0.0, 0.707107)
+    """
+    a, b = np.ravel(np.asarray(learned, float)), np.ravel(np.asarray(target, float))
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return 1.0
+    cosine = min(1.0, abs(float(a @ b)) / (na * nb))
+    return float(np.sqrt(max(0.0, 1.0 - cosine**2)))
+
+
+def rank_one_fit(token_preconditioners):
+    """Best ``P⁽ⁱ⁾ ≈ ω_i P`` (SVD) of per-example preconditioners ``(n, d, d)``.
+
+    Returns ``(P, ω, residual)`` with ``ω`` scaled so its last entry is 1 (or its largest
+    entry, if the last is 0) and ``residual`` the relative Frobenius norm of what ``ω P`` misses.
+
+    Examples
+    --------
+    >>> stack = np.array([0.5, 1.0])[:, None, None] * (2 * np.eye(2))
+    >>> P, omega, residual = rank_one_fit(stack)
+    >>> np.round(P, 12) + 0.0, omega, residual < 1e-12
+    (array([[2., 0.],
+           [0., 2.]]), array([0.5, 1. ]), True)
+    """
+    stack = np.asarray(token_preconditioners, float)
+    n, d = stack.shape[0], stack.shape[-1]
+    U, s, Vt = np.linalg.svd(stack.reshape(n, d * d), full_matrices=False)
+    omega, P = U[:, 0] * s[0], Vt[0].reshape(d, d)
+    pivot = omega[-1] if abs(omega[-1]) > 1e-9 * np.max(np.abs(omega)) else omega[
+        np.argmax(np.abs(omega))]
+    total = float(np.sqrt(np.sum(s**2)))
+    residual = float(np.sqrt(np.sum(s[1:] ** 2)) / total) if total > 0 else 0.0
+    return P * pivot, omega / pivot, residual
+
+
+# ---------------------------------------------------------------------- result
+
+@dataclass(frozen=True)
+class TrainResult:
+    """One trained model against the theory (compact repr; ``to_dict`` is JSON-ready).
+
+    Attributes
+    ----------
+    test_risk, test_risk_se : float
+        Monte Carlo risk ``E(y − ŷ)²`` on ``test_prompts`` fresh prompts and its standard error.
+    optimum : TheoryOptimum
+        The class optimum (or the WPGD reference for label-reading gates).
+    closed_form_risk : float or None
+        Exact risk ``L(P, ω)`` of the learned WPGD predictor, where the model is one (constrained
+        linear/decay/scalar, free WPGD): an evaluation that involves no sampling.
+    preconditioner, weights, block_weights : ndarray
+        Learned ``P`` and per-example ``ω`` (rank-one fit of ``P⁽ⁱ⁾``, ``ω_n = 1``), block means.
+    theory_block_weights : ndarray
+    preconditioner_error, weights_error : float
+        :func:`shape_error` of the learned ``P``, ``ω`` against ``P*``, ``ω*``.
+    rank_one_residual : float
+        How far the learned ``P⁽ⁱ⁾`` are from the WPGD form ``ω_i P``.
+    loss_history : ndarray
+        Training loss (batch mean) at every step.
+    """
+
+    gating: str
+    parameterisation: str
+    seed: int
+    steps: int
+    batch_size: int
+    learning_rate: float
+    test_risk: float
+    test_risk_se: float
+    test_prompts: int
+    optimum: TheoryOptimum
+    closed_form_risk: Any
+    preconditioner: np.ndarray
+    weights: np.ndarray
+    block_weights: Any
+    theory_block_weights: Any
+    preconditioner_error: float
+    weights_error: float
+    rank_one_residual: float
+    loss_history: np.ndarray
+    seconds: float
+    params: dict = field(repr=False)
+
+    @property
+    def relative_gap(self):
+        """``(test_risk − optimum) / optimum``."""
+        return (self.test_risk - self.optimum.risk) / self.optimum.risk
+
+    def within(self, relative, standard_errors=3.0):
+        """Whether ``|test_risk − optimum| ≤ max(relative·optimum, standard_errors·SE)``."""
+        tolerance = max(relative * self.optimum.risk, standard_errors * self.test_risk_se)
+        return abs(self.test_risk - self.optimum.risk) <= tolerance
+
+    def __repr__(self):
+        blocks = ("" if self.block_weights is None else
+                  f", block_weights={np.round(self.block_weights, 3).tolist()} "
+                  f"(theory {np.round(self.theory_block_weights, 3).tolist()})")
+        return (f"TrainResult({self.parameterisation} {self.gating}, seed={self.seed}, "
+                f"steps={self.steps}: test_risk={self.test_risk:.4f} ± {self.test_risk_se:.4f}, "
+                f"optimum={self.optimum.risk:.4f} [{self.optimum.kind}], "
+                f"gap={100 * self.relative_gap:+.2f}%{blocks}, "
+                f"P error={self.preconditioner_error:.3f}, ω error={self.weights_error:.3f}, "
+                f"{self.seconds:.1f} s)")
+
+    def to_dict(self):
+        """JSON-ready summary (no parameters, loss history thinned to ≤ 200 points)."""
+        stride = max(1, len(self.loss_history) // 200)
+        def listed(a):
+            return None if a is None else np.asarray(a, float).tolist()
+        return {
+            "gating": self.gating, "parameterisation": self.parameterisation, "seed": self.seed,
+            "steps": self.steps, "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate, "test_risk": self.test_risk,
+            "test_risk_se": self.test_risk_se, "test_prompts": self.test_prompts,
+            "optimum_kind": self.optimum.kind, "optimum_risk": self.optimum.risk,
+            "optimum_describes_class": self.optimum.describes_class,
+            "wpgd_risk": self.optimum.wpgd_risk, "relative_gap": self.relative_gap,
+            "closed_form_risk": self.closed_form_risk,
+            "preconditioner": listed(self.preconditioner), "weights": listed(self.weights),
+            "block_weights": listed(self.block_weights),
+            "theory_block_weights": listed(self.theory_block_weights),
+            "preconditioner_error": self.preconditioner_error,
+            "weights_error": self.weights_error, "rank_one_residual": self.rank_one_residual,
+            "loss_history_stride": stride,
+            "loss_history": np.asarray(self.loss_history[::stride], float).tolist(),
+            "seconds": self.seconds,
+        }
+
+
+# ---------------------------------------------------------------------- validation
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return int(value)
+
+
+def _seed(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not 0 <= value < 2**32:
+        raise ValueError(f"{name} must lie in [0, 2**32), got {value}")
+    return int(value)
+
+
+def _learning_rate(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"learning_rate must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"learning_rate must be positive and finite, got {value!r}")
+    return float(value)
+
+
+# ---------------------------------------------------------------------- training
+
+def _chunk_length(steps, limit=1000):
+    if steps <= limit:
+        return steps
+    divisors = [c for c in range(limit, 0, -1) if steps % c == 0]
+    return divisors[0] if divisors[0] >= 100 else limit
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(arch, steps, batch_size, learning_rate, single):
+    """Jitted ``start`` and chunk runners, cached so that repeated runs skip compilation."""
+    sampler = PromptSampler(arch.model)
+    schedule = optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01)
+    optimizer = optax.adam(schedule)
+
+    def loss_fn(params, key):
+        prompts = sampler.sample(key, batch_size)
+        return jnp.mean((prompts.query_label - arch.predict(params, prompts)) ** 2)
+
+    def step(carry, _):
+        params, opt_state, data_key, t = carry
+        loss, grads = jax.value_and_grad(loss_fn)(params, jax.random.fold_in(data_key, t))
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state, data_key, t + 1), loss
+
+    def start(seed):
+        init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
+        params = arch.init(init_key)
+        return params, optimizer.init(params), data_key, jnp.asarray(0)
+
+    runners = {}
+
+    def runner(length):
+        if length not in runners:
+            scan = lambda c: jax.lax.scan(step, c, None, length=length)
+            runners[length] = jax.jit(scan if single else jax.vmap(scan))
+        return runners[length]
+
+    return jax.jit(start if single else jax.vmap(start)), runner
+
+
+def _fit(arch, seeds, steps, batch_size, learning_rate, progress):
+    """Train one model per seed at once (vmap); returns stacked params and losses (S, steps)."""
+    single = len(seeds) == 1            # no vmap for one seed: batch axes of size 1 cost time
+    start, runner = _compiled(arch, steps, batch_size, learning_rate, single)
+    keys = jnp.asarray(seeds, dtype=jnp.uint32)
+    carry = start(keys[0] if single else keys)
+
+    chunk, done, losses = _chunk_length(steps), 0, []
+    bar = _progress_bar(steps, progress)
+    while done < steps:
+        length = min(chunk, steps - done)
+        carry, loss = runner(length)(carry)
+        loss = np.asarray(loss).reshape(len(seeds), length)
+        losses.append(loss)
+        bad = ~np.isfinite(loss)
+        if bad.any():
+            s, t = np.argwhere(bad)[0]
+            raise FloatingPointError(
+                f"training diverged: the loss of seed {seeds[s]} became {loss[s, t]} at step "
+                f"{done + t} (gating {arch.gating!r}, learning_rate {learning_rate}); lower the "
+                "learning_rate")
+        done += length
+        if bar is not None:
+            bar.update(length)
+    if bar is not None:
+        bar.close()
+    params = carry[0]
+    if single:
+        params = jax.tree_util.tree_map(lambda a: a[None], params)
+    return params, np.concatenate(losses, axis=1)
+
+
+def _progress_bar(total, progress):
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:                                           # pragma: no cover
+        return None
+    return tqdm(total=total, desc="training", unit="step")
+
+
+@functools.lru_cache(maxsize=32)
+def _evaluator(arch, chunk, test_seed):
+    sampler = PromptSampler(arch.model)
+    base = jax.random.fold_in(jax.random.PRNGKey(test_seed), 0x7E57)
+
+    @jax.jit
+    def sums(params, index):
+        prompts = sampler.sample(jax.random.fold_in(base, index), chunk)
+        errors = (prompts.query_label - jax.vmap(arch.predict, in_axes=(0, None))(
+            params, prompts)) ** 2                                  # (S, chunk)
+        return jnp.sum(errors, axis=1), jnp.sum(errors**2, axis=1)
+
+    return sums
+
+
+def _evaluate(arch, stacked_params, num_prompts, test_seed, chunk=8192):
+    """Monte Carlo mean and standard error of ``(y − ŷ)²`` per seed, on shared fresh prompts."""
+    chunk = min(chunk, num_prompts)
+    num_chunks = -(-num_prompts // chunk)
+    sums = _evaluator(arch, chunk, test_seed)
+    first, second = 0.0, 0.0
+    for index in range(num_chunks):
+        s1, s2 = sums(stacked_params, index)
+        first = first + np.asarray(s1, float)
+        second = second + np.asarray(s2, float)
+    total = num_chunks * chunk
+    mean = first / total
+    variance = np.maximum(second / total - mean**2, 0.0) * total / (total - 1)
+    return mean, np.sqrt(variance / total), total
+
+
+def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED):
+    """Monte Carlo risk ``E(y − ŷ)²`` and its standard error for one parameter set.
+
+    Parameters
+    ----------
+    arch : Architecture
+    params : dict
+        E.g. ``TrainResult.params`` (possibly edited, for ablations).
+
+    Returns
+    -------
+    (float, float, int)
+        Mean, standard error, number of prompts.
+    """
+    stacked = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], params)
+    mean, se, total = _evaluate(arch, stacked, _positive_int(test_prompts, "test_prompts"),
+                                _seed(test_seed, "test_seed"))
+    return float(mean[0]), float(se[0]), total
+
+
+def _analyse(arch, params, optimum):
+    """Learned ``P``, ``ω``, block weights, errors against the optimum, closed-form risk."""
+    model = arch.model
+    prompts = model.sample(64, seed=0)
+    per_token = arch.token_preconditioners(params, prompts).mean(axis=0)
+    P, omega, residual = rank_one_fit(per_token)
+    blocks = theory_blocks = None
+    if isinstance(model, MultitaskModel):
+        edges = np.concatenate([[0], np.cumsum(model.sizes)])
+        def block_means(w):
+            means = np.array([w[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
+            return means / means[-1] if means[-1] != 0 else means
+        blocks, theory_blocks = block_means(omega), block_means(optimum.weights)
+    exact = None
+    if arch.parameterisation == "wpgd" or (arch.parameterisation == "constrained"
+                                           and arch.gating != "vector"):
+        dense = model if isinstance(model, CorrelatedTaskModel) else \
+            model.to_correlated_task_model()
+        exact = float(closed_form_risk(dense, P, omega))
+    return dict(preconditioner=P, weights=omega, block_weights=blocks,
+                theory_block_weights=theory_blocks,
+                preconditioner_error=shape_error(P, optimum.preconditioner),
+                weights_error=shape_error(omega, optimum.weights), rank_one_residual=residual,
+                closed_form_risk=exact)
+
+
+def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constrained",
+                steps=2000, batch_size=256, learning_rate=1e-2, test_prompts=100_000,
+                test_seed=DEFAULT_TEST_SEED, init_scale=0.1, progress=False):
+    """Train one model per seed at once (``jax.vmap``) and compare each with the theory.
+
+    Parameters are those of :func:`train`, with ``seeds`` a sequence of ints.
+
+    Returns
+    -------
+    list of TrainResult
+        One per seed, in order; ``seconds`` is the wall time of the whole batch.
+    """
+    arch = Architecture.build(model, gating, parameterisation, init_scale)
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
+    seeds = [_seed(s, "seeds") for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    steps = _positive_int(steps, "steps")
+    batch_size = _positive_int(batch_size, "batch_size")
+    test_prompts = _positive_int(test_prompts, "test_prompts")
+    if test_prompts < 2:
+        raise ValueError(f"test_prompts must be >= 2 (a standard error needs two), got "
+                         f"{test_prompts}")
+    test_seed = _seed(test_seed, "test_seed")
+    learning_rate = _learning_rate(learning_rate)
+    start = time.perf_counter()
+    params, losses = _fit(arch, seeds, steps, batch_size, learning_rate, progress)
+    means, errors, total = _evaluate(arch, params, test_prompts, test_seed)
+    if not np.all(np.isfinite(means)):
+        raise FloatingPointError(f"the test risk is not finite ({means.tolist()}): the trained "
+                                 "model overflows on fresh prompts; lower the learning_rate")
+    optimum = theory_optimum(arch)
+    seconds = time.perf_counter() - start
+    results = []
+    for i, seed in enumerate(seeds):
+        own = jax.tree_util.tree_map(lambda a, i=i: np.asarray(a[i]), params)
+        results.append(TrainResult(
+            gating=arch.gating, parameterisation=arch.parameterisation, seed=seed, steps=steps,
+            batch_size=batch_size, learning_rate=learning_rate, test_risk=float(means[i]),
+            test_risk_se=float(errors[i]), test_prompts=int(total), optimum=optimum,
+            loss_history=losses[i], seconds=seconds, params=own,
+            **_analyse(arch, own, optimum)))
+    return results
+
+
+def train(model, gating="scalar", *, parameterisation="constrained", steps=2000, batch_size=256,
+          learning_rate=1e-2, seed=0, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED,
+          init_scale=0.1, progress=False):
+    """Train one GLA (or WPGD) model on fresh prompts and compare it with the theory.
+
+    Parameters
+    ----------
+    model : MultitaskModel
+        The task distribution (a :class:`~wpgd_theory.CorrelatedTaskModel` too for
+        ``parameterisation="wpgd"``).
+    gating : str
+        ``"linear"``, ``"decay"``, ``"scalar"``, ``"vector"``; for the full layer also
+        ``"scalar_token"`` and the names of :data:`~wpgd_theory.gla.GATE_FAMILIES`.
+    parameterisation : {"constrained", "full", "wpgd"}
+        See :mod:`wpgd_theory.training.models`.
+    steps, batch_size : int
+        Adam steps and fresh prompts per step.
+    learning_rate : float
+        Peak Adam learning rate (cosine decay to 1 %).
+    seed : int
+        Initialisation and training-data key; the run is deterministic for a seed.
+    test_prompts : int
+        Fresh test prompts (rounded up to whole chunks of 8192).
+    test_seed : int
+        Key of the test prompts (default shared by every run).
+    init_scale : float
+        Scale of the random initial projections.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument (model type, unknown gating, non-positive steps or batch size,
+        learning rate ≤ 0 or NaN, ...).
+    FloatingPointError
+        If the loss or the test risk is not finite (diverged run).
+
+    Examples
+    --------
+    >>> from wpgd_theory import paper_setting_model
+    >>> model = paper_setting_model(8, 0.2, 0.8, 4, 0.1)
+    >>> result = train(model, "scalar", steps=400, batch_size=128, learning_rate=0.03,
+    ...                test_prompts=16_384)
+    >>> abs(result.relative_gap) < 0.05, result.optimum.kind
+    (True, 'scalar')
+    """
+    return train_seeds(model, gating, seeds=[seed], parameterisation=parameterisation,
+                       steps=steps, batch_size=batch_size, learning_rate=learning_rate,
+                       test_prompts=test_prompts, test_seed=test_seed, init_scale=init_scale,
+                       progress=progress)[0]
