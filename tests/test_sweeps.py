@@ -1,6 +1,7 @@
 """Executor-based sweeps (core.parallel, sweeps): identical results in-process, on a
 ProcessPoolExecutor and on a Dask LocalCluster, whatever the chunk size; the phase diagram's
 statistics against direct computation."""
+import multiprocessing
 import os
 import pathlib
 from concurrent.futures import ProcessPoolExecutor
@@ -108,7 +109,7 @@ def test_interval_arguments_are_checked(interval):
 
 def test_process_pool_gives_identical_results(reference):
     diagram, search = reference
-    with ProcessPoolExecutor(2) as pool:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
         again = run_phase_diagram(**PHASE, executor=pool, chunk_size=20)
         search_again = random_search(15, 4, trials=30, seed=3, block_size=10, executor=pool)
         a = adversarial_search(20, 4, maxiter=2, popsize=4, seed=1)
@@ -192,7 +193,7 @@ def test_monte_carlo_risk_and_theory_curves_take_an_executor():
     P, w = np.eye(2) / 4, [1.0, 1.0]
     estimate = monte_carlo_risk(model, P, w, num_prompts=3000, seed=2, batch_size=1000)
     curves = theory_curves([2, 8, 32], 0.3, 0.9, d=4, sigma2=0.1)
-    with ProcessPoolExecutor(2) as pool:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
         again = monte_carlo_risk(model, P, w, num_prompts=3000, seed=2, batch_size=1000,
                                  executor=pool)
         curves_again = theory_curves([2, 8, 32], 0.3, 0.9, d=4, sigma2=0.1, executor=pool)

@@ -11,6 +11,7 @@ Executor specs (the ``--executor`` option):
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -82,7 +83,10 @@ def _opened(kind, workers=None, address=None):
     if kind == "none":
         yield None
     elif kind == "processes":
-        with ProcessPoolExecutor(workers) as pool:
+        # forkserver, not fork: a forked child of a process that has started threads (JAX,
+        # OpenBLAS) can deadlock; the workers import wpgd_theory afresh.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) \
+                as pool:
             yield pool
     elif kind == "dask-local":
         Client, LocalCluster = _dask()
