@@ -482,3 +482,48 @@ def test_sweep_through_the_console_script(tmp_path):
                           "argument --n: must be an integer in [2, 100000], got 1")
     assert_one_line_error(*cli("sweep", "--n", "20", "--d", "3", "--executor", "bogus")[::2],
                           "unknown executor spec 'bogus'")
+
+
+# --------------------------------------------------------------------------- train, figure --trained
+
+TRAIN_CONFIG = {"model": {"kind": "paper", "n": 8, "r1": 0.2, "r2": 0.8, "d": 4, "sigma2": 0.1},
+                "gating": "scalar", "steps": 300, "batch_size": 128, "test_prompts": 8192,
+                "seeds": [0, 1]}
+
+
+def test_train_through_the_console_script(tmp_path):
+    pytest.importorskip("jax")
+    from wpgd_theory import scalar_gating_optimum
+    from wpgd_theory.training import model_from_config
+
+    status, out, err = cli("train", str(write_json(tmp_path / "c.json", TRAIN_CONFIG)), "--json",
+                           timeout=300)
+    assert status == 0, err
+    runs = strict_json(out)["runs"]
+    optimum = scalar_gating_optimum(model_from_config(TRAIN_CONFIG["model"])).risk
+    assert [run["seed"] for run in runs] == [0, 1]
+    for run in runs:
+        assert run["optimum_risk"] == pytest.approx(optimum, rel=1e-12)
+        # 300 Adam steps on d = 4, n = 8: within 3 % or 4 SE of the class optimum, never far below
+        assert abs(run["test_risk"] - optimum) <= max(0.03 * optimum, 4 * run["test_risk_se"])
+    bad = {**TRAIN_CONFIG, "model": {**TRAIN_CONFIG["model"], "r1": "0.2"}}
+    assert_one_line_error(*cli("train", str(write_json(tmp_path / "b.json", bad)))[::2],
+                          "r1 must be a finite real number, got '0.2'")
+    assert_one_line_error(*cli("train", str(write_json(tmp_path / "k.json", {"lr": 1})))[::2],
+                          "unknown config keys")
+    assert_one_line_error(*cli("train", str(tmp_path))[::2], "is a directory")
+
+
+def test_figure_overlays_trained_rows(tmp_path):
+    pytest.importorskip("jax")
+    pytest.importorskip("matplotlib")
+    rows = ROOT / "docs" / "figures" / "training_figure1.csv"
+    status, out, err = cli("figure", "-o", str(tmp_path / "o.png"), "--trained", str(rows),
+                           "--json")
+    assert status == 0, err
+    assert strict_json(out)["rows"] == rows.read_text().count("\n") - 1
+    assert (tmp_path / "o.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    not_rows = tmp_path / "x.csv"
+    not_rows.write_text("a,b\n1,2\n")
+    assert_one_line_error(*cli("figure", "-o", str(tmp_path / "p.png"), "--trained",
+                               str(not_rows))[::2], "not a training-rows CSV")

@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import certify, check, curves, figure, solve, sweep
+from . import certify, check, curves, figure, solve, sweep, train
 from ._io import InputError, load_problem
 
 __all__ = ["VERBS", "InputError", "build_parser", "load_problem", "main"]
 
 #: The verb modules, in ``--help`` order.
-VERBS = (solve, curves, check, certify, figure, sweep)
+VERBS = (solve, curves, check, certify, figure, sweep, train)
 
 PROG = "wpgd-theory"
 

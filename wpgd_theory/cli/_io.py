@@ -107,7 +107,8 @@ def _reject_constant(name):
     raise InputError(f"non-finite number {name} is not allowed")
 
 
-def _read_json(path):
+def _read_json(path, expected=None):
+    """The JSON object in ``path`` (strictly read); ``expected`` describes it in errors."""
     _check_regular_file(path, MAX_FILE_BYTES)
     try:
         text = Path(path).read_bytes().decode("utf-8")
@@ -123,9 +124,9 @@ def _read_json(path):
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a JSON object with keys {', '.join(DENSE_KEYS)} "
-                         f"(dense) or {', '.join(MULTITASK_KEYS)} (multitask), got "
-                         f"{_json_type(data)}")
+        expected = expected or (f"a JSON object with keys {', '.join(DENSE_KEYS)} (dense) or "
+                                f"{', '.join(MULTITASK_KEYS)} (multitask)")
+        raise InputError(f"{path}: expected {expected}, got {_json_type(data)}")
     return data
 
 

@@ -24,10 +24,33 @@ def add_parser(subparsers):
     add_setting_arguments(parser, FIGURE1)
     parser.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True,
                         help="divide risks by d (default: yes)")
+    parser.add_argument("--trained", type=Path, metavar="CSV",
+                        help="overlay trained risks (rows of figure1_experiment, e.g. "
+                             "docs/figures/training_figure1.csv) on the theory curves instead; "
+                             "needs wpgd-theory[train]")
     add_json_flag(parser)
 
 
+def _run_trained(args):
+    from ._io import InputError, _check_regular_file
+    _check_regular_file(args.trained)
+    try:
+        from ..training import overlay_figure, read_rows_csv
+    except ImportError as exc:
+        raise InputError(str(exc)) from None
+    try:
+        rows = read_rows_csv(args.trained)
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"{args.trained}: not a training-rows CSV ({exc})") from None
+    overlay_figure(rows, args.output)
+    emit(args, {"png": str(args.output), "rows": len(rows)},
+         f"wrote {args.output} ({len(rows)} trained runs over the theory curves)")
+    return 0
+
+
 def run(args):
+    if args.trained is not None:
+        return _run_trained(args)
     from ..multitask.curves import plot_curves
     curves = compute(args)
     try:

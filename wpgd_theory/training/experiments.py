@@ -139,7 +139,12 @@ def read_rows_csv(path):
     text_columns = {"curve", "gating", "parameterisation"}
     rows = []
     with open(path, newline="") as handle:
-        for raw in csv.DictReader(handle):
+        reader = csv.DictReader(handle)
+        missing = set(ROW_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path} is not a file of experiment rows: missing columns "
+                             f"{sorted(missing)}")
+        for raw in reader:
             rows.append({k: (v if k in text_columns else (None if v == "" else float(v)))
                          for k, v in raw.items()})
     return rows
@@ -226,24 +231,26 @@ def model_from_config(spec):
     kind = spec.get("kind", "paper")
     def sigma():
         if "Sigma" in spec:
-            return np.asarray(spec["Sigma"], float)
+            return spec["Sigma"]                 # validated by the model, like every entry
         if "d" not in spec:
             raise ValueError("model needs 'Sigma' or 'd'")
-        return np.eye(int(spec["d"]))
+        return np.eye(as_integer(spec["d"], "model d", minimum=1, maximum=MAX_IDENTITY_D))
     try:
         if kind == "paper":
-            return paper_setting_model(int(spec["n"]), float(spec["r1"]), float(spec["r2"]),
-                                       int(spec["d"]), float(spec.get("sigma2", 0.0)))
+            return paper_setting_model(spec["n"], spec["r1"], spec["r2"], spec["d"],
+                                       spec.get("sigma2", 0.0))
         if kind == "multitask":
             return MultitaskModel(spec["task_correlation"], spec["query_correlation"],
-                                  spec["sizes"], sigma(), float(spec.get("sigma2", 0.0)))
+                                  spec["sizes"], sigma(), spec.get("sigma2", 0.0))
         if kind == "correlated":
-            return CorrelatedTaskModel(sigma(), spec["R"], spec["r"],
-                                       float(spec.get("sigma2", 0.0)))
+            return CorrelatedTaskModel(sigma(), spec["R"], spec["r"], spec.get("sigma2", 0.0))
     except KeyError as exc:
         raise ValueError(f"model of kind {kind!r} is missing the key {exc.args[0]!r}") from None
     raise ValueError(f"model kind must be 'paper', 'multitask' or 'correlated', got {kind!r}")
 
+
+#: Largest ``d`` of a ``{"d": ...}`` model spec (``Σ = I_d`` is formed).
+MAX_IDENTITY_D = 4096
 
 _CONFIG_KEYS = {"model", "gating", "parameterisation", "steps", "batch_size", "learning_rate",
                 "seed", "seeds", "test_prompts", "test_seed", "init_scale"}
