@@ -10,8 +10,6 @@ and compared with the optimum of the model's class after the best scale.
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +19,7 @@ import numpy as np
 from ..core.model import CorrelatedTaskModel
 from ..core.risk import risk as closed_form_risk
 from ..core.solver import solve_model
+from ..core.validation import as_integer, as_real
 from ..multitask.gating import (
     decay_gating_optimum,
     linear_attention_optimum,
@@ -232,27 +231,16 @@ class TrainResult:
 # ---------------------------------------------------------------------- validation
 
 def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return int(value)
+    return as_integer(value, name, minimum=1)
 
 
 def _seed(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not 0 <= value < 2**32:
-        raise ValueError(f"{name} must lie in [0, 2**32), got {value}")
-    return int(value)
+    # jax.random.PRNGKey takes a 32-bit seed
+    return as_integer(value, name, minimum=0, maximum=2**32 - 1)
 
 
 def _learning_rate(value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"learning_rate must be a real number, got {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"learning_rate must be positive and finite, got {value!r}")
-    return float(value)
+    return as_real(value, "learning_rate", minimum=0.0, strict_minimum=True)
 
 
 # ---------------------------------------------------------------------- training
