@@ -16,6 +16,7 @@ from .validation import (
     as_integer,
     as_nonnegative_scalar,
     as_real_array,
+    as_seed,
     as_symmetric_matrix,
     check_psd_eigenvalues,
     eigenvalue_tolerance,
@@ -142,15 +143,9 @@ def check_sample_size(b, n, d, name):
 
 
 def as_generator(seed):
-    """``numpy.random.default_rng(seed)``, with a ``TypeError`` naming ``seed`` if it is bad."""
-    if isinstance(seed, (bool, np.bool_, float, str, bytes)):
-        raise TypeError(f"seed must be None, an int or a numpy Generator, got "
-                        f"{type(seed).__name__}")
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"seed must be None, a non-negative int or a numpy Generator: "
-                        f"{exc}") from None
+    """``numpy.random.default_rng(seed)``, with a ``TypeError``/``ValueError`` naming ``seed``
+    unless it is None, an int ``>= 0``, a ``SeedSequence`` or a ``Generator`` (:func:`as_seed`)."""
+    return np.random.default_rng(as_seed(seed))
 
 
 class CorrelatedTaskModel(GaussianFeatures):
