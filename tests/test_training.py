@@ -276,3 +276,19 @@ def test_overlay_figure_and_csv_round_trip(tmp_path):
     assert back[-1]["test_risk"] == pytest.approx(1.51)
     overlay_figure(back, tmp_path / "overlay.png", n_grid=np.array([4, 6, 8]))
     assert (tmp_path / "overlay.png").stat().st_size > 1000
+
+
+def test_figure1_experiment_is_the_same_on_a_process_pool():
+    # Every run is seeded by `seeds` alone, so the executor only changes where it runs.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from wpgd_theory.training import figure1_experiment
+    options = dict(n_values=[4, 8], settings=[(0.2, 0.8)], seeds=[0, 1], d=2, sigma2=0.1,
+                   classes=("linatt", "gla"), steps=20, batch_size=8, test_prompts=256)
+    here = figure1_experiment(**options)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        there = figure1_experiment(**options, executor=pool)
+    def drop_timing(rows):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+    assert len(here) == 2 * 2 * 2 and drop_timing(there) == drop_timing(here)

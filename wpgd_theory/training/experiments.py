@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import math
 import time
+from functools import partial
 
 import numpy as np
 
 from ..core.model import CorrelatedTaskModel
+from ..core.parallel import map_chunks
 from ..core.validation import as_integer, as_real
 from ..multitask.curves import CURVE_LABELS, paper_setting_model, theory_curves
 from ..multitask.model import MultitaskModel
@@ -58,7 +60,7 @@ def _row(result, r1, r2, n, d, sigma2, curve):
 def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.2)),
                        seeds=(0, 1, 2), *, d=10, sigma2=0.0, classes=FIGURE1_CLASSES,
                        parameterisation="constrained", steps=3000, batch_size=256,
-                       learning_rate=1e-2, test_prompts=65_536, callback=None):
+                       learning_rate=1e-2, test_prompts=65_536, callback=None, executor=None):
     """Train every Figure-1 class on the paper setting; one row (dict) per run and seed.
 
     Parameters
@@ -75,7 +77,12 @@ def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.
     steps, batch_size, learning_rate, test_prompts :
         As for :func:`~wpgd_theory.training.train`.
     callback : callable, optional
-        Called with each list of rows as it is produced (progress, incremental CSV).
+        Called with each list of rows as it is produced (progress, incremental CSV); with an
+        ``executor``, once per configuration when all are done.
+    executor : None, concurrent.futures.Executor or dask.distributed.Client, optional
+        Trains the ``(setting, n, class)`` configurations in parallel
+        (:func:`~wpgd_theory.core.parallel.map_chunks`, one configuration per item). The rows do
+        not depend on it: every run is seeded by ``seeds`` alone.
 
     Returns
     -------
@@ -86,21 +93,42 @@ def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.
     settings = _sequence(settings, "settings", _correlation_pair)
     seeds = _sequence(seeds, "seeds", lambda v, name: as_integer(v, name, minimum=0))
     classes = _sequence(classes, "classes", _class_name)
-    rows = []
-    for r1, r2 in settings:
-        for n in n_values:
-            model = paper_setting_model(int(n), r1, r2, d, sigma2)
-            for curve in classes:
-                results = train_seeds(model, curve, seeds=list(seeds),
-                                      parameterisation=parameterisation, steps=steps,
-                                      batch_size=batch_size, learning_rate=learning_rate,
-                                      test_prompts=test_prompts)
-                new = [_row(r, float(r1), float(r2), int(n), d, float(sigma2), curve)
-                       for r in results]
-                rows.extend(new)
-                if callback is not None:
-                    callback(new)
+    jobs = [(r1, r2, n, curve) for r1, r2 in settings for n in n_values for curve in classes]
+    train_options = dict(seeds=seeds, d=d, sigma2=sigma2, parameterisation=parameterisation,
+                         steps=steps, batch_size=batch_size, learning_rate=learning_rate,
+                         test_prompts=test_prompts)
+    if executor is None:
+        batches = []
+        for k in range(len(jobs)):
+            batches.append(_figure1_job(jobs, train_options, k))
+            if callback is not None:
+                callback(batches[-1])
+    else:
+        batches = map_chunks(partial(_figure1_job_block, jobs, train_options), len(jobs),
+                             block_size=1, executor=executor)
+        for batch in batches if callback is not None else ():
+            callback(batch)
+    rows = [row for batch in batches for row in batch]
     return rows
+
+
+def _figure1_job(jobs, options, k):
+    """The rows of configuration ``jobs[k] = (r1, r2, n, class)``, one per seed."""
+    r1, r2, n, curve = jobs[k]
+    d, sigma2 = options["d"], options["sigma2"]
+    model = paper_setting_model(n, r1, r2, d, sigma2)
+    results = train_seeds(model, curve, seeds=list(options["seeds"]),
+                          parameterisation=options["parameterisation"], steps=options["steps"],
+                          batch_size=options["batch_size"],
+                          learning_rate=options["learning_rate"],
+                          test_prompts=options["test_prompts"])
+    return [_row(r, float(r1), float(r2), int(n), d, float(sigma2), curve) for r in results]
+
+
+def _figure1_job_block(jobs, options, block):
+    # map_chunks item: a seed block of one configuration (its seed is unused: runs are seeded
+    # by ``seeds``).
+    return _figure1_job(jobs, options, block.index)
 
 
 def _sequence(value, name, check):
