@@ -5,7 +5,7 @@ Statement (poster): for ``Σ = I``,
 
 Routes compared: the printed formula with ``1ᵀr = Σ n_k c_k`` and ``1ᵀR1 = nᵀCn``; the general
 closed form ``M − A² Σ s_i²/(B s_i + C)`` at ``ω = 1`` (structured K×K moments, any ``Σ``); the dense
-n×n :func:`~wpgd_theory.risk.linear_attention_risk`; direct minimisation over ``P``; and Monte Carlo
+n×n :func:`~wpgd_theory.core.risk.linear_attention_risk`; direct minimisation over ``P``; and Monte Carlo
 through the GLA forward pass with ``G ≡ 1`` on prompts of Definition 2 (delimiter tokens carry
 ``x = 0, y = 0`` and so change nothing). For general ``Σ`` only the closed form applies; the printed
 formula is its ``Σ = I`` case.

@@ -8,7 +8,7 @@ Statement (poster, docs/theory.md §6). With tokens ``z_i = [x_i; y_i]``, query 
 
 The identity is algebraic: it holds for any real gates, so instances include gates that are
 exactly 0, exactly 1, tiny, negative (GateLoop's real part) and full matrices, besides every family
-of :data:`wpgd_theory.gates.GATE_FAMILIES` with parameters scaled to saturate.
+of :data:`wpgd_theory.gla.gates.GATE_FAMILIES` with parameters scaled to saturate.
 """
 from __future__ import annotations
 

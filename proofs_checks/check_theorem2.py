@@ -12,7 +12,7 @@ Checked, each against an independent route:
    ``P_γ = ((γ/M)Σ + I)⁻¹`` and the best scalar ``c`` has ``∇L ≈ 0`` — the analytic gradient of
    the closed-form risk, not the fixed-point equation.
 2. *Optimisation finds nothing else*: every end point of joint BFGS over ``(P, ω)`` from random
-   starts (:func:`~wpgd_theory.brute_force.minimize_risk_jointly`) has ``ω ∥ (h₂(γ)R + I)⁻¹ r``
+   starts (:func:`~wpgd_theory.verify.brute_force.minimize_risk_jointly`) has ``ω ∥ (h₂(γ)R + I)⁻¹ r``
    with ``γ = 1 + ωᵀRω/ωᵀω`` a fixed point and ``P ∥ ((γ/M)Σ + I)⁻¹`` on the range of ``Σ``
    (residuals after the best scalar fit).
 3. *Stationary points the theorem omits* — the complete list (proof in docs/findings.md §6):

@@ -7,11 +7,11 @@ unique global minimum ``(P*, ω*)`` up to rescaling.
 What is checked:
 
 * **T1, with a proof of a sharper bound.** ``sup_γ φ'(γ) ≤ κ := (Δ_Σ Δ_R)² / (4(M + s⁺_min)²)``
-  (:func:`wpgd_theory.search.contraction_bound`; ``|h₁'| ≤ Δ_R²/2`` and
+  (:func:`wpgd_theory.verify.search.contraction_bound`; ``|h₁'| ≤ Δ_R²/2`` and
   ``|h₂'| ≤ Δ_Σ²/(2(M + s⁺_min)²)`` by ``Cov(X, g(X)) ≤ Lip(g) Var X`` and Popoviciu). Under the
   printed condition ``κ < 1/4``; ``Δ_Σ Δ_R < 2(M + s⁺_min)`` already gives ``κ < 1``. Checked by
   dense sampling of ``φ'`` (must stay ``≤ κ``), by the interval certificate
-  (:func:`wpgd_theory.certify.certify_fixed_point`: ``sup φ' < 1`` and exactly one fixed point,
+  (:func:`wpgd_theory.verify.certify.certify_fixed_point`: ``sup φ' < 1`` and exactly one fixed point,
   proved), and by an adversarial search that maximises ``sup φ' / κ`` and ``sup φ'`` over
   instances satisfying the condition. **κ is tight**: on :func:`tight_contraction_instance`
   (``Σ = 10⁻⁴ diag(1, 1 + 10⁻⁴)``, ``σ² = 1``, ``λ = (0.01, 1.495, 1.495)``,

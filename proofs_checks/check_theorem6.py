@@ -1,14 +1,14 @@
 """Theorem 6 (derived): an L-layer causal GLA with a residual stream runs coupled multi-step WPGD.
 
 Statement checked (``docs/multilayer.md``): with the layer weights of
-:func:`wpgd_theory.multilayer.multilayer_construction`, after ℓ layers the label slot of every
+:func:`wpgd_theory.gla.multilayer.multilayer_construction`, after ℓ layers the label slot of every
 token ``i`` (context and query, ``y_{n+1} := 0``) equals ``y_i − x_iᵀ β_i^{(ℓ)}``, where the
 per-position iterates follow the coupled recursion of
-:func:`wpgd_theory.multilayer.multilayer_wpgd`; the model's prediction is ``xᵀ β_{n+1}^{(L)}``.
+:func:`wpgd_theory.gla.multilayer.multilayer_wpgd`; the model's prediction is ``xᵀ β_{n+1}^{(L)}``.
 With ``G ≡ 1`` and prefix (non-causal) attention this is multi-step PGD
 ``β_{ℓ+1} = β_ℓ + P_q^ℓ P_k^{ℓᵀ} Xᵀ (y − X β_ℓ)``.
 
-Two routes are compared: the network (:func:`~wpgd_theory.multilayer.multilayer_gla`, built on
+Two routes are compared: the network (:func:`~wpgd_theory.gla.multilayer.multilayer_gla`, built on
 :func:`wpgd_theory.gla.gla_recurrence`) and the algorithm (computed from ``X, y, x``, the
 preconditioners and the gates, with no state matrices).
 

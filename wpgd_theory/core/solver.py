@@ -135,7 +135,7 @@ def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
         returned as mpmath numbers (object arrays for ``preconditioner`` and ``weights``).
     grid_size : int, optional
         Grid used to bracket every fixed point before ``brentq`` (see
-        :func:`~wpgd_theory.spectral.find_fixed_points`).
+        :func:`~wpgd_theory.core.spectral.find_fixed_points`).
 
     Returns
     -------

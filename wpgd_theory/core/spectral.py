@@ -12,7 +12,7 @@ object arrays of ``mpmath.mpf`` (the high-precision route of the solver). They a
 ``h₂`` depends on ``s/M`` only and ``h₁`` on the direction of ``a`` only, and are evaluated so
 (``s/M``, and ``a/max|a|`` for floats), so no input scale over- or underflows. Functions taking a
 ``spectra`` argument accept any object with attributes ``sigma_eigenvalues``, ``M``,
-``R_eigenvalues`` and ``r_coefficients`` — a :class:`~wpgd_theory.model.CorrelatedTaskModel`.
+``R_eigenvalues`` and ``r_coefficients`` — a :class:`~wpgd_theory.core.model.CorrelatedTaskModel`.
 """
 from __future__ import annotations
 
@@ -235,7 +235,7 @@ def find_fixed_points(spectra, *, grid_size=129):
     each piece whose ends differ in sign holds exactly one root, refined by ``brentq`` to full
     precision. ``F ≥ 0`` at the left end and ``≤ 0`` at the right end, so at least one root is
     always found. Roots are missed only if ``F'`` changes sign more than once inside one cell;
-    :mod:`wpgd_theory.certify` decides the count rigorously.
+    :mod:`wpgd_theory.verify.certify` decides the count rigorously.
 
     Examples
     --------

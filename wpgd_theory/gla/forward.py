@@ -315,7 +315,7 @@ def gla_forward(Z, W_q, W_k, W_v, gates, *, return_state=False):
     W_v : array_like, shape (D, d_v)
     gates : array_like or callable
         Gates broadcastable to ``(..., T, d_v, d_k)``, or a function ``Z -> gates`` (e.g. a gate
-        family from :mod:`wpgd_theory.gates` with its parameters bound).
+        family from :mod:`wpgd_theory.gla.gates` with its parameters bound).
     return_state : bool, optional
         Also return the final state ``S_T`` of shape ``(..., d_v, d_k)``.
 

@@ -18,7 +18,7 @@ the same as ``n = 10``.
 More generally, restricting ``ω`` to be constant on *groups* of consecutive blocks (a membership
 matrix ``S``, ``K × G``) is the same problem with ``D^{1/2}CD^{1/2}`` replaced by
 ``D_S^{-1/2} SᵀDCDS D_S^{-1/2}`` and ``a`` by ``Vᵀ D_S^{-1/2} SᵀDc`` (``D_S = SᵀDS``): see
-:meth:`MultitaskModel.block_spectra`. The gating optimisers of :mod:`wpgd_theory.multitask_gating`
+:meth:`MultitaskModel.block_spectra`. The gating optimisers of :mod:`wpgd_theory.multitask.gating`
 use that to solve each face of the monotone cone.
 """
 from __future__ import annotations
@@ -77,7 +77,7 @@ DENSE_LIMIT = 20_000
 class BlockSpectra(NamedTuple):
     """Spectral data of a multitask model restricted to weights constant on groups of blocks.
 
-    Duck-types the ``spectra`` argument of :mod:`wpgd_theory.spectral`, :mod:`wpgd_theory.risk`
+    Duck-types the ``spectra`` argument of :mod:`wpgd_theory.core.spectral`, :mod:`wpgd_theory.core.risk`
     and the solver: ``R_eigenvalues`` (``μ``, length ``G``) and ``r_coefficients`` (``a``) are the
     nonzero part of ``R``'s spectrum on the subspace; ``R_eigenvectors`` (``K × G``) maps
     eigen-coordinates ``ω̃`` to block values ``w = S D_S^{-1/2} V ω̃`` (not to an ``n``-vector).
@@ -365,7 +365,7 @@ class MultitaskModel(GaussianFeatures):
 @dataclass(frozen=True)
 class MultitaskSolution:
     """Optimal WPGD for a :class:`MultitaskModel`; the fields of
-    :class:`~wpgd_theory.solver.WPGDSolution` with ``block_weights`` (length K) in place of the
+    :class:`~wpgd_theory.core.solver.WPGDSolution` with ``block_weights`` (length K) in place of the
     n-vector ``weights`` (``ω* = U block_weights``, canonical scaling ``(h₂(γ*)R + I)⁻¹r``)."""
 
     __repr__ = compact_repr
@@ -410,7 +410,7 @@ def solve_multitask(model, *, grid_size=129):
     ----------
     model : MultitaskModel
     grid_size : int, optional
-        Bracketing grid for the fixed points (see :func:`~wpgd_theory.spectral.find_fixed_points`).
+        Bracketing grid for the fixed points (see :func:`~wpgd_theory.core.spectral.find_fixed_points`).
 
     Returns
     -------

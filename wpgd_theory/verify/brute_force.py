@@ -2,7 +2,7 @@
 
 The solver's answer is checked against (and benchmarked against) plain quasi-Newton minimisation
 of ``L(P, ω)`` jointly over all ``d² + n`` entries from several random starts, with the analytic
-gradient of :func:`~wpgd_theory.risk.risk_gradient`.
+gradient of :func:`~wpgd_theory.core.risk.risk_gradient`.
 """
 from __future__ import annotations
 

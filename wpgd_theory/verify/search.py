@@ -4,7 +4,7 @@ The search works directly in spectral coordinates. A correlation matrix ``R`` (u
 can have any non-negative eigenvalues summing to ``n``, and ``r = E a`` is admissible iff
 ``Σ a_i² / λ_i ≤ 1`` (``[[R, r], [rᵀ, 1]] ⪰ 0``), so an instance is just
 ``(s, σ², λ, a)`` — a :class:`SpectralInstance`. :meth:`SpectralInstance.to_model` builds a dense
-:class:`~wpgd_theory.model.CorrelatedTaskModel` with exactly that spectrum (``R`` from
+:class:`~wpgd_theory.core.model.CorrelatedTaskModel` with exactly that spectrum (``R`` from
 :func:`scipy.stats.random_correlation`, the Davies–Higham algorithm).
 
 Facts used (proved in ``docs/findings_search.md``):
@@ -262,7 +262,7 @@ def weights_risk(spectra, coefficients):
 
 def weights_risk_gradient(spectra, coefficients):
     """Gradient of :func:`weights_risk` in the eigen-coordinates ``ω̃``: ``∂L/∂ω`` at ``P(ω)``
-    (envelope theorem), from :func:`~wpgd_theory.risk.weights_gradient_from_coefficients`."""
+    (envelope theorem), from :func:`~wpgd_theory.core.risk.weights_gradient_from_coefficients`."""
     coefficients = _check_coefficients(spectra, coefficients)
     w = np.asarray(coefficients, dtype=float)
     p = preconditioner_eigenvalues(*moments_from_coefficients(w, spectra), spectra)

@@ -11,7 +11,7 @@ Each statement of docs/theory.md is a :class:`Statement`: hypotheses (SymPy rela
 (usually ``Eq(lhs, rhs)``), the symbols it is a function of, and abbreviations (``A, B, C, M``)
 as ``definitions``. ``.latex()`` renders it; ``.lambdify()`` turns it into a NumPy function with
 the same argument layout as the numeric code, so a test can check on random points that
-:mod:`wpgd_theory.spectral` and :mod:`wpgd_theory.risk` compute *the same formulas*.
+:mod:`wpgd_theory.core.spectral` and :mod:`wpgd_theory.core.risk` compute *the same formulas*.
 
 Statements (docs/theory.md section in brackets)::
 

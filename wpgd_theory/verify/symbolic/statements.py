@@ -79,13 +79,13 @@ def _eigen_hypotheses(d_size, n_size):
 
 
 def h1_statement(n_terms=None):
-    """Theorem 2's ``h₁``; symbols ``(h̄, λ, a)`` as in :func:`wpgd_theory.spectral.h1`.
+    """Theorem 2's ``h₁``; symbols ``(h̄, λ, a)`` as in :func:`wpgd_theory.core.spectral.h1`.
 
     Examples
     --------
     >>> print(h1_statement().latex())
     h_{1}{\\left(\\bar{h} \\right)} = \\frac{\\sum_{i=1}^{n} \\frac{{a}_{i}^{2} {\\lambda}_{i}}{\\left(\\bar{h} {\\lambda}_{i} + 1\\right)^{2}}}{\\sum_{i=1}^{n} \\frac{{a}_{i}^{2}}{\\left(\\bar{h} {\\lambda}_{i} + 1\\right)^{2}}}
-    >>> h1_statement(2).lambdify()(0.5, [0.5, 1.5], [1.0, 0.0])   # as wpgd_theory.spectral.h1
+    >>> h1_statement(2).lambdify()(0.5, [0.5, 1.5], [1.0, 0.0])   # as wpgd_theory.core.spectral.h1
     0.5
     """
     check_explicit_size("h1_statement", n_terms=n_terms)
@@ -102,7 +102,7 @@ def h1_statement(n_terms=None):
 
 
 def h2_statement(d_terms=None):
-    """Theorem 2's ``h₂``; symbols ``(γ, s, M)`` as in :func:`wpgd_theory.spectral.h2`.
+    """Theorem 2's ``h₂``; symbols ``(γ, s, M)`` as in :func:`wpgd_theory.core.spectral.h2`.
 
     Examples
     --------
@@ -227,7 +227,7 @@ def spectral_gap_statement(d_terms=2, n_terms=2):
 
     Eigenvalues are taken positive, so the effective gaps (nonzero eigenvalues, docs/theory.md §4)
     are ``max − min``; for singular Σ or R pass only the nonzero eigenvalues for the gaps.
-    The first hypothesis lambdifies to :func:`wpgd_theory.spectral.spectral_gap_condition`'s
+    The first hypothesis lambdifies to :func:`wpgd_theory.core.spectral.spectral_gap_condition`'s
     ``holds``; the conclusion involves ``φ'`` as the derivative of the explicit φ. Symbols
     ``(γ, s, M, λ, a)``. Not proved symbolically here (only the degenerate sizes, see
     :func:`prove_fixed_point_map_constant`).
@@ -265,7 +265,7 @@ def risk_statement(d_size=None, n_size=None):
 
     Explicit form: symbols ``(Σ, R, r, σ², P, ω)`` with *all* entries of Σ, R, P independent (so a
     numeric matrix can be passed as is); it lambdifies to a function matching
-    :func:`wpgd_theory.risk.risk`; ``evaluate(model, P=…, weights=…)``.
+    :func:`wpgd_theory.core.risk.risk`; ``evaluate(model, P=…, weights=…)``.
 
     Examples
     --------
@@ -318,7 +318,7 @@ def optimal_preconditioner_statement(d_size=None):
     """``P(ω) = A (BΣ + CI)⁻¹``, the best preconditioner for fixed ω (docs/theory.md §2).
 
     Explicit form: symbols ``(Σ, A, B, C)``, lambdifying to the matrix
-    :func:`wpgd_theory.risk.optimal_preconditioner` returns for weights with moments ``(A, B, C)``.
+    :func:`wpgd_theory.core.risk.optimal_preconditioner` returns for weights with moments ``(A, B, C)``.
     Proved by :func:`prove_optimal_preconditioner` and :func:`preconditioner_hessian`.
     ``evaluate(model, weights=…)`` (block weights for a multitask model) computes the moments.
     """
@@ -369,7 +369,7 @@ def corollary_statement(n_size=None):
         L*_ATT = min_P L(P, 1) = d + σ² − d (1ᵀr)² / (n (d + σ² + 1) + 1ᵀR1).
 
     ``d`` stays a symbol. Explicit form: symbols ``(d, σ², R, r)`` with all entries of R
-    independent, lambdifying to :func:`wpgd_theory.risk.linear_attention_risk` at ``Σ = I_d``.
+    independent, lambdifying to :func:`wpgd_theory.core.risk.linear_attention_risk` at ``Σ = I_d``.
 
     Examples
     --------
