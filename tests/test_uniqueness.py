@@ -6,6 +6,8 @@ proves unique, and the certified three-fixed-point instance of docs/findings.md 
 routes: the gap numbers are recomputed here from NumPy eigenvalues; the certified counts are
 compared with the float fixed-point search on a fine grid.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -107,21 +109,36 @@ def test_three_fixed_points_on_the_dense_model_solve_certified():
     assert certified.risk == solution.risk and "WARNING" not in certified.message
 
 
-def test_certificate_catches_roots_a_coarse_grid_missed():
-    """grid_size=3 finds one fixed point (a non-global one); the certificate proves three:
-    certify_solution warns, solve_certified re-solves on a finer grid and returns the global one."""
+def test_certificate_catches_roots_the_solver_missed(monkeypatch):
+    """A solver that misses two of the three fixed points (simulated: the real solution with only
+    a non-global fixed point kept, since grid_size >= 33 no longer misses them here): the
+    certificate proves three, certify_solution warns, and solve_certified re-solves on an 8×
+    finer grid and returns the global one."""
+    from wpgd_theory.verify import certify as certify_module
+
     model = two_cluster_instance(**THREE_FIXED_POINTS).to_model(seed=0)
-    try:
-        coarse = solve_model(model, grid_size=3)
-    except ValueError:
-        pytest.skip("the solver enforces a minimum grid_size")
-    if len(coarse.fixed_points) == 3:
-        pytest.skip("the solver no longer misses fixed points on a coarse grid")
+    real_solve = certify_module.solve_model
+    full = real_solve(model)
+    assert len(full.fixed_points) == 3
+    missed = next(p for p in full.fixed_points if p.gamma != full.gamma_star)
+    blind = dataclasses.replace(full, fixed_points=(missed,), gamma_star=missed.gamma,
+                                h2_star=missed.h2, risk=missed.risk)
+    grids = []
+
+    def missing_solver(model, *, precision=None, grid_size=129):
+        grids.append(grid_size)
+        return blind if grid_size == 129 else real_solve(model, precision=precision,
+                                                         grid_size=grid_size)
+
+    monkeypatch.setattr(certify_module, "solve_model", missing_solver)
     options = dict(digits=15, contraction_refinements=0)
-    assert "WARNING: 3 fixed points certified" in certify_solution(coarse, **options).message
-    solved = solve_certified(model.Sigma, model.R, model.r, model.sigma2, grid_size=3, **options)
+    assert "WARNING: 3 fixed points certified" in certify_solution(blind, **options).message
+    solved = solve_certified(model.Sigma, model.R, model.r, model.sigma2, **options)
+    assert grids == [129, 8 * 129]
     assert len(solved.fixed_points) == 3 and "WARNING" not in solved.message
+    assert solved.gamma_star == pytest.approx(full.gamma_star, rel=1e-12)
     assert solved.gamma_star == pytest.approx(10.363860692420, rel=1e-10)
+    assert solved.risk < blind.risk
 
 
 def test_multitask_model_and_solution():
