@@ -16,26 +16,12 @@ medians are printed. Run with ``OPENBLAS_NUM_THREADS=1`` (the machine is shared)
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
+from _timing import alternate, load, timed
 
 from proofs_checks.strategies import random_model
 from wpgd_theory import solve_optimal_wpgd
-
-
-def timed(func):
-    start = time.perf_counter()
-    result = func()
-    return time.perf_counter() - start, result
-
-
-def alternate(first, second, repeats):
-    times_first, times_second = [], []
-    for _ in range(repeats):
-        times_first.append(timed(first)[0])
-        times_second.append(timed(second)[0])
-    return np.array(times_first), np.array(times_second)
 
 
 def joint_correlations(rng, size, n, rank):
@@ -65,7 +51,7 @@ def bench_stack(name, arrays, repeats=5):
     eighs = lambda: (np.linalg.eigh(Sigma), np.linalg.eigh(R))
     solve = lambda: solve_optimal_wpgd(*arrays)
     alternate(eighs, solve, 1)
-    t_eigh, t_solve = alternate(eighs, solve, repeats)
+    t_eigh, t_solve, _, _ = alternate(eighs, solve, repeats)
     out = solve()
     grid = float(np.mean(out.uniqueness_guaranteed))
     size = out.risk.size
@@ -92,7 +78,7 @@ def bench_large(size=500, seed=0, repeats=7):
                         ("batched solve, stack of 1",
                          lambda: solve_optimal_wpgd(*(np.asarray(a)[None] for a in args)))]:
         alternate(eighs, solve, 1)
-        t_eigh, t_solve = alternate(eighs, solve, repeats)
+        t_eigh, t_solve, _, _ = alternate(eighs, solve, repeats)
         print(f"d = n = {size}, {name}: {np.min(t_solve) * 1e3:.1f} ms vs eigh(Sigma) + eigh(R) "
               f"{np.min(t_eigh) * 1e3:.1f} ms; ratio of minima "
               f"{np.min(t_solve) / np.min(t_eigh):.2f}, of medians "
@@ -101,7 +87,7 @@ def bench_large(size=500, seed=0, repeats=7):
 
 if __name__ == "__main__":
     print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, "
-          f"load average {os.getloadavg()[0]:.2f} (2 cores shared)")
+          f"{load()}")
     rng = np.random.default_rng(0)
     bench_stack("Wishart family", wishart_family(rng, 10_000, 10, 10))
     bench_stack("log-uniform family", log_uniform_family(rng, 10_000, 10, 10))

@@ -22,28 +22,12 @@ import time
 
 import mpmath
 import numpy as np
+from _timing import alternate, timed
 from scipy.optimize import minimize
 
 from proofs_checks.strategies import random_model
 from wpgd_theory import risk_of_weights, risk_of_weights_gradient, solve_optimal_wpgd
 from wpgd_theory.verify.brute_force import minimize_risk_jointly
-
-
-def timed(func):
-    start = time.perf_counter()
-    result = func()
-    return time.perf_counter() - start, result
-
-
-def alternate(first, second, repeats):
-    """Run ``first`` and ``second`` alternately; return both lists of times and last results."""
-    times_first, times_second = [], []
-    for _ in range(repeats):
-        t, result_first = timed(first)
-        times_first.append(t)
-        t, result_second = timed(second)
-        times_second.append(t)
-    return np.array(times_first), np.array(times_second), result_first, result_second
 
 
 def reduced_bfgs(model, seed):

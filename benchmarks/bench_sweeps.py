@@ -19,20 +19,14 @@ from __future__ import annotations
 import os
 import time
 
+from _timing import load, timed
+
 from wpgd_theory.sweeps import open_executor, run_phase_diagram
 
 CPU_SWEEP = dict(n_values=[100], d_values=[20], shapes=("two_cluster",), instances=4000,
                  block_size=250, seed=0)
 
 
-def timed(func):
-    start = time.perf_counter()
-    result = func()
-    return time.perf_counter() - start, result
-
-
-def load():
-    return f"load average {os.getloadavg()[0]:.2f} (2 cores shared)"
 
 
 def cpu_sweep(executor):
