@@ -17,11 +17,10 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from test_fla import FLOAT32_RTOL, keywise_inputs, l1_mass
+from test_fla import FLOAT32_RTOL, assert_key_wise_families_match, keywise_inputs, l1_mass
 
 from wpgd_theory.gla.fla_adapter import from_fla, to_fla
-from wpgd_theory.gla.forward import gla_forward, gla_recurrence
-from wpgd_theory.gla.gates import GATE_FAMILIES
+from wpgd_theory.gla.forward import gla_recurrence
 
 torch = pytest.importorskip("torch")
 with warnings.catch_warnings():
@@ -65,15 +64,4 @@ def test_real_fla_is_float32_not_float64():
 
 
 def test_gate_families_through_real_fla():
-    rng = np.random.default_rng(1)
-    T, D, d_k, d_v = 6, 4, 3, 2
-    Z = rng.standard_normal((1, 1, T, D))
-    W_q, W_k = rng.standard_normal((2, D, d_k))
-    W_v = rng.standard_normal((D, d_v))
-    for name in ("gla", "rwkv6", "hgrn2", "mlstm", "mamba2", "gateloop_magnitude"):
-        family = GATE_FAMILIES[name]
-        gates = family(Z, **family.random_parameters(rng, D, d_k, d_v))
-        ours = gla_forward(Z, W_q, W_k, W_v, gates)
-        theirs = from_fla(run_fla(*to_fla(Z @ W_q, Z @ W_k, Z @ W_v, gates))[0])
-        mass = l1_mass(Z @ W_q, Z @ W_k, Z @ W_v, gates)
-        assert np.all(np.abs(theirs - ours) <= FLOAT32_RTOL * mass), name
+    assert_key_wise_families_match(run_fla)
