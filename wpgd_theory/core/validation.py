@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
 __all__ = [
     "as_real",
     "as_seed",
+    "as_sequence",
     "SYMMETRY_RTOL",
     "UNIT_DIAGONAL_ATOL",
     "MAX_EXACT_INT",
@@ -105,6 +107,28 @@ def as_seed(value, name="seed"):
     if value is None or isinstance(value, (np.random.SeedSequence, np.random.Generator)):
         return value
     return as_integer(value, name, minimum=0)
+
+
+def as_sequence(values, name, check, *, of="values"):
+    """A non-empty list: ``check(item, f"{name}[k]")`` of every item of the sequence ``values``.
+
+    ``of`` names the items in the ``TypeError`` (``"int"``, ``"str from (...)"``).
+
+    Examples
+    --------
+    >>> as_sequence((3, np.int64(4)), "n_values", lambda v, n: as_integer(v, n, minimum=2),
+    ...             of="int")
+    [3, 4]
+    >>> as_sequence([], "n_values", as_integer)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_values is empty
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of {of}, got {type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"{name} is empty")
+    return [check(value, f"{name}[{k}]") for k, value in enumerate(values)]
 
 
 def as_real_array(value, name, *, ndim=None):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -27,7 +26,7 @@ import numpy as np
 from ..core.batched import solve_spectra_batched
 from ..core.parallel import map_chunks
 from ..core.spectral import as_grid_size
-from ..core.validation import as_integer, as_real
+from ..core.validation import as_integer, as_real, as_sequence
 from ..verify.search import (
     _PARAMETER_BOUNDS,
     MAX_SPECTRUM_SIZE,
@@ -212,24 +211,18 @@ class PhaseDiagram:
 
 
 def _int_sequence(values, name, minimum):
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
-        raise TypeError(f"{name} must be a sequence of int, got {type(values).__name__}")
-    if len(values) == 0:
-        raise ValueError(f"{name} is empty")
-    return [as_integer(value, f"{name}[{k}]", minimum=minimum, maximum=MAX_SPECTRUM_SIZE)
-            for k, value in enumerate(values)]
+    return as_sequence(values, name, lambda value, item: as_integer(
+        value, item, minimum=minimum, maximum=MAX_SPECTRUM_SIZE), of="int")
+
+
+def _shape(shape, name):
+    if not isinstance(shape, str) or shape not in SHAPES:
+        raise ValueError(f"{name} must be one of {SHAPES}, got {shape!r}")
+    return shape
 
 
 def _shape_sequence(shapes):
-    if isinstance(shapes, (str, bytes)) or not isinstance(shapes, Sequence):
-        raise TypeError(f"shapes must be a sequence of str from {SHAPES}, got "
-                        f"{type(shapes).__name__}")
-    if len(shapes) == 0:
-        raise ValueError("shapes is empty")
-    for k, shape in enumerate(shapes):
-        if not isinstance(shape, str) or shape not in SHAPES:
-            raise ValueError(f"shapes[{k}] must be one of {SHAPES}, got {shape!r}")
-    return list(shapes)
+    return as_sequence(shapes, "shapes", _shape, of=f"str from {SHAPES}")
 
 
 def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=1000, seed=0,

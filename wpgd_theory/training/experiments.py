@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.model import CorrelatedTaskModel
 from ..core.parallel import map_chunks
-from ..core.validation import as_integer, as_real
+from ..core.validation import as_integer, as_real, as_sequence
 from ..multitask.curves import CURVE_LABELS, paper_setting_model, theory_curves
 from ..multitask.model import MultitaskModel
 from .train import DEFAULT_TEST_SEED, train_seeds
@@ -89,10 +89,11 @@ def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.
     list of dict
         Keys :data:`ROW_COLUMNS`.
     """
-    n_values = _sequence(n_values, "n_values", lambda v, name: as_integer(v, name, minimum=2))
-    settings = _sequence(settings, "settings", _correlation_pair)
-    seeds = _sequence(seeds, "seeds", lambda v, name: as_integer(v, name, minimum=0))
-    classes = _sequence(classes, "classes", _class_name)
+    n_values = as_sequence(n_values, "n_values", lambda v, name: as_integer(v, name, minimum=2),
+                           of="int")
+    settings = as_sequence(settings, "settings", _correlation_pair, of="(r1, r2) pairs")
+    seeds = as_sequence(seeds, "seeds", lambda v, name: as_integer(v, name, minimum=0), of="int")
+    classes = as_sequence(classes, "classes", _class_name, of="str")
     jobs = [(r1, r2, n, curve) for r1, r2 in settings for n in n_values for curve in classes]
     train_options = dict(seeds=seeds, d=d, sigma2=sigma2, parameterisation=parameterisation,
                          steps=steps, batch_size=batch_size, learning_rate=learning_rate,
@@ -129,15 +130,6 @@ def _figure1_job_block(jobs, options, block):
     # map_chunks item: a seed block of one configuration (its seed is unused: runs are seeded
     # by ``seeds``).
     return _figure1_job(jobs, options, block.index)
-
-
-def _sequence(value, name, check):
-    """A non-empty list, each item passed through ``check(item, f"{name}[k]")``."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
-        raise TypeError(f"{name} must be a non-empty sequence, got {type(value).__name__}")
-    if len(value) == 0:
-        raise ValueError(f"{name} must be a non-empty sequence")
-    return [check(item, f"{name}[{k}]") for k, item in enumerate(value)]
 
 
 def _correlation_pair(value, name):
