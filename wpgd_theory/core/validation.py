@@ -237,7 +237,8 @@ def eigenvalue_tolerance(eigenvalues, eps=_EPS):
     """
     eigenvalues = np.asarray(eigenvalues, dtype=float)
     scale = np.max(np.abs(eigenvalues), axis=-1, initial=0.0)
-    tolerance = 16 * max(eigenvalues.shape[-1] if eigenvalues.ndim else 1, 1) * max(eps, _EPS) * scale
+    size = max(eigenvalues.shape[-1] if eigenvalues.ndim else 1, 1)
+    tolerance = 16 * size * max(eps, _EPS) * scale
     return tolerance if eigenvalues.ndim > 1 else float(tolerance)
 
 
