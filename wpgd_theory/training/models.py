@@ -12,7 +12,8 @@ Parameterisations (``Architecture.parameterisation``):
   theory describes exactly). Gatings: ``"linear"`` (``G ≡ 1``), ``"decay"`` (one constant gate
   ``σ(θ)`` on every token, prompts *without* delimiters: GLA-wo), ``"scalar"`` (delimiter ``k``
   applies ``σ(θ_k)``, data tokens 1 — :class:`~wpgd_theory.multitask.gating.DelimiterGate`'s form
-  ``1 + z_cᵀU``), ``"vector"`` (key-wise ``σ(Θ_k)`` on two key copies, width ``2d``: Theorem 5).
+  ``1 + z_cᵀU``), ``"vector"`` (two key copies, width ``2d``, each copy with its own delimiter
+  gates ``σ(Θ_{k,c})`` shared by its ``d`` coordinates: the form of Theorem 5's construction).
 * ``"full"`` — free ``W_q, W_k`` (``D × d_k``) and ``w_v`` (``D``; the output is one channel).
   Gatings: ``"linear"``, ``"decay"``, ``"scalar"`` (``σ(w·z_c + b)`` on the delimiter features
   ``z_c``), ``"scalar_token"`` (``σ(w·z + b)`` on the *whole* token, labels included),
@@ -184,13 +185,21 @@ class Architecture:
         elif self.parameterisation == "constrained" and g == "scalar":
             params["gate"] = 1.0 + noise[:, 0]
         elif self.parameterisation == "constrained" and g == "vector":
-            params["gate"] = 1.0 + noise
+            # One logit per (delimiter, key copy). Copy 1 starts open (σ(4): near-uniform
+            # weights), copy 2 half-closed (σ(0): recency weights), so that the sign the
+            # gradient gives copy 2's block decides between more weight on late blocks and more
+            # on early ones. Copies that start alike (all logits near 1) stay alike and train to
+            # the monotone (scalar-gating) optimum: docs/training.md.
+            params["gate"] = jnp.asarray([4.0, 0.0]) + noise[:, :2]
         elif g == "scalar":                              # σ(w·[z_c; 1]): bias 3 → gate ≈ 0.95
             params["gate"] = jnp.concatenate([noise[:, 0], jnp.asarray([3.0])])
         elif g in ("scalar_token", "scalar_features"):
             params["gate"] = jnp.zeros(D + 1).at[-1].set(3.0) + 0.01 * noise[0, 0]
         elif g == "vector":
-            params["gate"] = jnp.concatenate([noise, jnp.full((1, d_k), 3.0)])
+            # σ(w_k + b), b = 3: as in the constrained model, the first D key coordinates start
+            # with open delimiter gates (σ(4)), the other D half-closed (σ(0)).
+            halves = jnp.repeat(jnp.asarray([1.0, -3.0]), D)
+            params["gate"] = jnp.concatenate([halves + noise, jnp.full((1, d_k), 3.0)])
         elif g in GATE_FAMILIES:
             shapes = GATE_FAMILIES[g].shapes(D + 1, d_k, 1, 2)       # rank 2 where low-rank
             draws = jax.random.split(keys[3], len(shapes))
@@ -226,7 +235,10 @@ class Architecture:
             # DelimiterGate: G(z) = 1 + z_cᵀU with 1 + c^kᵀU = σ(θ_k), i.e. U = F⁺(σ(θ) − 1).
             F_pinv = jnp.asarray(np.linalg.pinv(as_delimiter_features(None, self.model.K)),
                                  Z.dtype)
-            values = 1.0 + features @ (F_pinv @ (jax.nn.sigmoid(params["gate"]) - 1.0))
+            logits = params["gate"]
+            if g == "vector":                     # Theorem 5: each key copy has its own gates
+                logits = jnp.repeat(logits, self.d, axis=1)
+            values = 1.0 + features @ (F_pinv @ (jax.nn.sigmoid(logits) - 1.0))
             return values[..., None, None] if g == "scalar" else values[..., None, :]
         if g == "scalar":
             return mlstm_gate(_with_one(features), params["gate"])

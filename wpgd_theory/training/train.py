@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..core.model import CorrelatedTaskModel
+from ..core.predictor import wpgd_predict
 from ..core.risk import risk as closed_form_risk
 from ..core.solver import solve_model
 from ..core.validation import as_integer, as_real
@@ -146,6 +147,13 @@ class TrainResult:
         Monte Carlo risk ``E(y − ŷ)²`` on ``test_prompts`` fresh prompts and its standard error.
     optimum : TheoryOptimum
         The class optimum (or the WPGD reference for label-reading gates).
+    optimum_test_risk, optimum_test_risk_se : float
+        The Monte Carlo risk of the optimum's own predictor (WPGD with ``P*``, ``ω*``) on the
+        *same* test prompts, and its standard error.
+    paired_gap, paired_gap_se : float
+        Mean of ``(y − ŷ)² − (y − ŷ*)²`` over the test prompts and its standard error: the
+        trained model against the optimum on common prompts, whose sampling error is far
+        smaller than ``test_risk_se`` (both predictors err alike on a hard prompt).
     closed_form_risk : float or None
         Exact risk ``L(P, ω)`` of the learned WPGD predictor, where the model is one (constrained
         linear/decay/scalar, free WPGD): an evaluation that involves no sampling.
@@ -170,6 +178,10 @@ class TrainResult:
     test_risk_se: float
     test_prompts: int
     optimum: TheoryOptimum
+    optimum_test_risk: float
+    optimum_test_risk_se: float
+    paired_gap: float
+    paired_gap_se: float
     closed_form_risk: Any
     preconditioner: np.ndarray
     weights: np.ndarray
@@ -192,6 +204,16 @@ class TrainResult:
         tolerance = max(relative * self.optimum.risk, standard_errors * self.test_risk_se)
         return abs(self.test_risk - self.optimum.risk) <= tolerance
 
+    @property
+    def relative_paired_gap(self):
+        """``paired_gap / optimum``: the gap measured on common prompts."""
+        return self.paired_gap / self.optimum.risk
+
+    def within_paired(self, relative, standard_errors=3.0):
+        """Whether ``|paired_gap| ≤ max(relative·optimum, standard_errors·paired_gap_se)``."""
+        tolerance = max(relative * self.optimum.risk, standard_errors * self.paired_gap_se)
+        return abs(self.paired_gap) <= tolerance
+
     def __repr__(self):
         blocks = ("" if self.block_weights is None else
                   f", block_weights={np.round(self.block_weights, 3).tolist()} "
@@ -199,7 +221,8 @@ class TrainResult:
         return (f"TrainResult({self.parameterisation} {self.gating}, seed={self.seed}, "
                 f"steps={self.steps}: test_risk={self.test_risk:.4f} ± {self.test_risk_se:.4f}, "
                 f"optimum={self.optimum.risk:.4f} [{self.optimum.kind}], "
-                f"gap={100 * self.relative_gap:+.2f}%{blocks}, "
+                f"gap={100 * self.relative_gap:+.2f}% (paired "
+                f"{100 * self.relative_paired_gap:+.2f}% ± {100 * self.paired_gap_se / self.optimum.risk:.2f}%){blocks}, "
                 f"P error={self.preconditioner_error:.3f}, ω error={self.weights_error:.3f}, "
                 f"{self.seconds:.1f} s)")
 
@@ -213,6 +236,9 @@ class TrainResult:
             "steps": self.steps, "batch_size": self.batch_size,
             "learning_rate": self.learning_rate, "test_risk": self.test_risk,
             "test_risk_se": self.test_risk_se, "test_prompts": self.test_prompts,
+            "optimum_test_risk": self.optimum_test_risk,
+            "optimum_test_risk_se": self.optimum_test_risk_se,
+            "paired_gap": self.paired_gap, "paired_gap_se": self.paired_gap_se,
             "optimum_kind": self.optimum.kind, "optimum_risk": self.optimum.risk,
             "optimum_describes_class": self.optimum.describes_class,
             "wpgd_risk": self.optimum.wpgd_risk, "relative_gap": self.relative_gap,
@@ -253,51 +279,75 @@ def _chunk_length(steps, limit=1000):
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(arch, steps, batch_size, learning_rate, single):
-    """Jitted ``start`` and chunk runners, cached so that repeated runs skip compilation."""
+def _compiled(arch, steps, batch_size, learning_rate, mode):
+    """Jitted ``start`` and chunk runners, cached so that repeated runs skip compilation.
+
+    ``mode``: ``"single"`` (one seed, no vmap), ``"independent"`` (vmap over seeds, each seed
+    draws its own prompts) or ``"shared"`` (vmap over seeds' parameters only; every seed trains
+    on the prompt stream of the first seed, drawn once per step).
+    """
     sampler = PromptSampler(arch.model)
     schedule = optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01)
     optimizer = optax.adam(schedule)
 
-    def loss_fn(params, key):
-        prompts = sampler.sample(key, batch_size)
+    def loss_on(params, prompts):
         return jnp.mean((prompts.query_label - arch.predict(params, prompts)) ** 2)
+
+    def update(params, opt_state, grads):
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
 
     def step(carry, _):
         params, opt_state, data_key, t = carry
-        loss, grads = jax.value_and_grad(loss_fn)(params, jax.random.fold_in(data_key, t))
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state, data_key, t + 1), loss
+        prompts = sampler.sample(jax.random.fold_in(data_key, t), batch_size)
+        if mode == "shared":
+            loss, grads = jax.vmap(jax.value_and_grad(loss_on), (0, None))(params, prompts)
+            params, opt_state = jax.vmap(update)(params, opt_state, grads)
+        else:
+            loss, grads = jax.value_and_grad(loss_on)(params, prompts)
+            params, opt_state = update(params, opt_state, grads)
+        return (params, opt_state, data_key, t + 1), loss
+
+    def keys(seed):
+        init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
+        return init_key, data_key
 
     def start(seed):
-        init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
+        init_key, data_key = keys(seed)
         params = arch.init(init_key)
         return params, optimizer.init(params), data_key, jnp.asarray(0)
+
+    def start_shared(seeds):
+        params, opt_state, _, t = jax.vmap(start)(seeds)
+        return params, opt_state, keys(seeds[0])[1], t[0]
 
     runners = {}
 
     def runner(length):
         if length not in runners:
             scan = lambda c: jax.lax.scan(step, c, None, length=length)
-            runners[length] = jax.jit(scan if single else jax.vmap(scan))
+            runners[length] = jax.jit(jax.vmap(scan) if mode == "independent" else scan)
         return runners[length]
 
-    return jax.jit(start if single else jax.vmap(start)), runner
+    first = {"single": start, "independent": jax.vmap(start), "shared": start_shared}[mode]
+    return jax.jit(first), runner
 
 
-def _fit(arch, seeds, steps, batch_size, learning_rate, progress):
+def _fit(arch, seeds, steps, batch_size, learning_rate, progress, share_prompts=False):
     """Train one model per seed at once (vmap); returns stacked params and losses (S, steps)."""
-    single = len(seeds) == 1            # no vmap for one seed: batch axes of size 1 cost time
-    start, runner = _compiled(arch, steps, batch_size, learning_rate, single)
+    # no vmap for one seed: batch axes of size 1 cost time
+    mode = "single" if len(seeds) == 1 else "shared" if share_prompts else "independent"
+    start, runner = _compiled(arch, steps, batch_size, learning_rate, mode)
     keys = jnp.asarray(seeds, dtype=jnp.uint32)
-    carry = start(keys[0] if single else keys)
+    carry = start(keys[0] if mode == "single" else keys)
 
     chunk, done, losses = _chunk_length(steps), 0, []
     bar = _progress_bar(steps, progress)
     while done < steps:
         length = min(chunk, steps - done)
         carry, loss = runner(length)(carry)
-        loss = np.asarray(loss).reshape(len(seeds), length)
+        loss = np.asarray(loss)
+        loss = (loss.T if mode == "shared" else loss).reshape(len(seeds), length)
         losses.append(loss)
         bad = ~np.isfinite(loss)
         if bad.any():
@@ -312,7 +362,7 @@ def _fit(arch, seeds, steps, batch_size, learning_rate, progress):
     if bar is not None:
         bar.close()
     params = carry[0]
-    if single:
+    if mode == "single":
         params = jax.tree_util.tree_map(lambda a: a[None], params)
     return params, np.concatenate(losses, axis=1)
 
@@ -333,29 +383,57 @@ def _evaluator(arch, chunk, test_seed):
     base = jax.random.fold_in(jax.random.PRNGKey(test_seed), 0x7E57)
 
     @jax.jit
-    def sums(params, index):
+    def sums(params, reference, index):
         prompts = sampler.sample(jax.random.fold_in(base, index), chunk)
         errors = (prompts.query_label - jax.vmap(arch.predict, in_axes=(0, None))(
             params, prompts)) ** 2                                  # (S, chunk)
-        return jnp.sum(errors, axis=1), jnp.sum(errors**2, axis=1)
+        # The theory's optimal predictor on the same prompts: the paired difference has a far
+        # smaller variance than either risk (common random numbers).
+        optimal = (prompts.query_label - wpgd_predict(
+            prompts.query_input, prompts.context_inputs, prompts.context_labels,
+            reference[0], reference[1])) ** 2                       # (chunk,)
+        paired = errors - optimal
+        return (jnp.sum(errors, axis=1), jnp.sum(errors**2, axis=1), jnp.sum(optimal),
+                jnp.sum(optimal**2), jnp.sum(paired, axis=1), jnp.sum(paired**2, axis=1))
 
     return sums
 
 
-def _evaluate(arch, stacked_params, num_prompts, test_seed, chunk=8192):
-    """Monte Carlo mean and standard error of ``(y − ŷ)²`` per seed, on shared fresh prompts."""
+class _MonteCarlo(NamedTuple):
+    """Per-seed test risks, the optimum's risk on the same prompts, their paired differences."""
+
+    mean: np.ndarray
+    se: np.ndarray
+    optimum_mean: float
+    optimum_se: float
+    paired_mean: np.ndarray
+    paired_se: np.ndarray
+    total: int
+
+
+def _mean_and_se(first, second, total):
+    mean = first / total
+    variance = np.maximum(second / total - mean**2, 0.0) * total / (total - 1)
+    return mean, np.sqrt(variance / total)
+
+
+def _evaluate(arch, stacked_params, num_prompts, test_seed, optimum, chunk=8192):
+    """Monte Carlo risks ``E(y − ŷ)²`` per seed and of the optimum, on shared fresh prompts."""
     chunk = min(chunk, num_prompts)
     num_chunks = -(-num_prompts // chunk)
     sums = _evaluator(arch, chunk, test_seed)
-    first, second = 0.0, 0.0
+    reference = (jnp.asarray(optimum.preconditioner, jnp.float32),
+                 jnp.asarray(optimum.weights, jnp.float32))
+    totals = [0.0] * 6
     for index in range(num_chunks):
-        s1, s2 = sums(stacked_params, index)
-        first = first + np.asarray(s1, float)
-        second = second + np.asarray(s2, float)
+        totals = [t + np.asarray(s, float) for t, s in zip(totals, sums(stacked_params,
+                                                                         reference, index))]
     total = num_chunks * chunk
-    mean = first / total
-    variance = np.maximum(second / total - mean**2, 0.0) * total / (total - 1)
-    return mean, np.sqrt(variance / total), total
+    mean, se = _mean_and_se(totals[0], totals[1], total)
+    optimum_mean, optimum_se = _mean_and_se(totals[2], totals[3], total)
+    paired_mean, paired_se = _mean_and_se(totals[4], totals[5], total)
+    return _MonteCarlo(mean, se, float(optimum_mean), float(optimum_se), paired_mean, paired_se,
+                       total)
 
 
 def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED):
@@ -373,9 +451,9 @@ def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED)
         Mean, standard error, number of prompts.
     """
     stacked = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], params)
-    mean, se, total = _evaluate(arch, stacked, _positive_int(test_prompts, "test_prompts"),
-                                _seed(test_seed, "test_seed"))
-    return float(mean[0]), float(se[0]), total
+    result = _evaluate(arch, stacked, _positive_int(test_prompts, "test_prompts"),
+                       _seed(test_seed, "test_seed"), theory_optimum(arch))
+    return float(result.mean[0]), float(result.se[0]), result.total
 
 
 def _analyse(arch, params, optimum):
@@ -406,10 +484,20 @@ def _analyse(arch, params, optimum):
 
 def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constrained",
                 steps=2000, batch_size=256, learning_rate=1e-2, test_prompts=100_000,
-                test_seed=DEFAULT_TEST_SEED, init_scale=0.1, progress=False):
+                test_seed=DEFAULT_TEST_SEED, init_scale=0.1, progress=False,
+                share_prompts=False):
     """Train one model per seed at once (``jax.vmap``) and compare each with the theory.
 
-    Parameters are those of :func:`train`, with ``seeds`` a sequence of ints.
+    Parameters are those of :func:`train`, with ``seeds`` a sequence of ints, and
+
+    share_prompts : bool
+        If false (default) every seed draws its own training prompts, so the runs are
+        independent and seed ``s`` gives exactly ``train(..., seed=s)``. If true, the seeds
+        differ only in their initialisation: all train on the prompt stream of ``seeds[0]``,
+        drawn once per step (its run is ``train(..., seed=seeds[0])``). The sampling is then
+        paid once, not once per seed, which is what makes many inits cheap (the trap
+        experiment) — but the runs share their data, so their spread measures the effect of
+        the initialisation only.
 
     Returns
     -------
@@ -431,20 +519,23 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
     test_seed = _seed(test_seed, "test_seed")
     learning_rate = _learning_rate(learning_rate)
     start = time.perf_counter()
-    params, losses = _fit(arch, seeds, steps, batch_size, learning_rate, progress)
-    means, errors, total = _evaluate(arch, params, test_prompts, test_seed)
-    if not np.all(np.isfinite(means)):
-        raise FloatingPointError(f"the test risk is not finite ({means.tolist()}): the trained "
-                                 "model overflows on fresh prompts; lower the learning_rate")
+    params, losses = _fit(arch, seeds, steps, batch_size, learning_rate, progress,
+                          bool(share_prompts))
     optimum = theory_optimum(arch)
+    mc = _evaluate(arch, params, test_prompts, test_seed, optimum)
+    if not np.all(np.isfinite(mc.mean)):
+        raise FloatingPointError(f"the test risk is not finite ({mc.mean.tolist()}): the trained "
+                                 "model overflows on fresh prompts; lower the learning_rate")
     seconds = time.perf_counter() - start
     results = []
     for i, seed in enumerate(seeds):
         own = jax.tree_util.tree_map(lambda a, i=i: np.asarray(a[i]), params)
         results.append(TrainResult(
             gating=arch.gating, parameterisation=arch.parameterisation, seed=seed, steps=steps,
-            batch_size=batch_size, learning_rate=learning_rate, test_risk=float(means[i]),
-            test_risk_se=float(errors[i]), test_prompts=int(total), optimum=optimum,
+            batch_size=batch_size, learning_rate=learning_rate, test_risk=float(mc.mean[i]),
+            test_risk_se=float(mc.se[i]), test_prompts=int(mc.total), optimum=optimum,
+            optimum_test_risk=mc.optimum_mean, optimum_test_risk_se=mc.optimum_se,
+            paired_gap=float(mc.paired_mean[i]), paired_gap_se=float(mc.paired_se[i]),
             loss_history=losses[i], seconds=seconds, params=own,
             **_analyse(arch, own, optimum)))
     return results
