@@ -222,7 +222,8 @@ class TrainResult:
                 f"steps={self.steps}: test_risk={self.test_risk:.4f} ± {self.test_risk_se:.4f}, "
                 f"optimum={self.optimum.risk:.4f} [{self.optimum.kind}], "
                 f"gap={100 * self.relative_gap:+.2f}% (paired "
-                f"{100 * self.relative_paired_gap:+.2f}% ± {100 * self.paired_gap_se / self.optimum.risk:.2f}%){blocks}, "
+                f"{100 * self.relative_paired_gap:+.2f}% ± "
+                f"{100 * self.paired_gap_se / self.optimum.risk:.2f}%){blocks}, "
                 f"P error={self.preconditioner_error:.3f}, ω error={self.weights_error:.3f}, "
                 f"{self.seconds:.1f} s)")
 
