@@ -160,6 +160,7 @@ def _valid_calls():
         "scalar_gating_counterexample": ((next(iter(wt.SCALAR_GATING_COUNTEREXAMPLES)),), {}),
         "scalar_gating_claim": ((multitask,), {}),
         "three_fixed_point_instance": ((), {}),
+        "three_fixed_point_multitask_instance": ((), {}),
         "solve_batched": ((np.stack([np.diag([1.0, 2.0])] * 2), [[1, .5], [.5, 1]], [.9, .3],
                            [0.1, 0.2]), {"grid_size": 129}),
         "solve_batched_models": (([model, model],), {"grid_size": 129}),
@@ -177,6 +178,10 @@ def _valid_calls():
         "train_seeds": ((multitask, "scalar"), {"seeds": (0, 1), "steps": 2, "batch_size": 4,
                                                 "test_prompts": 16}),
         "gla_last_output": ((q, k, v, 0.5), {}),
+        "trap_experiment": ((model,), {"inits": 2, "steps": 2, "batch_size": 4,
+                                       "test_prompts": 16}),
+        "population_descent": ((model, [0]), {"steps": 2}),
+        "match_stationary_points": (([[1.0, 0.5]], [[1.0, 0.0], [0.6, 0.8]]), {}),
         "figure1_experiment": (([4],), {"settings": ((0.2, 0.8),), "seeds": (0,), "d": 2,
                                         "classes": ("gla",), "steps": 2, "batch_size": 4,
                                         "test_prompts": 16}),
@@ -202,7 +207,7 @@ NOT_VALIDATED = {
     "SCALAR_GATING_COUNTEREXAMPLES",
     "BatchedFixedPoints", "BatchedWPGDSolution", "ChunkPlan", "PhaseDiagram", "SeedBlock",
     "sweep_main",    # the CLI's dict-of-options entry point: tests/test_cli.py (sweep verb)
-    "TrainResult", "TheoryOptimum",
+    "TrainResult", "TheoryOptimum", "TrapOutcome",
     # JSON-config and plotting entry points of training: tests/test_training.py, tests/test_cli.py
     "run_train_config", "overlay_figure",
     "evaluate",      # takes a trained Architecture and its parameters: tests/test_training.py

@@ -109,6 +109,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "best_risk_with_shape", "shape_error", "PreconditionerErratum", "preconditioner_erratum",
         "SCALAR_GATING_COUNTEREXAMPLES", "scalar_gating_counterexample", "ScalarGatingClaim",
         "scalar_gating_claim", "three_fixed_point_instance",
+        "three_fixed_point_multitask_instance",
     ),
     "verify.search": (
         "SpectralInstance", "two_cluster_instance", "contraction_bound", "weights_risk",
@@ -128,6 +129,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "training.experiments": (
         "run_train_config", "overlay_figure", "figure1_experiment",
+    ),
+    "training.trap": (
+        "trap_experiment", "TrapOutcome", "population_descent", "match_stationary_points",
     ),
 }
 _SOURCE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -3,7 +3,9 @@
 * :mod:`~wpgd_theory.training.data` — JAX sampler of the package's prompt distributions, tokens;
 * :mod:`~wpgd_theory.training.models` — constrained Theorem-1/4 GLA, full GLA layer, free WPGD;
 * :mod:`~wpgd_theory.training.train` — :func:`train`, :func:`train_seeds`, :class:`TrainResult`;
-* :mod:`~wpgd_theory.training.experiments` — Figure 1 overlay, JSON configurations.
+* :mod:`~wpgd_theory.training.experiments` — Figure 1 overlay, JSON configurations;
+* :mod:`~wpgd_theory.training.trap` — where training from many initialisations ends when the risk
+  has several minima.
 
 Importing this subpackage without JAX raises an ImportError naming the extra.
 """
@@ -17,5 +19,7 @@ from .models import *
 from .models import __all__ as _models_all
 from .train import *
 from .train import __all__ as _train_all
+from .trap import *
+from .trap import __all__ as _trap_all
 
-__all__ = [*_data_all, *_models_all, *_train_all, *_experiments_all]
+__all__ = [*_data_all, *_models_all, *_train_all, *_experiments_all, *_trap_all]

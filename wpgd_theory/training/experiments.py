@@ -39,7 +39,9 @@ FIGURE1_CLASSES = ("linatt", "gla_wo", "gla", "gla_vector")
 ROW_COLUMNS = ("r1", "r2", "n", "d", "sigma2", "curve", "gating", "parameterisation", "seed",
                "steps", "batch_size", "learning_rate", "test_risk", "test_risk_se",
                "optimum_risk", "closed_form_risk", "relative_gap", "block_weight_ratio",
-               "theory_block_weight_ratio", "seconds")
+               "theory_block_weight_ratio", "seconds", "optimum_test_risk", "paired_gap",
+               "paired_gap_se")
+_OPTIONAL_COLUMNS = {"optimum_test_risk", "paired_gap", "paired_gap_se"}    # added in 0.2
 
 
 def _row(result, r1, r2, n, d, sigma2, curve):
@@ -54,7 +56,8 @@ def _row(result, r1, r2, n, d, sigma2, curve):
             "test_risk_se": result.test_risk_se, "optimum_risk": result.optimum.risk,
             "closed_form_risk": result.closed_form_risk, "relative_gap": result.relative_gap,
             "block_weight_ratio": ratio, "theory_block_weight_ratio": theory_ratio,
-            "seconds": result.seconds}
+            "seconds": result.seconds, "optimum_test_risk": result.optimum_test_risk,
+            "paired_gap": result.paired_gap, "paired_gap_se": result.paired_gap_se}
 
 
 def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.2)),
@@ -160,7 +163,7 @@ def read_rows_csv(path):
     rows = []
     with open(path, newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = set(ROW_COLUMNS) - set(reader.fieldnames or ())
+        missing = set(ROW_COLUMNS) - set(reader.fieldnames or ()) - _OPTIONAL_COLUMNS
         if missing:
             raise ValueError(f"{path} is not a file of experiment rows: missing columns "
                              f"{sorted(missing)}")

@@ -418,9 +418,20 @@ def _mean_and_se(first, second, total):
     return mean, np.sqrt(variance / total)
 
 
-def _evaluate(arch, stacked_params, num_prompts, test_seed, optimum, chunk=8192):
+def _chunk_size(arch, limit=8192, floats=2**25):
+    """Test prompts per evaluation chunk: 8192, halved while one seed's projected tokens
+    (``T × (D + 2d_k + 1)`` floats a prompt) would exceed ``2²⁵`` floats (128 MB). Depends on the
+    architecture only, so every run of it sees the same test prompts."""
+    per_prompt = arch.T * (arch.D + 2 * arch.d_k + 1)
+    chunk = limit
+    while chunk > 64 and chunk * per_prompt > floats:
+        chunk //= 2
+    return chunk
+
+
+def _evaluate(arch, stacked_params, num_prompts, test_seed, optimum):
     """Monte Carlo risks ``E(y − ŷ)²`` per seed and of the optimum, on shared fresh prompts."""
-    chunk = min(chunk, num_prompts)
+    chunk = min(_chunk_size(arch), num_prompts)
     num_chunks = -(-num_prompts // chunk)
     sums = _evaluator(arch, chunk, test_seed)
     reference = (jnp.asarray(optimum.preconditioner, jnp.float32),
@@ -564,7 +575,7 @@ def train(model, gating="scalar", *, parameterisation="constrained", steps=2000,
     seed : int
         Initialisation and training-data key; the run is deterministic for a seed.
     test_prompts : int
-        Fresh test prompts (rounded up to whole chunks of 8192).
+        Fresh test prompts (rounded up to whole chunks of 8192, fewer for long prompts).
     test_seed : int
         Key of the test prompts (default shared by every run).
     init_scale : float

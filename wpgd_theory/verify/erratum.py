@@ -10,7 +10,8 @@
   tests the claim on any multitask model.
 * **Uniqueness beyond Theorem 3's condition** (docs/theory.md §4).
   :func:`three_fixed_point_instance` is the certified instance with three fixed points, a saddle
-  and a non-global local minimum.
+  and a non-global local minimum; :func:`three_fixed_point_multitask_instance` a two-block
+  multitask model with the same landscape (for trained gated GLA).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ __all__ = ["preconditioner_shapes", "best_preconditioner_multiple", "stationarit
            "best_risk_with_shape", "shape_error", "PreconditionerErratum",
            "preconditioner_erratum", "SCALAR_GATING_COUNTEREXAMPLES",
            "scalar_gating_counterexample", "ScalarGatingClaim", "scalar_gating_claim",
-           "three_fixed_point_instance"]
+           "three_fixed_point_instance", "three_fixed_point_multitask_instance"]
 
 STATIONARY_TOL = 1e-9
 """Residual below which a shape counts as stationary (round-off is ~1e-15)."""
@@ -294,3 +295,36 @@ def three_fixed_point_instance():
     """
     return two_cluster_instance(200, 50, s_large=0.14, s_small=0.0025, k_large=1, sigma2=0.005,
                                 lam_small=0.5, lam_large=190.0, mass_large=0.2)
+
+
+def three_fixed_point_multitask_instance():
+    """A two-block multitask model with the same three fixed points (up to the change of
+    ``λ_large`` from 190 to 190.5): the trap, for gated GLA.
+
+    Blocks of ``n₁ = 186`` and ``n₂ = 5`` examples (each block one task, so on block-constant
+    weights ``R`` is ``[[n₁, ρ√(n₁n₂)], [ρ√(n₁n₂), n₂]]`` and 0 on the within-block contrasts),
+    with ``ρ`` chosen so that its eigenvalues are ``λ = (0.5, n − 0.5)``; ``c`` puts
+    ``a² = 0.999 (0.8·0.5, 0.2·190.5)`` on them; ``Σ``, ``σ²`` as in
+    :func:`three_fixed_point_instance`. The stationary block-weight ratios ``w₁/w₂`` are
+    ``0.0104`` (global minimum), ``0.0519`` (saddle) and ``0.1134`` (local minimum): all in
+    ``(0, 1)``, so delimiter-driven scalar gating reaches each of them exactly (gate
+    ``σ(θ₁) = w₁/w₂``).
+
+    Examples
+    --------
+    >>> model = three_fixed_point_multitask_instance()
+    >>> model
+    MultitaskModel(K=2, sizes=[186, 5], d=50, sigma2=0.005)
+    >>> [round(float(f.gamma), 3) for f in solve_multitask(model).fixed_points]
+    [10.368, 39.093, 91.64]
+    """
+    n1, n2 = 186, 5
+    lam_small, lam_large = 0.5, n1 + n2 - 0.5
+    rho = np.sqrt(1 - lam_small * lam_large / (n1 * n2))        # λ_small λ_large = det
+    block_R = np.array([[n1, rho * np.sqrt(n1 * n2)], [rho * np.sqrt(n1 * n2), n2]])
+    _, vectors = np.linalg.eigh(block_R)                       # ascending: λ_small, λ_large
+    a = np.sqrt(0.999 * np.array([0.8 * lam_small, 0.2 * lam_large]))
+    c = (vectors @ a) / np.sqrt([n1, n2])                      # r = U c, U: unit block vectors
+    c = c * np.sign(c[1])                                      # the sign of r is immaterial
+    Sigma = np.diag([0.14] + [0.0025] * 49)
+    return MultitaskModel(np.array([[1.0, rho], [rho, 1.0]]), c, [n1, n2], Sigma, 0.005)
