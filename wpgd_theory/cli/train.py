@@ -29,7 +29,9 @@ def _text(out):
     for run in out["runs"]:
         lines.append(f"{run['gating']} ({run['parameterisation']}), seed {run['seed']}: test risk "
                      f"{run['test_risk']:.6g} ± {run['test_risk_se']:.2g} vs the class optimum "
-                     f"{run['optimum_risk']:.6g} (L*_WPGD = {run['wpgd_risk']:.6g})")
+                     f"{run['optimum_risk']:.6g} (L*_WPGD = {run['wpgd_risk']:.6g}); on the "
+                     f"same prompts {100 * run['paired_gap'] / run['optimum_risk']:+.2f} % ± "
+                     f"{100 * run['paired_gap_se'] / run['optimum_risk']:.2f} %")
     lines.append(f"{len(out['runs'])} run(s) in {out['seconds']:.1f} s")
     return "\n".join(lines)
 

@@ -276,7 +276,7 @@ def model_from_config(spec):
 MAX_IDENTITY_D = 4096
 
 _CONFIG_KEYS = {"model", "gating", "parameterisation", "steps", "batch_size", "learning_rate",
-                "seed", "seeds", "test_prompts", "test_seed", "init_scale"}
+                "seed", "seeds", "test_prompts", "test_seed", "init_scale", "share_prompts"}
 
 
 def run_train_config(config):
@@ -284,7 +284,7 @@ def run_train_config(config):
 
     Keys: ``model`` (see :func:`model_from_config`), and optionally ``gating``,
     ``parameterisation``, ``steps``, ``batch_size``, ``learning_rate``, ``seed`` or ``seeds``
-    (a list: vmapped), ``test_prompts``, ``test_seed``, ``init_scale``.
+    (a list: vmapped), ``share_prompts``, ``test_prompts``, ``test_seed``, ``init_scale``.
 
     Returns
     -------
@@ -309,6 +309,7 @@ def run_train_config(config):
         learning_rate=config.get("learning_rate", 1e-2),
         test_prompts=config.get("test_prompts", 100_000),
         test_seed=config.get("test_seed", DEFAULT_TEST_SEED),
-        init_scale=config.get("init_scale", 0.1))
+        init_scale=config.get("init_scale", 0.1),
+        share_prompts=config.get("share_prompts", False))
     return {"config": config, "runs": [r.to_dict() for r in results],
             "seconds": time.perf_counter() - start}

@@ -531,6 +531,8 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
     test_seed = _seed(test_seed, "test_seed")
     learning_rate = _learning_rate(learning_rate)
     start = time.perf_counter()
+    if not isinstance(share_prompts, (bool, np.bool_)):
+        raise TypeError(f"share_prompts must be a bool, got {type(share_prompts).__name__}")
     params, losses = _fit(arch, seeds, steps, batch_size, learning_rate, progress,
                           bool(share_prompts))
     optimum = theory_optimum(arch)
