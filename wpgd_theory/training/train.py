@@ -66,6 +66,17 @@ class TheoryOptimum:
     describes_class: bool = True
 
 
+def dense_model(model):
+    """The :class:`~wpgd_theory.CorrelatedTaskModel` of a task model (a multitask model's
+    ``to_correlated_task_model()``), for the closed forms of :mod:`wpgd_theory.core`."""
+    if isinstance(model, MultitaskModel):
+        return model.to_correlated_task_model()
+    if isinstance(model, CorrelatedTaskModel):
+        return model
+    raise TypeError(f"model must be a CorrelatedTaskModel or MultitaskModel, got "
+                    f"{type(model).__name__}")
+
+
 def _per_example(model, block_weights):
     return model.expand(np.asarray(block_weights, float))
 
@@ -484,9 +495,7 @@ def _analyse(arch, params, optimum):
     exact = None
     if arch.parameterisation == "wpgd" or (arch.parameterisation == "constrained"
                                            and arch.gating != "vector"):
-        dense = model if isinstance(model, CorrelatedTaskModel) else \
-            model.to_correlated_task_model()
-        exact = float(closed_form_risk(dense, P, omega))
+        exact = float(closed_form_risk(dense_model(model), P, omega))
     return dict(preconditioner=P, weights=omega, block_weights=blocks,
                 theory_block_weights=theory_blocks,
                 preconditioner_error=shape_error(P, optimum.preconditioner),

@@ -22,32 +22,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core._repr import compact_repr
-from ..core.model import CorrelatedTaskModel
 from ..core.risk import risk, risk_gradient
+from ..core.solver import stationary_point
 from ..core.validation import as_integer, as_real, as_real_array, as_sequence
-from ..multitask.model import MultitaskModel
 from ..verify.search import StationaryPoint, stationary_points
 from ._jax import jax, jnp, optax
 from .models import Architecture
-from .train import DEFAULT_TEST_SEED, train_seeds
+from .train import DEFAULT_TEST_SEED, dense_model, train_seeds
 
 __all__ = ["TrapOutcome", "match_stationary_points", "population_descent", "trap_experiment"]
 
 
-def _dense(model):
-    if isinstance(model, MultitaskModel):
-        return model.to_correlated_task_model()
-    if isinstance(model, CorrelatedTaskModel):
-        return model
-    raise TypeError(f"model must be a CorrelatedTaskModel or MultitaskModel, got "
-                    f"{type(model).__name__}")
-
-
 def stationary_directions(model, stationary):
-    """Unit per-example weights ``ω_k ∝ (h₂(γ_k)R + I)⁻¹ r`` of the stationary points."""
-    dense = _dense(model)
-    rows = [np.linalg.solve(point.h2 * dense.R + np.eye(dense.n), dense.r) for point in stationary]
-    rows = np.array(rows)
+    """Unit per-example weights ``ω_k ∝ (h₂(γ_k)R + I)⁻¹ r`` of the stationary points (from
+    their ``γ`` by :func:`~wpgd_theory.core.solver.stationary_point`, in ``R``'s eigenbasis)."""
+    dense = dense_model(model)
+    rows = np.array([dense.R_eigenvectors @ stationary_point(point.gamma, dense)[1]
+                     for point in stationary])
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
@@ -169,7 +160,7 @@ def trap_experiment(model, gating="wpgd", *, inits=8, seed=0, steps=4000, batch_
     -------
     TrapOutcome
     """
-    dense = _dense(model)
+    dense = dense_model(model)
     inits = as_integer(inits, "inits", minimum=1, maximum=4096)
     seed = as_integer(seed, "seed", minimum=0, maximum=_MAX_SEED - inits)
     parameterisation = "wpgd" if gating == "wpgd" else "constrained"
@@ -237,7 +228,7 @@ def population_descent(model, seeds, *, steps=4000, learning_rate=1e-2, init_sca
     >>> bool(risk(model, P, omega) <= solve_model(model).risk * (1 + 1e-4))
     True
     """
-    dense = _dense(model)
+    dense = dense_model(model)
     seeds = as_sequence(seeds, "seeds",
                         lambda v, n: as_integer(v, n, minimum=0, maximum=_MAX_SEED), of="int")
     steps = as_integer(steps, "steps", minimum=1)
