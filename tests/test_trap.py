@@ -11,19 +11,19 @@ import pytest
 
 pytest.importorskip("jax")
 
-from wpgd_theory import CorrelatedTaskModel, risk, solve_model  # noqa: E402
-from wpgd_theory.multitask.model import solve_multitask  # noqa: E402
-from wpgd_theory.training.trap import (  # noqa: E402
+from wpgd_theory import CorrelatedTaskModel, risk, solve_model
+from wpgd_theory.multitask.model import solve_multitask
+from wpgd_theory.training.trap import (
     match_stationary_points,
     population_descent,
     stationary_directions,
     trap_experiment,
 )
-from wpgd_theory.verify.erratum import (  # noqa: E402
+from wpgd_theory.verify.erratum import (
     three_fixed_point_instance,
     three_fixed_point_multitask_instance,
 )
-from wpgd_theory.verify.search import stationary_points  # noqa: E402
+from wpgd_theory.verify.search import stationary_points
 
 
 @pytest.fixture(scope="module")

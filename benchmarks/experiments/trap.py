@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from wpgd_theory import risk
 from wpgd_theory.training.trap import (
     match_stationary_points,
     population_descent,
@@ -33,7 +34,6 @@ from wpgd_theory.verify.erratum import (
     three_fixed_point_multitask_instance,
 )
 from wpgd_theory.verify.search import stationary_points
-from wpgd_theory import risk
 
 HEADER = ("| route | init_scale | runs | global minimum | saddle | local minimum | "
           "nearest by direction before the quench (global/saddle/local) | min cos | "
