@@ -48,9 +48,9 @@ def match_stationary_points(weights, directions):
     Examples
     --------
     >>> directions = np.array([[1.0, 0.0], [0.6, 0.8]])
-    >>> cosines, nearest = match_stationary_points([[2.0, 0.1], [-0.5, -0.7]], directions)
+    >>> cosines, nearest = match_stationary_points([[2.0, 0.1], [-0.5, -0.9]], directions)
     >>> nearest.tolist(), np.round(cosines[1], 3).tolist()
-    ([0, 1], [0.581, 0.999])
+    ([0, 1], [0.486, 0.991])
     """
     W = np.atleast_2d(as_real_array(weights, "weights"))
     D = np.atleast_2d(as_real_array(directions, "directions"))
