@@ -458,11 +458,14 @@ def _large_results():
 
 
 def _large_training_results():
-    """TrainResult and TheoryOptimum with d = 64 and n = 200 (P and ω far too big to print)."""
+    """TrainResult and TheoryOptimum with d = 64 and n = 200 (P and ω far too big to print), and
+    a TrapOutcome on the n = 200, d = 50 instance (its runs' results and stationary points)."""
     pytest.importorskip("jax")
     model = wt.MultitaskModel(np.eye(2), [0.3, 0.9], [100, 100], np.eye(64), 0.1)
     result = wt.train(model, "scalar", steps=2, batch_size=2, test_prompts=16)
-    return {"TrainResult": result, "TheoryOptimum": result.optimum}
+    trap = wt.trap_experiment(wt.three_fixed_point_instance().to_model(seed=0), inits=2, steps=2,
+                              batch_size=2, test_prompts=16, quench_steps=2)
+    return {"TrainResult": result, "TheoryOptimum": result.optimum, "TrapOutcome": trap}
 
 
 #: Result classes outside core with their own short repr (small records) or owned elsewhere.
