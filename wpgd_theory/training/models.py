@@ -185,12 +185,14 @@ class Architecture:
         elif self.parameterisation == "constrained" and g == "scalar":
             params["gate"] = 1.0 + noise[:, 0]
         elif self.parameterisation == "constrained" and g == "vector":
-            # One logit per (delimiter, key copy). Copy 1 starts open (σ(4): near-uniform
-            # weights), copy 2 half-closed (σ(0): recency weights), so that the sign the
-            # gradient gives copy 2's block decides between more weight on late blocks and more
-            # on early ones. Copies that start alike (all logits near 1) stay alike and train to
-            # the monotone (scalar-gating) optimum: docs/training.md.
-            params["gate"] = jnp.asarray([4.0, 0.0]) + noise[:, :2]
+            # One logit per (delimiter, key copy). Copy 1 starts open at every delimiter (σ(4):
+            # near-uniform weights); copy 2 half-closed at the first delimiter and open after it
+            # (its first block at half weight), so that the sign the gradient gives copy 2's
+            # block moves weight between the first block and the later ones. Copies that start
+            # alike (all logits near 1) stay alike and train to the monotone (scalar-gating)
+            # optimum: docs/findings.md §8.
+            K = max(self.model.K, 1)
+            params["gate"] = jnp.full((K, 2), 4.0).at[0, 1].set(0.0) + noise[:, :2]
         elif g == "scalar":                              # σ(w·[z_c; 1]): bias 3 → gate ≈ 0.95
             params["gate"] = jnp.concatenate([noise[:, 0], jnp.asarray([3.0])])
         elif g in ("scalar_token", "scalar_features"):
