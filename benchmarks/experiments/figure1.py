@@ -68,14 +68,12 @@ def main(argv=None):
 def print_summary(rows):
     """Markdown table: MC mean ± SE over seeds, optimum, gap; the paired gap against the
     optimum's predictor on the same prompts; the exact risk of the learned WPGD."""
-    exact, paired = {}, {}
+    exact = {}
     for row in rows:
-        key = (row["r1"], row["r2"], int(row["n"]), row["curve"])
         if row.get("closed_form_risk") is not None:
+            key = (row["r1"], row["r2"], int(row["n"]), row["curve"])
             exact.setdefault(key, []).append(float(row["closed_form_risk"]))
-        if row.get("paired_gap") is not None:
-            paired.setdefault(key, []).append((float(row["paired_gap"]),
-                                               float(row["paired_gap_se"])))
+    paired = summarise(rows, "paired_gap")
     print("| (r1, r2) | n | class | trained MC risk (mean ± SE) | optimum | gap | paired gap "
           "(mean ± SE) | within max(2 %, 3 SE) | exact risk of learned predictor (gap) |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -84,11 +82,9 @@ def print_summary(rows):
         ok = abs(mean - opt) <= max(0.02 * opt, 3 * se)
         paired_text = "—"
         if key in paired:
-            gaps, errors = np.array(paired[key]).T
-            paired_se = max(gaps.std(ddof=1) / np.sqrt(gaps.size) if gaps.size > 1 else 0.0,
-                            errors.mean())
-            paired_text = f"{100 * gaps.mean() / opt:+.2f} ± {100 * paired_se / opt:.2f} %"
-            ok = abs(gaps.mean()) <= max(0.02 * opt, 3 * paired_se)
+            paired_gap, paired_se, _ = paired[key]
+            paired_text = f"{100 * paired_gap / opt:+.2f} ± {100 * paired_se / opt:.2f} %"
+            ok = abs(paired_gap) <= max(0.02 * opt, 3 * paired_se)
         values = exact.get(key)
         exact_text = ("—" if not values else
                       f"{np.mean(values):.4f} ({100 * (np.mean(values) - opt) / opt:+.2f} %)")

@@ -173,21 +173,26 @@ def read_rows_csv(path):
     return rows
 
 
-def summarise(rows):
-    """Mean test risk, its error bar and the optimum per ``(r1, r2, n, curve)``."""
+def seed_mean(values, errors):
+    """Mean over seeds and its error bar: the larger of the seed spread (standard error of the
+    mean) and one run's Monte Carlo SE — the seeds share the test prompts, so their Monte Carlo
+    error does not average out."""
+    values, errors = np.asarray(values, float), np.asarray(errors, float)
+    spread = values.std(ddof=1) / math.sqrt(values.size) if values.size > 1 else 0.0
+    return float(values.mean()), float(max(spread, errors.mean()))
+
+
+def summarise(rows, column="test_risk"):
+    """Mean of ``column`` (``"test_risk"`` or ``"paired_gap"``), its error bar
+    (:func:`seed_mean`) and the optimum per ``(r1, r2, n, curve)``; rows without the column
+    (CSV files from before the paired gap) are skipped."""
     groups = {}
     for row in rows:
-        groups.setdefault((row["r1"], row["r2"], int(row["n"]), row["curve"]), []).append(row)
-    summary = {}
-    for key, members in groups.items():
-        risks = np.array([m["test_risk"] for m in members], float)
-        mc = np.array([m["test_risk_se"] for m in members], float)
-        spread = risks.std(ddof=1) / math.sqrt(risks.size) if risks.size > 1 else 0.0
-        # The seeds share the test prompts, so their Monte Carlo error does not average out:
-        # the error bar is the larger of the seed spread and one run's Monte Carlo SE.
-        summary[key] = (float(risks.mean()), float(max(spread, mc.mean())),
-                        float(members[0]["optimum_risk"]))
-    return summary
+        if row.get(column) is not None:
+            groups.setdefault((row["r1"], row["r2"], int(row["n"]), row["curve"]), []).append(row)
+    return {key: (*seed_mean([m[column] for m in members], [m[column + "_se"] for m in members]),
+                  float(members[0]["optimum_risk"]))
+            for key, members in groups.items()}
 
 
 def overlay_figure(rows, path, *, n_grid=None):
