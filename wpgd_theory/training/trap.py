@@ -163,6 +163,9 @@ def trap_experiment(model, gating="wpgd", *, inits=8, seed=0, steps=4000, batch_
     dense = dense_model(model)
     inits = as_integer(inits, "inits", minimum=1, maximum=4096)
     seed = as_integer(seed, "seed", minimum=0, maximum=_MAX_SEED - inits)
+    quench_steps = as_integer(quench_steps, "quench_steps", minimum=0)
+    quench_learning_rate = as_real(quench_learning_rate, "quench_learning_rate", minimum=0.0,
+                                   strict_minimum=True)
     parameterisation = "wpgd" if gating == "wpgd" else "constrained"
     stationary = _check_stationary(stationary, dense)
     directions = stationary_directions(model, stationary)
@@ -174,10 +177,7 @@ def trap_experiment(model, gating="wpgd", *, inits=8, seed=0, steps=4000, batch_
     cosines, nearest = match_stationary_points([r.weights for r in results], directions)
     risks = np.array([r.closed_form_risk if r.closed_form_risk is not None
                       else risk(dense, r.preconditioner, r.weights) for r in results])
-    quench_steps = as_integer(quench_steps, "quench_steps", minimum=0)
     if quench_steps:
-        quench_learning_rate = as_real(quench_learning_rate, "quench_learning_rate",
-                                       minimum=0.0, strict_minimum=True)
         ends = [_adam_descent(dense, r.preconditioner, r.weights, quench_steps,
                               quench_learning_rate) for r in results]
         quenched_cosines, basins = match_stationary_points([w for _, w in ends], directions)
