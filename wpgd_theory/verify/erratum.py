@@ -293,8 +293,12 @@ def three_fixed_point_instance():
     >>> [round(float(g), 4) for g in find_fixed_points(instance).fixed_points]
     [10.3639, 39.2034, 91.2184]
     """
-    return two_cluster_instance(200, 50, s_large=0.14, s_small=0.0025, k_large=1, sigma2=0.005,
-                                lam_small=0.5, lam_large=190.0, mass_large=0.2)
+    return two_cluster_instance(200, 50, lam_large=190.0, **_THREE_FIXED_POINTS)
+
+
+#: The two-cluster parameters both three-fixed-point instances share (all but ``n, λ_large``).
+_THREE_FIXED_POINTS = {"s_large": 0.14, "s_small": 0.0025, "k_large": 1, "sigma2": 0.005,
+                       "lam_small": 0.5, "mass_large": 0.2}
 
 
 def three_fixed_point_multitask_instance():
@@ -319,12 +323,13 @@ def three_fixed_point_multitask_instance():
     [10.368, 39.093, 91.64]
     """
     n1, n2 = 186, 5
-    lam_small, lam_large = 0.5, n1 + n2 - 0.5
-    rho = np.sqrt(1 - lam_small * lam_large / (n1 * n2))        # λ_small λ_large = det
+    spectra = two_cluster_instance(n1 + n2, 50, lam_large=n1 + n2 - 0.5, **_THREE_FIXED_POINTS)
+    carrying = np.flatnonzero(spectra.r_coefficients)          # λ_small, λ_large (ascending)
+    lam, a = spectra.R_eigenvalues[carrying], spectra.r_coefficients[carrying]
+    rho = np.sqrt(1 - lam[0] * lam[1] / (n1 * n2))              # λ_small λ_large = det
     block_R = np.array([[n1, rho * np.sqrt(n1 * n2)], [rho * np.sqrt(n1 * n2), n2]])
     _, vectors = np.linalg.eigh(block_R)                       # ascending: λ_small, λ_large
-    a = np.sqrt(0.999 * np.array([0.8 * lam_small, 0.2 * lam_large]))
     c = (vectors @ a) / np.sqrt([n1, n2])                      # r = U c, U: unit block vectors
     c = c * np.sign(c[1])                                      # the sign of r is immaterial
-    Sigma = np.diag([0.14] + [0.0025] * 49)
-    return MultitaskModel(np.array([[1.0, rho], [rho, 1.0]]), c, [n1, n2], Sigma, 0.005)
+    return MultitaskModel(np.array([[1.0, rho], [rho, 1.0]]), c, [n1, n2],
+                          np.diag(spectra.sigma_eigenvalues[::-1]), spectra.sigma2)  # s_large first
