@@ -17,6 +17,7 @@ landscape or by the sampling noise.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -194,10 +195,16 @@ def trap_experiment(model, gating="wpgd", *, inits=8, seed=0, steps=4000, batch_
         seconds=results[0].seconds)
 
 
+@functools.lru_cache(maxsize=8)
+def _adam(steps, learning_rate):
+    """Adam with the training schedule and its jitted update (compiled once per schedule)."""
+    optimizer = optax.adam(optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01))
+    return optimizer, jax.jit(optimizer.update)
+
+
 def _adam_descent(dense, P, omega, steps, learning_rate):
     """Adam (cosine schedule to 1 %, as in training) on the exact risk from ``(P, ω)``."""
-    optimizer = optax.adam(optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01))
-    update = jax.jit(optimizer.update)
+    optimizer, update = _adam(steps, learning_rate)
     params = {"P": np.array(P, float), "omega": np.array(omega, float)}
     state = optimizer.init({k: jnp.asarray(v, jnp.float32) for k, v in params.items()})
     for _ in range(steps):
