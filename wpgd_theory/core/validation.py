@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "as_bool",
     "as_real",
     "as_seed",
     "as_sequence",
@@ -58,6 +59,26 @@ def input_epsilon(value):
     if dtype is None or not np.issubdtype(dtype, np.floating):
         return _EPS
     return max(_EPS, float(np.finfo(dtype).eps))
+
+
+def as_bool(value, name):
+    """``value`` as a Python ``bool``: only ``bool`` and ``numpy.bool_`` are flags.
+
+    ``1``, ``"no"``, ``None`` and the like are refused rather than read by truthiness (``"no"``
+    is truthy).
+
+    Examples
+    --------
+    >>> as_bool(np.True_, "causal")
+    True
+    >>> as_bool("no", "causal")
+    Traceback (most recent call last):
+    ...
+    TypeError: causal must be a bool (True or False), got str
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got {type(value).__name__}")
+    return bool(value)
 
 
 def as_integer(value, name, *, minimum=None, maximum=None):
