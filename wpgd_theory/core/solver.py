@@ -134,7 +134,7 @@ def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
         ``mpmath.findroot``) and all outputs are computed in mpmath at that precision and
         returned as mpmath numbers (object arrays for ``preconditioner`` and ``weights``).
     grid_size : int, optional
-        Grid used to bracket every fixed point before ``brentq`` (see
+        Grid used to bracket every fixed point before refining it (see
         :func:`~wpgd_theory.core.spectral.find_fixed_points`).
 
     Returns
