@@ -9,7 +9,7 @@ alternately with its baseline so that both see the same machine load:
    with ``scipy.optimize.brentq`` (imported at module top);
 4. ``python -m wpgd_theory.cli solve FILE`` — every CLI call pays its start-up.
 
-Then the per-solve cost of the root refinement, warm, in one process: mpmath bisection (the
+Then the per-solve cost of the root refinement, warm, in one process: mpmath.findroot (the
 solver's) against ``brentq`` on the same 50 models. Usage: ``python benchmarks/bench_cold_start.py``
 (``--importtime`` also prints the slowest imports of case 2 from ``python -X importtime``).
 """
@@ -88,7 +88,7 @@ def main(repeats=15):
         print(f"  {name:46s} median {np.median(values):.3f} s  min {values.min():.3f} s  "
               f"({np.median(values) / floor:.1f}x import numpy)")
     ours, brentq_time, difference = root_refinement_ratio()
-    print(f"warm per-solve time (d=6, n=8, 50 models): mpmath bisection {ours * 1e3:.2f} ms, "
+    print(f"warm per-solve time (d=6, n=8, 50 models): mpmath.findroot {ours * 1e3:.2f} ms, "
           f"brentq {brentq_time * 1e3:.2f} ms (ratio {ours / brentq_time:.2f}); "
           f"largest relative difference of gamma* {difference:.1e}")
     if "--importtime" in sys.argv:

@@ -290,22 +290,38 @@ _EPS = np.finfo(float).eps
 def _bracketed_root(F, a, b):
     """The root of the float function ``F`` in ``[a, b]`` (``F(a) F(b) < 0``), to ``4 eps``.
 
-    ``mpmath.findroot``'s bisection at float64's 53 bits: it halves the bracket until it is
-    ``≤ 4 eps · max(1, |x|)`` wide — the criterion of ``brentq(..., rtol=4 eps)`` — or ``F`` is
-    exactly 0. Bisection rather than a secant method because near a close pair of fixed points
-    ``F`` is flat (``|F| ~ 1e-17`` across a pair 1e-8 apart), where any stop on ``|F|`` returns a
-    root off by ``tol / |F'|``; only the sign of ``F`` is trusted. About 50 halvings from a grid
-    cell (~1 ms). mpmath imports in ~20 ms where ``scipy.optimize`` takes ~0.3 s, which every
-    first solve and every CLI call would pay (docs/scale.md, "Cold start").
+    ``mpmath.findroot`` at float64's 53 bits: its Anderson–Björck method (the bracketing regula
+    falsi the ``precision=`` route refines with), whose answer is accepted only if ``F`` changes
+    sign within ``4 eps · max(1, |x|)`` of it — the criterion of ``brentq(..., rtol=4 eps)``.
+    Where ``F`` is flat (a close pair of fixed points: ``|F| ~ 1e-17`` across a pair 1e-8 apart)
+    the method stops on ``|F| < tol`` short of the root; the remaining bracket is then halved by
+    mpmath's bisection, which trusts only the sign of ``F``. mpmath imports in ~20 ms where
+    ``scipy.optimize`` takes ~0.3 s, which every first solve and every CLI call would pay
+    (docs/scale.md, "Cold start").
 
     Examples
     --------
     >>> root = _bracketed_root(lambda x: x * x - 2.0, 1.0, 2.0)
     >>> bool(abs(root - 2.0 ** 0.5) <= 4 * _EPS * 2.0 ** 0.5)
     True
+    >>> pair = lambda x: (x - 0.33) * (x - 0.33000001)         # flat between the two roots
+    >>> root = _bracketed_root(pair, 0.330000005, 1.0)
+    >>> bool(abs(root - 0.33000001) <= 4 * _EPS)
+    True
     """
+    root = _findroot(F, a, b, "anderson")
+    step = 4 * _EPS * max(1.0, abs(root))
+    lo, hi = max(a, root - step), min(b, root + step)
+    F_lo, F_hi = F(lo), F(hi)
+    if F_lo * F_hi <= 0:
+        return root
+    a, b = (hi, b) if F_hi * F(b) < 0 else (a, lo)
+    return _findroot(F, a, b, "bisect")
+
+
+def _findroot(F, a, b, solver):
     with mpmath.workprec(53):
-        root = mpmath.findroot(lambda x: F(float(x)), (a, b), solver="bisect",
+        root = mpmath.findroot(lambda x: F(float(x)), (a, b), solver=solver,
                                tol=4 * _EPS, maxsteps=2000, verify=False)
     return float(root)
 
