@@ -46,3 +46,18 @@ def test_import_wpgd_theory_is_fast_and_light():
 def test_public_names_do_not_pull_heavy_optional_modules(statement):
     _, loaded = probe(statement)
     assert loaded == [], f"{statement!r} loaded {loaded}"
+
+
+def test_first_float64_solve_does_not_import_scipy_optimize():
+    # The cold-start budget (import + first solve ≤ 0.2 s, benchmarks/bench_cold_start.py) rests
+    # on this: scipy.optimize alone imports in ~0.3 s. Structural, so it cannot flake on load.
+    code = ("import sys, numpy as np\n"
+            "from wpgd_theory import solve_optimal_wpgd\n"
+            "s = solve_optimal_wpgd(np.diag([1.0, 2.0, 4.0]), [[1, .3, 0], [.3, 1, .5], [0, .5, 1]],"
+            " [.8, .4, .1], 0.25)\n"
+            "print(sorted(m for m in ('scipy.optimize', 'scipy.linalg', 'sympy') if m in sys.modules),"
+            " round(s.risk, 12))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True, cwd=ROOT)
+    assert result.stdout.split("]")[0] + "]" == "[]", result.stdout
+    assert result.stdout.strip().endswith("6.0957395395"), result.stdout   # README's quick start
