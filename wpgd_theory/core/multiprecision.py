@@ -47,8 +47,12 @@ def _load_flint():
 
 __all__ = ["refine_eigh", "mp_matmul", "mp_congruence", "to_mpf_array"]
 
-#: Most refinement steps (each squares the error; rotations resolve clusters ~15 digits each).
-MAX_STEPS = 40
+#: Float eigenvalues whose adjacent gap is at most this times ``max|θ|`` are refined as one
+#: cluster (an invariant subspace). float64's eigenvectors are accurate to ``~d·2⁻⁵²/gap``, so
+#: across clusters they start within ``d·2⁻³²`` of the exact ones and every refinement step
+#: gains at least 16 bits; inside a cluster the recursion of :func:`_cluster_spectrum` resolves
+#: the spread, which is ``≤ d·CLUSTER_GAP`` of the level above.
+CLUSTER_GAP = 2.0 ** -20
 
 
 def to_mpf_array(values):
@@ -76,6 +80,10 @@ class _MpmathBackend:
     @staticmethod
     def to_mpf(matrix):
         return matrix
+
+    @staticmethod
+    def from_mpf(array):
+        return array
 
     @staticmethod
     def transpose(matrix):
@@ -144,7 +152,8 @@ def _backend():
     saved = flint.ctx.prec
     flint.ctx.prec = mpmath.mp.prec + 32
     try:
-        yield _FlintBackend
+        with mpmath.workprec(mpmath.mp.prec + 32):
+            yield _FlintBackend
     finally:
         flint.ctx.prec = saved
 
@@ -185,9 +194,11 @@ def mp_congruence(U, p):
 def refine_eigh(matrix):
     """Eigenvalues (ascending) and orthonormal eigenvectors of a float symmetric matrix.
 
-    Accurate to the current ``mpmath.mp.dps`` relative to ``max|A|`` (eigenvectors of eigenvalues
-    closer than that are determined only up to rotations among them); returned as object arrays
-    of ``mpmath.mpf``. The matrix is first scaled exactly by a power of two to ``max|A| ≈ 1``.
+    Accurate to the current ``mpmath.mp.dps`` relative to ``max|A|`` for every spectrum,
+    including exactly repeated and nearly repeated eigenvalues (eigenvectors of eigenvalues
+    closer than that are determined only up to rotations among them, and any orthonormal basis
+    of their invariant subspace is returned); returned as object arrays of ``mpmath.mpf``.
+    The matrix is first scaled exactly by a power of two to ``max|A| ≈ 1``.
     ``matrix`` must be a finite, real, square, non-empty and symmetric (to ``SYMMETRY_RTOL``
     relative) array, else ``ValueError``/``TypeError`` naming it
     (:func:`~wpgd_theory.core.validation.as_symmetric_matrix`, which also symmetrises it).
@@ -198,6 +209,19 @@ def refine_eigh(matrix):
     ...     values, vectors = refine_eigh(np.array([[2.0, 1.0], [1.0, 2.0]]))
     ...     print(mpmath.nstr(values[0], 35), mpmath.nstr(vectors[0, 1] ** 2, 35))
     1.0 0.5
+
+    A rotated multiple of the identity (one cluster: any orthonormal basis is right) and a
+    near-repeated pair ``1 ± 10⁻²⁰`` hidden below float64's resolution:
+
+    >>> Q = np.linalg.qr(np.random.default_rng(0).standard_normal((4, 4)))[0]
+    >>> with mpmath.workdps(40):
+    ...     values, _ = refine_eigh(Q @ (2 * np.eye(4)) @ Q.T)
+    ...     print(max(abs(v - 2) for v in values) < mpmath.mpf(10) ** -38)
+    True
+    >>> with mpmath.workdps(40):
+    ...     values, _ = refine_eigh(np.array([[1.0, 1e-20], [1e-20, 1.0]]))
+    ...     print(mpmath.nstr(values[1] - 1, 5))
+    1.0e-20
     """
     A = as_symmetric_matrix(matrix, "matrix")
     largest = float(np.max(np.abs(A), initial=0.0))
@@ -205,36 +229,90 @@ def refine_eigh(matrix):
         return to_mpf_array(np.zeros(A.shape[0])), to_mpf_array(np.eye(A.shape[0]))
     exponent = math.frexp(largest)[1]
     unit = np.ldexp(A, -exponent)                        # exact: max|unit| in [1/2, 1)
-    _, X = np.linalg.eigh(unit)
-    target = 2.0 ** (-mpmath.mp.prec)
+    target = mpmath.ldexp(1, -mpmath.mp.prec)
     with _backend() as backend:
-        values, X = _refine(backend, unit, X, target)
-        values, X = backend.to_mpf(values), backend.to_mpf(X)
-    order = np.argsort([float(v) for v in values], kind="stable")
+        values, X = _eigen(backend, backend.from_float(unit), unit, target, target)
+    order = sorted(range(values.size), key=values.__getitem__)
     return np.array([mpmath.ldexp(v, exponent) for v in values[order]], dtype=object), X[:, order]
 
 
-def _refine(backend, unit, X0, target):
-    A, X = backend.from_float(unit), backend.from_float(X0)
-    norm_A = float(np.max(np.abs(np.linalg.eigvalsh(unit))))
-    settled = False  # X converged apart from rotations inside clusters
-    for _ in range(MAX_STEPS):
-        S, R, lam = _rayleigh(backend, A, X)
-        clusters = _clusters(S, R, lam, norm_A)
-        groups = _cluster_members(clusters)
-        if settled:
-            rotated = _rotate_clusters(backend, X, S, R, lam, groups, target)
-            if rotated is None:
-                return lam, X
-            X, settled = rotated, False
+def _eigen(backend, A, A_float, target, resolution):
+    """Eigenvalues and eigenvectors (mpf object arrays) of the symmetric backend matrix ``A``
+    (``max|A| ≈ 1``, rounded to ``A_float``): the invariant subspaces of the float clusters
+    first (orthonormal and invariant to ``target``), then each cluster's own spectrum by
+    recursion, down to spreads of ``resolution`` (below which eigenvalues are equal)."""
+    theta, X0 = np.linalg.eigh(A_float)
+    groups = _partition(theta)
+    X, S, values = _refine_subspaces(backend, A, backend.from_float(X0), groups, target)
+    for members in groups:
+        if members.size == 1:
             continue
-        E, size = _correction(S, R, lam, clusters)
+        block = S[np.ix_(members, members)]
+        block_values, rotation = _cluster_spectrum(backend, block, target, resolution)
+        values[members] = block_values
+        if rotation is not None:
+            product = backend.matmul(backend.from_mpf(X[:, members]), backend.from_mpf(rotation))
+            X[:, members] = backend.to_mpf(product)
+    return values, X
+
+
+def _partition(theta):
+    """Runs of the ascending float eigenvalues with adjacent gaps ``≤ CLUSTER_GAP · max|θ|``."""
+    norm = float(np.max(np.abs(theta)))
+    cuts = np.flatnonzero(np.diff(theta) > CLUSTER_GAP * norm) + 1
+    return np.split(np.arange(theta.size), cuts)
+
+
+def _refine_subspaces(backend, A, X, groups, target):
+    """Ogita–Aishima steps with the fixed partition ``groups`` until ``X`` is an orthonormal
+    basis of each group's invariant subspace to ``target``; returns ``X``, ``S = XᵀAX`` (whose
+    diagonal blocks are the clusters' blocks) and the Rayleigh quotients (mpf object arrays)."""
+    label = np.empty(sum(g.size for g in groups), dtype=int)
+    for k, members in enumerate(groups):
+        label[members] = k
+    same = label[:, None] == label[None, :]
+    clustered = any(g.size > 1 for g in groups)
+    for _ in range(_max_steps(target)):
+        S, R, lam = _rayleigh(backend, A, X)
+        gap = np.where(same, 1, lam[None, :] - lam[:, None])
+        E = np.where(same, R / 2, (S + lam[None, :] * R) / gap)
         X = X + backend.matmul(X, backend.from_objects(E))
-        if size * size <= 256 * target:  # λ̃ and the updated X are now accurate to ~size²
-            if not groups:
-                return lam, X
-            settled = True   # re-check the clusters at the converged X
+        size = max(abs(v) for v in backend.to_mpf(E).ravel())
+        # Without clusters the error of X after the step is ~size² (quadratic convergence);
+        # with clusters the Rayleigh quotients inside a cluster are exact only to float64, the
+        # error is ~size·2⁻³² (linear), and the step is repeated until size ≤ target.
+        if (size <= target) if clustered else (size * size <= 256 * target):
+            S, _, lam = _rayleigh(backend, A, X)
+            return backend.to_mpf(X), backend.to_mpf(S), backend.to_mpf(lam)
     raise ArithmeticError("eigenvector refinement did not converge")  # pragma: no cover
+
+
+def _max_steps(target):
+    """A bound on the steps: each gains ≥ 2⁻²⁰/(d·2⁻⁵²) (≥ 16 bits for d ≤ 65536)."""
+    return 8 + -int(mpmath.mag(target)) // 16
+
+
+def _cluster_spectrum(backend, block, target, resolution):
+    """Eigenvalues and the rotation (None: any basis) of a cluster's block ``B = X_cᵀAX_c``.
+
+    With ``μ = tr(B)/k`` and ``C = B − μI``: if ``max|C| ≤ resolution`` the cluster is degenerate
+    at this precision (all eigenvalues ``μ``); otherwise ``C`` is scaled exactly by a power of two
+    to ``max|C| ≈ 1`` and diagonalised by the same refinement, whose float eigh now sees the
+    spread. The rotation is orthonormal to ``target`` at every depth; the resolution, an
+    absolute accuracy, scales with ``C``.
+    """
+    k = block.shape[0]
+    block = (block + block.T) / 2
+    mu = mpmath.fsum(np.diagonal(block)) / k
+    C = block - mu * np.eye(k, dtype=object)
+    largest = max(abs(v) for v in C.ravel())
+    if largest <= resolution:
+        return np.full(k, mu, dtype=object), None
+    exponent = int(mpmath.frexp(largest)[1])
+    unit = np.vectorize(lambda v: mpmath.ldexp(v, -exponent), otypes=[object])(C)
+    values, rotation = _eigen(backend, backend.from_mpf(unit), unit.astype(float), target,
+                              mpmath.ldexp(resolution, -exponent))
+    return np.array([mu + mpmath.ldexp(v, exponent) for v in values], dtype=object), rotation
 
 
 def _rayleigh(backend, A, X):
@@ -244,52 +322,3 @@ def _rayleigh(backend, A, X):
     R = np.eye(S.shape[0], dtype=object) - backend.objects(backend.matmul(Xt, X))
     lam = np.diagonal(S) / (1 - np.diagonal(R))
     return S, R, lam
-
-
-def _clusters(S, R, lam, norm_A):
-    """Boolean matrix ``|λ̃_i − λ̃_j| ≤ δ`` with Ogita–Aishima's ``δ`` (Frobenius upper bounds).
-
-    The differences are taken in multiprecision: float64 cannot resolve gaps below ulp(λ).
-    """
-    gaps = np.asarray(lam[None, :] - lam[:, None], dtype=float)
-    off = np.asarray(S, dtype=float) - np.diag(np.asarray(lam, dtype=float))
-    delta = 2 * (np.linalg.norm(off) + norm_A * np.linalg.norm(np.asarray(R, dtype=float)))
-    return np.abs(gaps) <= delta
-
-
-def _correction(S, R, lam, clusters):
-    gap = np.where(clusters, 1, lam[None, :] - lam[:, None])
-    E = np.where(clusters, R / 2, (S + lam[None, :] * R) / gap)
-    return E, float(np.max(np.abs(np.asarray(E, dtype=float))))
-
-
-def _rotate_clusters(backend, X, S, R, lam, groups, target):
-    """Rotate each unresolved cluster by the float eigenvectors of ``X_cᵀ(A − μI)X_c``.
-
-    That block is ``S_cc − μ(I − R_cc)`` (``XᵀX = I − R``); returns None if no cluster needs it.
-    """
-    rotation, rotated = np.eye(S.shape[0]), False
-    for members in groups:
-        mu, index = np.mean(lam[members]), np.ix_(members, members)
-        block = np.asarray(S[index] + mu * R[index] - mu * np.eye(members.size), dtype=float)
-        if np.max(np.abs(block - np.diag(np.diag(block)))) > target:
-            rotation[index] = np.linalg.eigh((block + block.T) / 2)[1]
-            rotated = True
-    return backend.matmul(X, backend.from_float(rotation)) if rotated else None
-
-
-def _cluster_members(clusters):
-    """Index sets of the connected components (size > 1) of the cluster relation."""
-    n, seen, groups = clusters.shape[0], np.zeros(clusters.shape[0], dtype=bool), []
-    for start in range(n):
-        if seen[start]:
-            continue
-        component, frontier = {start}, [start]
-        while frontier:
-            new = set(np.flatnonzero(clusters[frontier].any(axis=0)).tolist()) - component
-            component |= new
-            frontier = list(new)
-        seen[list(component)] = True
-        if len(component) > 1:
-            groups.append(np.array(sorted(component)))
-    return groups
