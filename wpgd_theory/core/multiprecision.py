@@ -277,7 +277,7 @@ def _refine_subspaces(backend, A, X, groups, target):
         gap = np.where(same, 1, lam[None, :] - lam[:, None])
         E = np.where(same, R / 2, (S + lam[None, :] * R) / gap)
         X = X + backend.matmul(X, backend.from_objects(E))
-        size = max(abs(v) for v in backend.to_mpf(E).ravel())
+        size = _largest(backend, E)
         # Without clusters the error of X after the step is ~size² (quadratic convergence);
         # with clusters the Rayleigh quotients inside a cluster are exact only to float64, the
         # error is ~size·2⁻³² (linear), and the step is repeated until size ≤ target.
@@ -285,6 +285,14 @@ def _refine_subspaces(backend, A, X, groups, target):
             S, _, lam = _rayleigh(backend, A, X)
             return backend.to_mpf(X), backend.to_mpf(S), backend.to_mpf(lam)
     raise ArithmeticError("eigenvector refinement did not converge")  # pragma: no cover
+
+
+def _largest(backend, objects):
+    """``max|x|`` of an object array as an mpf (through floats unless they could underflow)."""
+    largest = float(np.max(np.abs(np.asarray(objects, dtype=float))))
+    if largest > 2.0 ** -900:
+        return mpmath.mpf(largest)
+    return max(abs(v) for v in backend.to_mpf(objects).ravel())
 
 
 def _max_steps(target):
