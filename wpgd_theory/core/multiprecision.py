@@ -243,11 +243,11 @@ def _eigen(backend, A, A_float, target, resolution):
     recursion, down to spreads of ``resolution`` (below which eigenvalues are equal)."""
     theta, X0 = np.linalg.eigh(A_float)
     groups = _partition(theta)
-    X, S, values = _refine_subspaces(backend, A, backend.from_float(X0), groups, target)
+    X, values, S = _refine_subspaces(backend, A, backend.from_float(X0), groups, target)
     for members in groups:
         if members.size == 1:
             continue
-        block = S[np.ix_(members, members)]
+        block = backend.to_mpf(S[np.ix_(members, members)])
         block_values, rotation = _cluster_spectrum(backend, block, target, resolution)
         values[members] = block_values
         if rotation is not None:
@@ -265,8 +265,16 @@ def _partition(theta):
 
 def _refine_subspaces(backend, A, X, groups, target):
     """Ogita–Aishima steps with the fixed partition ``groups`` until ``X`` is an orthonormal
-    basis of each group's invariant subspace to ``target``; returns ``X``, ``S = XᵀAX`` (whose
-    diagonal blocks are the clusters' blocks) and the Rayleigh quotients (mpf object arrays)."""
+    basis of each group's invariant subspace to ``target``; returns ``X`` and the Rayleigh
+    quotients (mpf object arrays) and ``S = XᵀAX`` (backend objects; its diagonal blocks are the
+    clusters' blocks).
+
+    Cross-cluster entries of the correction follow Ogita–Aishima; inside a group it only
+    orthonormalises (``R/2``). Without clusters the error after a step is ~size² (quadratic
+    convergence: the Rayleigh quotients are exact to second order). Inside a cluster they are
+    exact only to float64, so the error is ~size·d·2⁻³² (linear) and steps repeat until the
+    correction itself is below ``target``; ``S`` of that last step is then accurate to it.
+    """
     label = np.empty(sum(g.size for g in groups), dtype=int)
     for k, members in enumerate(groups):
         label[members] = k
@@ -276,14 +284,12 @@ def _refine_subspaces(backend, A, X, groups, target):
         S, R, lam = _rayleigh(backend, A, X)
         gap = np.where(same, 1, lam[None, :] - lam[:, None])
         E = np.where(same, R / 2, (S + lam[None, :] * R) / gap)
-        X = X + backend.matmul(X, backend.from_objects(E))
         size = _largest(backend, E)
-        # Without clusters the error of X after the step is ~size² (quadratic convergence);
-        # with clusters the Rayleigh quotients inside a cluster are exact only to float64, the
-        # error is ~size·2⁻³² (linear), and the step is repeated until size ≤ target.
-        if (size <= target) if clustered else (size * size <= 256 * target):
-            S, _, lam = _rayleigh(backend, A, X)
-            return backend.to_mpf(X), backend.to_mpf(S), backend.to_mpf(lam)
+        if clustered and size <= target:
+            return backend.to_mpf(X), backend.to_mpf(lam), S
+        X = X + backend.matmul(X, backend.from_objects(E))
+        if not clustered and size * size <= 256 * target:
+            return backend.to_mpf(X), backend.to_mpf(lam), S
     raise ArithmeticError("eigenvector refinement did not converge")  # pragma: no cover
 
 
