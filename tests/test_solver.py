@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs_checks.strategies import models, random_model
+from proofs_checks.strategies import degenerate_models, models, random_model
 from wpgd_theory import (
     CorrelatedTaskModel,
     find_fixed_points,
@@ -31,7 +31,7 @@ def test_solver_matches_joint_bfgs_and_is_never_worse(model):
     assert brute.risk - solution.risk <= 1e-8 * model.M
 
 
-@given(models())
+@given(st.one_of(models(), degenerate_models()))
 def test_matrix_gradient_vanishes_at_the_solution(model):
     """Independent of the eigenbasis residual: the full (P, ω) gradient computed with matrices."""
     solution = solve_model(model)
@@ -64,10 +64,13 @@ def test_canonical_weights_and_fixed_point(model):
     assert 1 + lam.min() - 1e-12 <= gamma <= 1 + lam.max() + 1e-12
 
 
-@settings(max_examples=10)
-@given(models(max_d=6, max_n=6))
+@settings(max_examples=16)
+@given(st.one_of(models(max_d=6, max_n=6), degenerate_models(max_d=6, max_n=6)))
 def test_float64_agrees_with_50_digit_mpmath(model):
-    """float64 answers agree with mpmath to ~1e-10 relative; mpmath's own residual is ≤ 1e-45."""
+    """float64 answers agree with mpmath to ~1e-10 relative; mpmath's own residual is ≤ 1e-45.
+
+    Half the examples have repeated or nearly repeated eigenvalues of Σ or R (issue #18: the
+    refinement failed there, depending on the BLAS build's eigenvectors inside the cluster)."""
     fast = solve_model(model)
     exact = solve_model(model, precision=50)
     if not fast.fixed_points:
