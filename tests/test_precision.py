@@ -260,3 +260,20 @@ def test_rotated_multiples_of_the_identity(d, seed):
     digits50 = solve_optimal_wpgd(*args, precision=50)
     assert abs(float(digits50.risk) - fast.risk) <= 1e-14 * fast.risk
     assert_agree(digits50, solve_optimal_wpgd(*args, precision=100), 1e-45)
+
+
+def test_a_thousand_digits_on_clusters_below_float64():
+    """Σ and R with clusters separated by 1e-17 (2 each), d = n = 4, at 1000 digits (0.1 s):
+    against 1020 digits to 1e-995 (risk relative; P*, ω* relative to their largest entries)."""
+    model = degenerate_model(1, 4, 4, sigma_kind="perturbed", R_kind="perturbed", clusters=2,
+                             separation=1e-17, sigma2=0.0)
+    assert_solver_agrees(model, digits=1000, reference_digits=1020)
+
+
+@pytest.mark.skipif(not THOROUGH, reason="≈ 12 s of CPU: HYPOTHESIS_PROFILE=thorough")
+def test_fifty_digits_at_d_200_on_three_clusters():
+    """d = 200 (Σ: three rotated clusters), n = 30 (R: three exact equicorrelation blocks):
+    50 digits against float64 and against 80 digits."""
+    model = degenerate_model(3, 200, 30, sigma_kind="rotated", R_kind="exact", clusters=3,
+                             sigma2=0.1)
+    assert_solver_agrees(model)
