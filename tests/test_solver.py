@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs_checks.strategies import degenerate_models, models, random_model
+from proofs_checks.strategies import degenerate_model, degenerate_models, models, random_model
 from wpgd_theory import (
     CorrelatedTaskModel,
     find_fixed_points,
@@ -107,6 +107,19 @@ def test_scalar_covariance_gives_one_fixed_point(scale):
     solution = solve_model(model)
     assert len(solution.fixed_points) == 1
     assert solution.h2_star == pytest.approx(scale / (scale + model.M))
+
+
+def test_R_eigenvalues_equal_up_to_round_off_give_one_fixed_point():
+    """R = I + off-diagonals ~1e-17 (found by degenerate_models under the thorough profile):
+    the relevant eigenvalues of R span 6 ulps, φ is constant up to round-off, and the grid saw
+    16 sign changes of F — 16 copies of one fixed point, where the batched solver found one.
+    Independent check: γ* = 1 + ω*ᵀRω*/ω*ᵀω* with ω* solved by NumPy."""
+    model = degenerate_model(9, 2, 6, sigma_kind="exact", R_kind="perturbed", clusters=1,
+                             separation=1e-17)
+    solution = solve_model(model)
+    assert len(solution.fixed_points) == 1
+    w = np.linalg.solve(solution.h2_star * model.R + np.eye(model.n), model.r)
+    assert solution.gamma_star == pytest.approx(1 + w @ model.R @ w / (w @ w), rel=1e-14)
 
 
 def test_zero_r_returns_trivial_solution_with_message():
