@@ -57,6 +57,7 @@ from wpgd_theory.core.spectral import (
 from wpgd_theory.verify.brute_force import minimize_risk_jointly
 
 from ._report import CheckReport, Measurement, StatementReport
+from .strategies import degenerate_models
 
 STATEMENT = "Theorem 2: stationary points are w* = (h2(g*)R+I)^-1 r, P* ∝ ((g*/M)Σ+I)^-1"
 
@@ -432,6 +433,13 @@ def report(examples=20, seed=0):
 
 @given(models())
 def test_formulas_are_stationary(model):
+    check = check_stationarity(model)
+    assert check, (check.residual, check.details)
+
+
+@given(degenerate_models(max_d=5, max_n=5))
+def test_formulas_are_stationary_on_degenerate_spectra(model):
+    """Σ and R with repeated and nearly repeated eigenvalues (proofs_checks.strategies)."""
     check = check_stationarity(model)
     assert check, (check.residual, check.details)
 

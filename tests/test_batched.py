@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proofs_checks.strategies import random_model
+from proofs_checks.strategies import CLUSTER_KINDS, SEPARATIONS, degenerate_model, random_model
 from wpgd_theory.core.batched import (
     BatchedWPGDSolution,
     solve_batched,
@@ -58,7 +58,14 @@ def batches(draw, max_size=6):
     size = draw(st.integers(1, max_size))
     models = []
     for _ in range(size):
-        seed = draw(st.integers(0, 2**32 - 1))
+        seed = draw(st.integers(0, 2**32 - 2))
+        if draw(st.booleans()):    # repeated or nearly repeated eigenvalues of Σ and R
+            models.append(degenerate_model(
+                seed, d, n, sigma_kind=draw(st.sampled_from(CLUSTER_KINDS)),
+                R_kind=draw(st.sampled_from(("exact", "perturbed", "random"))),
+                clusters=draw(st.integers(1, 3)), separation=draw(st.sampled_from(SEPARATIONS)),
+                sigma2=draw(st.one_of(st.just(0.0), st.floats(0.01, 2.0)))))
+            continue
         models.append(random_model(
             seed, d, n, rank=draw(st.integers(1, n + 1)), zero_sigma_eigenvalues=draw(
                 st.integers(0, d - 1)), spread=draw(st.floats(0.0, 4.0)),
@@ -68,7 +75,8 @@ def batches(draw, max_size=6):
 
 @given(batches())
 def test_random_batches_match_the_single_solver(models):
-    """Singular Σ and R (random ranks, zero eigenvalues) included by the strategy."""
+    """Singular Σ and R (random ranks, zero eigenvalues) and clustered spectra (exact, 1e-17,
+    1e-12, 1e-8 separations) included by the strategy."""
     arrays = stack(models)
     batched = solve_batched(*arrays)
     assert batched.batch_shape == (len(models),)

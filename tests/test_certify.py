@@ -105,6 +105,7 @@ from types import SimpleNamespace  # noqa: E402
 from wpgd_theory.multitask.model import MultitaskModel, solve_multitask  # noqa: E402
 from wpgd_theory.verify import enclosures  # noqa: E402
 from proofs_checks.check_theorem2 import random_model  # noqa: E402
+from proofs_checks.strategies import degenerate_models  # noqa: E402
 from wpgd_theory.verify.enclosures import enclose_spectra  # noqa: E402
 
 
@@ -241,6 +242,24 @@ def test_float_route_enclosures_contain_60_digit_eigen_data(seed, singular_sigma
     rng = np.random.default_rng(seed)
     model = random_model(rng, int(rng.integers(1, 5)), int(rng.integers(1, 7)),
                          singular_sigma=singular_sigma, singular_R=singular_R)
+    assert_enclosures_contain_60_digit_eigen_data(model)
+
+
+@settings(deadline=None, max_examples=12)
+@given(degenerate_models(max_d=5, max_n=6))
+def test_enclosures_and_certificates_on_degenerate_spectra(model):
+    """Repeated and nearly repeated eigenvalues of Σ and R (issue #18): the float-route
+    enclosures contain the 60-digit eigen-data, and the certificate's enclosures contain the
+    50-digit solver's γ* (exactly: both are accurate far beyond the 20-digit interval width)."""
+    assert_enclosures_contain_60_digit_eigen_data(model)
+    solution = solve_model(model, precision=50)
+    if not solution.fixed_points:
+        return
+    cert = certify_fixed_point(model, digits=20)
+    assert any(_contains(box, solution.gamma_star, 0) for box in cert.enclosures)
+
+
+def assert_enclosures_contain_60_digit_eigen_data(model):
     enc = enclose_spectra(model.Sigma, model.sigma2, model.R, model.r, digits=20,
                           mp_eigen_limit=0)
     assert enc.rigorous

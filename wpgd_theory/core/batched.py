@@ -53,7 +53,7 @@ from .spectral import _h1 as h1
 from .spectral import _h1_derivative as h1_derivative
 from .spectral import _h2 as h2
 from .spectral import _h2_derivative as h2_derivative
-from .spectral import _phi, _phi_derivative, _Values, as_grid_size
+from .spectral import FLAT_WIDTH, _phi, _phi_derivative, _Values, as_grid_size
 from .uniqueness import relaxed_uniqueness_bound
 
 __all__ = [
@@ -254,8 +254,6 @@ class BatchedFixedPoints(NamedTuple):
 
 #: Instances whose slope bound is below this have one fixed point (margin for round-off).
 _SLOPE_MARGIN = 0.99
-#: Relative width of the bracket below which φ is treated as constant (one fixed point).
-_FLAT_WIDTH = 1e-9
 
 
 def _slope_bound(t, lam, a, hi):
@@ -301,7 +299,7 @@ def _fixed_points_flat(s, sigma2, lam, a, grid_size):
         contraction = _slope_bound(spectra.sigma_eigenvalues, lam, a_unit, hi) < _SLOPE_MARGIN
     # φ nearly constant (its image of [1 + λ_min, 1 + λ_max] ≤ 1e-9 wide): the grid would only
     # see round-off sign changes of F; one root, refined on [lo, hi].
-    contraction |= hi - lo <= _FLAT_WIDTH * hi
+    contraction |= hi - lo <= FLAT_WIDTH * hi
     unique = np.flatnonzero(informative & ~narrow & contraction)
     grid_rows = np.flatnonzero(informative & ~narrow & ~contraction)
     flat = np.flatnonzero(informative & narrow)

@@ -250,8 +250,14 @@ def find_fixed_points(spectra, *, grid_size=129):
     lo, hi = fixed_point_bracket(spectra)
     s = np.asarray(spectra.sigma_eigenvalues, dtype=float)
     positive = s[s > 0]
+    image_lo, image_hi = float(_phi(lo, values)), float(_phi(hi, values))
     if hi - lo <= 4 * np.finfo(float).eps * hi or np.ptp(positive) <= eigenvalue_tolerance(s):
-        roots = np.array([float(_phi(lo, values))])  # φ is constant
+        roots = np.array([image_lo])  # φ is constant
+    elif image_hi - image_lo <= FLAT_WIDTH * image_hi:
+        # φ nearly constant (e.g. the relevant eigenvalues of R equal up to round-off): the grid
+        # would see only round-off sign changes of F. φ maps the bracket into its image, so the
+        # fixed point lies there: one root (the batched solver's rule).
+        roots = np.array([_root_in(lambda g: _phi(g, values) - g, image_lo, image_hi)])
     else:
         roots = _grid_roots(lambda g: _phi(g, values) - g,
                             lambda g: _phi_derivative(g, values) - 1,
@@ -262,6 +268,14 @@ def find_fixed_points(spectra, *, grid_size=129):
         residuals=np.abs(np.atleast_1d(_phi(roots, values)) - roots),
         bracket=(lo, hi),
     )
+
+
+def _root_in(F, a, b):
+    """The root of a non-increasing ``F`` on ``[a, b]`` (an end if round-off hides the sign change)."""
+    Fa, Fb = F(a), F(b)
+    if Fa <= 0 or Fb >= 0:
+        return a if abs(Fa) <= abs(Fb) else b
+    return brentq(F, a, b, xtol=1e-300, rtol=4 * _EPS)
 
 
 def _grid_roots(F, dF, grid):
@@ -285,6 +299,9 @@ def _grid_roots(F, dF, grid):
 
 
 _EPS = np.finfo(float).eps
+#: Relative width of φ's image of the bracket below which φ is treated as constant (one fixed
+#: point); shared by :func:`find_fixed_points` and the batched solver.
+FLAT_WIDTH = 1e-9
 
 
 def _bracketed_root(F, a, b):
