@@ -275,7 +275,7 @@ def _root_in(F, a, b):
     Fa, Fb = F(a), F(b)
     if Fa <= 0 or Fb >= 0:
         return a if abs(Fa) <= abs(Fb) else b
-    return brentq(F, a, b, xtol=1e-300, rtol=4 * _EPS)
+    return _bracketed_root(F, a, b)
 
 
 def _grid_roots(F, dF, grid):
