@@ -42,10 +42,10 @@ from wpgd_theory.multitask.gating import (
     linear_attention_optimum,
     scalar_gating_optimum,
     scalar_gla_construction,
-    vector_gating_optimum,
     vector_gla_construction,
 )
 from wpgd_theory.multitask.model import MultitaskModel, multitask_prompt_tokens, solve_multitask
+from wpgd_theory.multitask.vector_gating import vector_gating_optimum
 from wpgd_theory.verify.erratum import SCALAR_GATING_COUNTEREXAMPLES
 
 from ._report import CheckReport, Measurement, StatementReport

@@ -25,9 +25,9 @@ from ..multitask.gating import (
     decay_gating_optimum,
     linear_attention_optimum,
     scalar_gating_optimum,
-    vector_gating_optimum,
 )
 from ..multitask.model import MultitaskModel, solve_multitask
+from ..multitask.vector_gating import vector_gating_optimum
 from ._jax import jax, jnp, optax
 from .data import PromptSampler
 from .models import LABEL_READING_GATINGS, Architecture
