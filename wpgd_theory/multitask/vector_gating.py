@@ -141,8 +141,8 @@ def block_matrix_risk(model, block_matrices):
     cross = n_k[:, None] * model.task_correlation * n_k[None, :]
     SQS = np.einsum("ab,kbc,cd->kad", Sigma, Q, Sigma)                  # Σ Q_k Σ
     linear = np.einsum("k,k,kaa->", n_k, model.query_correlation, SQS)
-    pairs = np.einsum("kl,kab,lab->", cross, SQS, np.einsum("ab,lbc->lac", Sigma, Q))
-    # tr(Σ Q_k Σ² Q_lᵀ) = Σ_ab (ΣQ_kΣ)_ab (ΣQ_l)_ab; the within-block term likewise with Σ² + MΣ.
+    # tr(A Bᵀ) = Σ_ab A_ab B_ab: tr(Σ Q_k Σ² Q_lᵀ) pairs ΣQ_kΣ² with Q_l; likewise Σ² + MΣ.
+    pairs = np.einsum("kl,kab,lab->", cross, SQS @ Sigma, Q)
     own = np.einsum("k,kab,kab->", n_k, np.einsum("ab,kbc,cd->kad", Sigma, Q,
                                                    Sigma @ Sigma + model.M * Sigma), Q)
     return float(model.M - 2.0 * linear + pairs + own)
