@@ -101,6 +101,21 @@ def test_isotropic_sigma_and_single_task_give_wpgd(seed):
     # K = 1: one block weight per direction is always rank one.
     single = random_model(seed, K=1)
     assert vector_gating_optimum(single).reaches_wpgd
+    # C = I with equal sizes: q_kj* = c_k/(s_j(n_k + 1) + M), the ratio c_1 : … : c_K in every
+    # direction, so WPGD again (any Σ; Figure 1's setting).
+    rng = np.random.default_rng(seed)
+    equal = MultitaskModel(np.eye(3), rng.uniform(-0.5, 0.5, 3), [5, 5, 5],
+                           np.diag(rng.uniform(0.05, 8.0, 3)), 0.3)
+    assert vector_gating_optimum(equal).reaches_wpgd
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_aligned_copy_is_scalar_gating_when_sigma_is_isotropic(seed):
+    # Σ = sI: every direction solves scalar gating's cone problem (face enumeration, a different
+    # algorithm from the NNLS of width "d-aligned").
+    model = random_model(seed, isotropic=True)
+    aligned = vector_gating_optimum(model, width="d-aligned").risk
+    assert abs(aligned - scalar_gating_optimum(model).risk) < ROUND_OFF * model.M
 
 
 # ---------------------------------------------------------------------- brute force
