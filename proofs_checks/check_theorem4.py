@@ -335,7 +335,8 @@ def check_monte_carlo(instance, *, num_prompts=20_000, seed=0, sigmas=4.0):
 
 CORRECTION = ("Theorem 4 holds; Theorem 5's two key copies reach every WPGD ω, and key-wise gates "
               "do better: each eigen-direction of Σ gets its own block weights, L*_vector = M − "
-              "Σ_j s_j² hᵀG_j⁻¹h < L*_WPGD for anisotropic Σ (= for Σ ∝ I). The claim about "
+              "Σ_j s_j² hᵀG_j⁻¹h ≤ L*_WPGD, equal iff the per-direction optima are collinear "
+              "(e.g. Σ ∝ I, K = 1, or C = I with equal sizes). The claim about "
               "unreachable ω* fails. Rule that holds: L*_scalar = min over the monotone cone "
               "(exact by faces; = Q-projection of ±ω* for Σ = sI); "
               "L*_vector ≤ L*_WPGD ≤ L*_scalar ≤ L*_wo ≤ L*_ATT")
