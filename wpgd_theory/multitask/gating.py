@@ -62,8 +62,8 @@ from ..gla.forward import gla_forward
 from ..gla.theorem1 import theorem1_projections
 from .model import MultitaskModel, as_delimiter_features, solve_multitask
 from .vector_gating import (
-    VECTOR_WIDTHS,
     _as_direction_weights,
+    _as_width,
     direction_quadratic,
     monotone_cone_minimum,
 )
@@ -580,9 +580,7 @@ def keywise_gla_construction(model, direction_weights, delimiter_features=None, 
     """
     _check_model(model)
     q = _as_direction_weights(model, direction_weights)
-    if width not in VECTOR_WIDTHS:
-        raise ValueError(f"width must be one of {VECTOR_WIDTHS}, got {width!r}")
-    if width == "2d":
+    if _as_width(width) == "2d":
         copies = np.stack([np.stack(monotone_split(column), axis=1) for column in q.T], axis=1)
         plus, minus = copies[..., 0], copies[..., 1]                  # (K, d) each
         signs = np.concatenate([np.ones(model.d), -np.ones(model.d)])
