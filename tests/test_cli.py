@@ -25,6 +25,7 @@ from wpgd_theory.multitask.model import (
     multitask_linear_attention_risk,
     solve_multitask,
 )
+from wpgd_theory.multitask.vector_gating import vector_gating_optimum
 
 ROOT = Path(__file__).resolve().parents[1]
 CURVES_ARGS = ["curves", "--r1", "0.9", "--r2", "0.3", "--d", "10", "--sigma2", "0.1",
@@ -147,6 +148,11 @@ def test_solve_multitask_reports_block_weights_and_linear_attention(tmp_path, si
     assert printed["kind"] == "multitask" and printed["n"] == 2 * 10**9 and printed["K"] == 2
     assert printed["risk"] == expected.risk
     assert printed["linear_attention_risk"] == multitask_linear_attention_risk(model)
+    # Key-wise gating: never above L*_WPGD (here equal even for the anisotropic Σ: with C = I and
+    # equal sizes every direction wants the same block ratio c_1/c_2).
+    vector = printed["vector_gating_risk"]
+    assert vector == vector_gating_optimum(model).risk
+    assert vector == pytest.approx(expected.risk, rel=1e-12)
     assert np.array_equal(printed["block_weights"], expected.block_weights)
     assert "weights" not in printed
 
@@ -156,7 +162,7 @@ def test_solve_multitask_npz_and_text(tmp_path):
     status, out, err = cli("solve", path)
     assert status == 0, err
     assert out.startswith("multitask problem: d = 3, n = 2000000000, K = 2")
-    assert "block_weights = " in out
+    assert "block_weights = " in out and "L*_vector = " in out
 
 
 def test_solve_json_is_strict_where_values_are_undefined(tmp_path):

@@ -21,9 +21,9 @@ from wpgd_theory.multitask.gating import (
     decay_gating_optimum,
     linear_attention_optimum,
     scalar_gating_optimum,
-    vector_gating_optimum,
 )
 from wpgd_theory.multitask.model import MultitaskModel, multitask_linear_attention_risk
+from wpgd_theory.multitask.vector_gating import vector_gating_optimum
 
 
 def isotropic_wpgd_risk(n, r1, r2, d, sigma2):
@@ -155,12 +155,13 @@ def test_general_family_against_the_four_optima_called_directly():
 
 @pytest.mark.parametrize("n", [4, 8, 16])
 def test_general_family_against_the_dense_solver(n):
-    """Dense n×n route: solve_model for WPGD*, the dense closed form at ω = 1 for LinAtt, and
+    """Dense n×n route: solve_model for WPGD* (vector gating is at least as good: Σ is
+    anisotropic, so strictly better here), the dense closed form at ω = 1 for LinAtt, and
     block-constant monotone weights on a grid (only worse) for scalar gating."""
     family = correlated_family()
     curves = theory_curves([n], family=family)
     dense = family.model(n).to_correlated_task_model()
-    assert abs(curves.gla_vector[0] - solve_model(dense).risk) < 1e-10
+    assert curves.gla_vector[0] < solve_model(dense).risk - 1e-6
     assert abs(curves.linatt[0] - dense_linear_attention_risk(dense)) < 1e-12
     blocks = np.repeat(np.arange(3), np.array([1, 2, 1]) * n // 4)
     grid = np.linspace(0, 1, 21)

@@ -87,11 +87,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "multitask_prompt_tokens", "as_delimiter_features", "delimiter_positions",
     ),
     "multitask.gating": (
-        "scalar_gating_optimum", "vector_gating_optimum", "linear_attention_optimum",
+        "scalar_gating_optimum", "linear_attention_optimum",
         "decay_gating_optimum", "isotropic_projection_optimum", "GatingOptimum", "DecayOptimum",
         "MonotoneFace", "monotone_cone_faces", "in_monotone_cone", "delimiter_gate_values",
         "monotone_split", "DelimiterGate", "GLAConstruction", "scalar_gla_construction",
-        "vector_gla_construction", "decay_gla_construction",
+        "vector_gla_construction", "keywise_gla_construction", "decay_gla_construction",
+    ),
+    "multitask.vector_gating": (
+        "vector_gating_optimum", "VectorGatingOptimum", "block_matrix_risk", "direction_risk",
     ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",

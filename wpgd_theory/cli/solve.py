@@ -2,7 +2,9 @@
 
 Prints the optimal risk ``L*``, the linear-attention risk ``L_ATT`` (``ω = 1``, best ``P``) a user
 compares it against, ``γ*``, ``h₂(γ*)``, every fixed point of ``φ``, Theorem 3's uniqueness test,
-the residuals and the optimal weights and preconditioner (block values for multitask input).
+the residuals and the optimal weights and preconditioner (block values for multitask input). For
+multitask input also ``L*_vector``, the optimum of key-wise (vector) gating, which every
+eigen-direction of ``Σ`` gets its own block weights from (``< L*`` for anisotropic ``Σ``).
 """
 from __future__ import annotations
 
@@ -38,18 +40,20 @@ def run(args):
         solution = solve_model(model, precision=args.precision, grid_size=args.grid_size)
         weights_name, weights = "weights", solution.weights
         linatt = linear_attention_risk(model)
-        shape = {"d": model.d, "n": model.n}
+        shape, extra = {"d": model.d, "n": model.n}, {}
     else:
         if args.precision is not None:
             raise InputError("--precision is supported for dense input only")
         from ..multitask.model import multitask_linear_attention_risk, solve_multitask
+        from ..multitask.vector_gating import vector_gating_optimum
         solution = solve_multitask(model, grid_size=args.grid_size)
         weights_name, weights = "block_weights", solution.block_weights
         linatt = multitask_linear_attention_risk(model)
         shape = {"d": model.d, "n": model.n, "K": model.K, "sizes": model.sizes.tolist()}
+        extra = {"vector_gating_risk": vector_gating_optimum(model).risk}
     payload = {
         "kind": problem.kind, **shape,
-        "risk": solution.risk, "linear_attention_risk": linatt,
+        "risk": solution.risk, "linear_attention_risk": linatt, **extra,
         "gamma_star": solution.gamma_star, "h2_star": solution.h2_star,
         "fixed_points": [point._asdict() for point in solution.fixed_points],
         "uniqueness_guaranteed": solution.uniqueness_guaranteed,
@@ -72,6 +76,8 @@ def _text(p, weights_name):
             f"{p['kind']} problem: d = {p['d']}, n = {p['n']}{sizes}",
             f"optimal WPGD risk      L*    = {p['risk']!r}",
             f"linear-attention risk  L_ATT = {p['linear_attention_risk']!r}",
+            *([f"key-wise gating risk   L*_vector = {p['vector_gating_risk']!r}"]
+              if "vector_gating_risk" in p else []),
             f"gamma_star = {p['gamma_star']!r}, h2_star = {p['h2_star']!r}",
             f"fixed points of phi: {len(p['fixed_points'])} (gamma = {gammas})",
             f"uniqueness guaranteed (Theorem 3): {p['uniqueness_guaranteed']}",

@@ -10,12 +10,14 @@ from __future__ import annotations
 from . import curves as _curves
 from . import gating as _gating
 from . import model as _model
+from . import vector_gating as _vector_gating
 from .curves import *  # noqa: F401,F403
 from .gating import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
+from .vector_gating import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_model, _gating, _curves)
+    for module in (_model, _vector_gating, _gating, _curves)
     for name in module.__all__  # noqa: F405
 ]

@@ -10,8 +10,9 @@ feature covariance ``Σ`` and noise ``σ²``. Four optimal risks per ``n`` (docs
   (:func:`~wpgd_theory.multitask.gating.scalar_gating_optimum`);
 * ``gla_wo`` — no delimiters: best constant gate (recency weights,
   :func:`~wpgd_theory.multitask.gating.decay_gating_optimum`);
-* ``gla_vector`` — vector gating, which reaches ``L*_WPGD``
-  (:func:`~wpgd_theory.multitask.gating.vector_gating_optimum`).
+* ``gla_vector`` — key-wise (vector) gating, every eigen-direction of ``Σ`` with its own block
+  weights (:func:`~wpgd_theory.multitask.vector_gating.vector_gating_optimum`, key width ``2d``):
+  ``L*_WPGD`` for ``Σ ∝ I``, below it for anisotropic ``Σ`` (docs/findings.md §9).
 
 The paper's experiment (poster "Experiments", Figure 1) is the preset
 :func:`paper_setting_family`: ``K = 2``, ``n_1 = n_2 = n/2``, ``corr(β_1, β_2) = 0``,
@@ -34,9 +35,9 @@ from .gating import (
     decay_gating_optimum,
     linear_attention_optimum,
     scalar_gating_optimum,
-    vector_gating_optimum,
 )
 from .model import MultitaskModel
+from .vector_gating import vector_gating_optimum
 
 __all__ = ["TheoryCurves", "MultitaskFamily", "CURVE_COLUMNS", "CURVE_LABELS",
            "paper_setting_family", "paper_setting_model", "theory_curves", "write_curves_csv",
@@ -46,7 +47,7 @@ CURVE_COLUMNS = ("n", "linatt", "gla", "gla_wo", "gla_vector")
 """CSV header, in order."""
 
 CURVE_LABELS = {"linatt": "LinAtt", "gla": "GLA (scalar gating, delimiters)",
-                "gla_wo": "GLA-wo (no delimiters)", "gla_vector": "GLA (vector gating) = WPGD*"}
+                "gla_wo": "GLA-wo (no delimiters)", "gla_vector": "GLA (vector gating)"}
 
 # Drawn in this order. The vector-gating curve often coincides with the scalar one (relevant task
 # last), so it is a wide translucent band with hollow markers underneath a thin dashed scalar line.

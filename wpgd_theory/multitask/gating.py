@@ -30,17 +30,19 @@ tied), where it is a stationary point of ``L`` on the face's span — a merged-b
 fixed points of the core map ``φ``. All ``2^K − 1`` faces are enumerated, every fixed point is
 kept if feasible, and the best one wins.
 
-Vector (key-wise) gating (:func:`vector_gla_construction`): every block-weight vector
-``w ∈ R^K`` is reachable — write ``w = m⁺ − m⁻`` with ``m^±`` non-negative non-decreasing, run two
-copies of the keys (key width ``2d``) with their own key-wise delimiter gates and opposite-signed
-queries. So ``L*_vector = L*_WPGD`` always (Theorem 5). With a single copy of the keys, each
-coordinate's weights are again confined to ``𝒦``: it is the extra key width that buys the signs.
+Vector (key-wise) gating (:mod:`wpgd_theory.multitask.vector_gating`): every WPGD block-weight
+vector ``w ∈ R^K`` is reachable (:func:`vector_gla_construction`: ``w = m⁺ − m⁻`` with ``m^±``
+non-negative non-decreasing, two copies of the keys — key width ``2d`` — with their own key-wise
+delimiter gates and opposite-signed queries). More: one gate per key channel gives every
+eigen-direction of ``Σ`` its own block weights (:func:`keywise_gla_construction`), which beats
+every WPGD predictor when ``Σ`` is not isotropic; ``L*_vector = L*_WPGD`` holds for ``Σ ∝ I``.
 
 No delimiters ("GLA-wo", :func:`decay_gating_optimum`): tokens of different tasks are identically
 distributed, so a data-independent gate is one constant ``ρ ∈ (0, 1]`` on every token, giving
 recency weights ``ω_i ∝ ρ^{n−i}``; ``ρ = 1`` is linear attention.
 
-Ordering that always holds: ``L*_WPGD = L*_vector ≤ L*_scalar ≤ L*_wo ≤ L*_ATT``.
+Ordering that always holds: ``L*_vector ≤ L*_WPGD ≤ L*_scalar ≤ L*_wo ≤ L*_ATT`` (first equality
+for ``Σ ∝ I``).
 """
 from __future__ import annotations
 
@@ -49,8 +51,7 @@ from itertools import product
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.linalg import cholesky
-from scipy.optimize import minimize_scalar, nnls
+from scipy.optimize import minimize_scalar
 
 from ..core._repr import compact_repr
 from ..core.risk import preconditioner_eigenvalues, risk_from_moments
@@ -60,13 +61,20 @@ from ..core.validation import as_integer, as_real, as_real_array
 from ..gla.forward import gla_forward
 from ..gla.theorem1 import theorem1_projections
 from .model import MultitaskModel, as_delimiter_features, solve_multitask
+from .vector_gating import (
+    _as_direction_weights,
+    _as_width,
+    direction_quadratic,
+    monotone_cone_minimum,
+)
 
 __all__ = [
     "MonotoneFace", "monotone_cone_faces", "in_monotone_cone", "GatingOptimum",
-    "scalar_gating_optimum", "vector_gating_optimum", "linear_attention_optimum",
+    "scalar_gating_optimum", "linear_attention_optimum",
     "DecayOptimum", "decay_gating_optimum", "decay_moments", "isotropic_projection_optimum",
     "delimiter_gate_values", "monotone_split", "DelimiterGate", "GLAConstruction",
-    "scalar_gla_construction", "vector_gla_construction", "decay_gla_construction",
+    "scalar_gla_construction", "vector_gla_construction", "keywise_gla_construction",
+    "decay_gla_construction",
     "MAX_FACE_ENUMERATION_K",
 ]
 
@@ -163,8 +171,8 @@ class GatingOptimum:
     Attributes
     ----------
     kind : str
-        ``"linear"`` (ω = 1), ``"scalar"`` (delimiter-driven scalar gates), ``"vector"``
-        (key-wise gates, two key copies).
+        ``"linear"`` (ω = 1) or ``"scalar"`` (delimiter-driven scalar gates); key-wise gating
+        has its own result, :class:`~wpgd_theory.multitask.vector_gating.VectorGatingOptimum`.
     risk : float
         The optimal risk over the reachable set.
     block_weights : ndarray, shape (K,)
@@ -213,23 +221,6 @@ def linear_attention_optimum(model):
     """
     _check_model(model)
     return _optimum(model, "linear", np.ones(model.K), None, solve_multitask(model).risk)
-
-
-def vector_gating_optimum(model):
-    """Vector (key-wise) gating: every ``w`` is reachable, so the optimum is ``ω*`` itself.
-
-    Examples
-    --------
-    >>> from .model import MultitaskModel, solve_multitask
-    >>> model = MultitaskModel(np.eye(2), [0.5, -0.5], [3, 3], np.eye(2), 0.1)
-    >>> best = vector_gating_optimum(model)
-    >>> best.reaches_wpgd, best.block_weights            # mixed signs: out of scalar reach
-    (True, array([-1.,  1.]))
-    """
-    _check_model(model)
-    solution = solve_multitask(model)
-    w = solution.block_weights if np.any(solution.block_weights) else np.ones(model.K)
-    return _optimum(model, "vector", w, None, solution.risk)
 
 
 def scalar_gating_optimum(model):
@@ -293,7 +284,9 @@ def isotropic_projection_optimum(model):
     ``Q = s(DCD + D) + MD`` (block form of ``s(R + I) + MI``), and ``ω* ∝ u = Q⁻¹b``. Over a convex
     cone, ``max (bᵀw)²/wᵀQw = max_± ‖Π_𝒦(±u)‖²_Q``, attained at the Q-metric projection. The
     projection is solved as non-negative least squares in the increments ``t ≥ 0`` of
-    ``w = (t_1, t_1 + t_2, …)`` — an independent route to :func:`scalar_gating_optimum`.
+    ``w = (t_1, t_1 + t_2, …)`` (:func:`~wpgd_theory.multitask.vector_gating.monotone_cone_minimum`
+    on :func:`~wpgd_theory.multitask.vector_gating.direction_quadratic`'s ``Q``, the same for
+    every direction) — an independent route to :func:`scalar_gating_optimum`.
     With ``C = I`` the metric is diagonal and this is weighted isotonic regression of ``ω*``
     (pool-adjacent-violators), clipped at 0.
 
@@ -311,17 +304,9 @@ def isotropic_projection_optimum(model):
     s = model.sigma_eigenvalues
     if np.ptp(s) > 1e-12 * s.max():
         raise ValueError("isotropic_projection_optimum needs Sigma = s·I (isotropic features)")
-    n_k = model.sizes.astype(float)
-    Q = s[0] * (n_k[:, None] * model.task_correlation * n_k[None, :] + np.diag(n_k))
-    Q += model.M * np.diag(n_k)
-    Q /= np.max(np.abs(Q))
-    u = np.linalg.solve(Q, n_k * model.query_correlation)
-    factor = cholesky(Q)                                  # Q = factorᵀ factor
-    cumulative = np.tril(np.ones((model.K, model.K)))
-    candidates = [cumulative @ nnls(factor @ cumulative, factor @ (sign * u))[0]
-                  for sign in (1.0, -1.0)]
-    candidates = [w for w in candidates if np.any(w)] or [np.ones(model.K)]
-    best = min(candidates, key=model.block_risk)
+    quadratic = direction_quadratic(model)
+    w = monotone_cone_minimum(quadratic.gram[0], quadratic.linear)
+    best = w if np.any(w) else np.ones(model.K)           # h = 0: every w is as bad
     return _optimum(model, "scalar", best, None, solve_multitask(model).risk)
 
 
@@ -566,6 +551,59 @@ def vector_gla_construction(model, block_weights, delimiter_features=None):
     W_v[d, d] = 1.0
     keywise = np.repeat(gates.T, d, axis=1)                       # (K, 2d): copy +, copy −
     return GLAConstruction(W_q, W_k, W_v, DelimiterGate.from_values(F, keywise, d + 1), d, gates)
+
+
+def keywise_gla_construction(model, direction_weights, delimiter_features=None, *, width="2d"):
+    """GLA with key-wise delimiter gates realising per-block matrices ``Q_k = U diag(q_k) Uᵀ``.
+
+    The predictor of :func:`~wpgd_theory.multitask.vector_gating.vector_gating_optimum`:
+    ``ŷ = xᵀ Σ_k Q_k X_kᵀ y_k`` with ``q`` (K × d) the direction weights (``U``: ``Σ``'s
+    eigenvectors). Keys are ``Uᵀx_i`` (in every copy), one gate per key channel.
+
+    * ``width="2d"``: keys ``[Uᵀx; Uᵀx]``, queries ``[sUᵀx; −sUᵀx]``; channel ``j`` of the first
+      copy gates ``m⁺_j/s``, of the second ``m⁻_j/s``, with ``q_{·j} = m⁺_j − m⁻_j``
+      (:func:`monotone_split`) and ``s`` the largest gate product. Any ``q``.
+    * ``width="d-aligned"``: keys ``Uᵀx``, queries ``s·diag(σ_j) Uᵀx``; channel ``j`` gates
+      ``σ_j q_{·j}/s``, which must be non-negative and non-decreasing for a sign ``σ_j``.
+
+    Examples
+    --------
+    >>> from .model import MultitaskModel, multitask_prompt_tokens
+    >>> from .vector_gating import vector_gating_optimum
+    >>> model = MultitaskModel(np.eye(2), [0.3, 0.9], [3, 2], np.diag([0.1, 1.0, 10.0]), 0.1)
+    >>> best = vector_gating_optimum(model)
+    >>> prompts = model.sample(4, seed=0)
+    >>> gla = keywise_gla_construction(model, best.direction_weights).predict(
+    ...     multitask_prompt_tokens(prompts, model.sizes))
+    >>> bool(np.allclose(gla, best.predict(prompts), rtol=1e-12, atol=0))
+    True
+    """
+    _check_model(model)
+    q = _as_direction_weights(model, direction_weights)
+    if _as_width(width) == "2d":
+        copies = np.stack([np.stack(monotone_split(column), axis=1) for column in q.T], axis=1)
+        plus, minus = copies[..., 0], copies[..., 1]                  # (K, d) each
+        signs = np.concatenate([np.ones(model.d), -np.ones(model.d)])
+        products = np.concatenate([plus, minus], axis=1)
+    else:
+        signs = np.where(q[-1] < 0, -1.0, 1.0)
+        products = q * signs
+        for j, column in enumerate(products.T):
+            if np.any(column) and not in_monotone_cone(column, rtol=1e-9):
+                raise ValueError(f"direction_weights[:, {j}] = {q[:, j]} is not reachable with "
+                                 "width 'd-aligned': need ± a non-negative non-decreasing "
+                                 "column (use width='2d')")
+    scale = float(np.max(products[-1])) or 1.0
+    gates = np.stack([delimiter_gate_values(column, scale) for column in products.T], axis=1)
+    F = as_delimiter_features(delimiter_features, model.K)
+    d, D, width_k = model.d, model.d + 1 + F.shape[1], products.shape[1]
+    U = model.sigma_eigenvectors
+    W_q, W_k = np.zeros((D, width_k)), np.zeros((D, width_k))
+    W_k[:d] = np.tile(U, width_k // d)
+    W_q[:d] = np.tile(U, width_k // d) * (scale * signs)
+    W_v = np.zeros((D, D))
+    W_v[d, d] = 1.0
+    return GLAConstruction(W_q, W_k, W_v, DelimiterGate.from_values(F, gates, d + 1), d, gates)
 
 
 def decay_gla_construction(model, decay):
