@@ -42,9 +42,10 @@ from .batched_validation import (
 from .model import CorrelatedTaskModel
 from .risk import (
     moments_from_coefficients,
+    normalised_weights,
     preconditioner_eigenvalues,
     risk_from_moments,
-    weights_gradient_from_coefficients,
+    stationarity_residual,
 )
 
 # The unvalidated spectral kernels: the batch is validated once, at the boundary, and the public
@@ -316,7 +317,9 @@ def _fixed_points_flat(s, sigma2, lam, a, grid_size):
         h_bar = h2(gammas, wide.sigma_eigenvalues, 1.0)
         coefficients = a[:, None, :] / (1 + lam[:, None, :] * h_bar[..., None])
         raw = _Spectra(s[:, None, :], M[:, None], lam[:, None, :], a[:, None, :])
-        risks = risk_from_moments(*moments_from_coefficients(coefficients, raw), raw)
+        # At max|ω̃| = 1 (as stationary_point): tiny or huge r cannot under- or overflow B, C.
+        unit = normalised_weights(coefficients, axis=-1)[0]
+        risks = risk_from_moments(*moments_from_coefficients(unit, raw), raw)
     risks = np.where(np.arange(k) < count[:, None], risks, np.nan)
     best = np.argmin(np.where(np.isnan(risks), np.inf, risks), axis=-1)
     pick = (np.arange(N), best)
@@ -444,6 +447,22 @@ def _effective_gap(values):
     return np.where(np.any(nonzero, axis=-1), high - low, 0.0)
 
 
+def _as_given(value):
+    # The instance as given: a float32 input keeps its dtype, hence the model's float32 tolerances.
+    array = np.asarray(value)
+    return array if np.issubdtype(array.dtype, np.floating) else array.astype(float)
+
+
+def _check_finite_preconditioner(p, weight_scale):
+    """The single solver's refusal (:func:`~.risk.scaled_preconditioner`), naming the instance."""
+    bad = ~np.all(np.isfinite(p), axis=-1)
+    if np.any(bad):
+        index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
+        raise ValueError(f"instance {index_text(index)}: weights are too small (max |weights| = "
+                         f"{float(weight_scale[index]):.3g}): the preconditioner P(ω) = P(ω/c)/c "
+                         "overflows float64; rescale Sigma and sigma2")
+
+
 def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
     """:func:`~wpgd_theory.core.solver.solve_optimal_wpgd` for stacks of instances.
 
@@ -487,7 +506,7 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
         E.shape[:-2], r.shape[:-1]) + E.shape[-2:]), r)
     suspect = suspects(flags, R, r, sigma2, s, lam, a, batch)
     if np.any(suspect):
-        check_suspects(suspect, *(np.asarray(x, dtype=float) for x in given), batch)
+        check_suspects(suspect, *(_as_given(x) for x in given), batch)
     s, lam = clip_psd(s), clip_psd(lam)
     d, n = s.shape[-1], lam.shape[-1]
     (gammas, slopes, _h_values, risks, count, _best, gamma_star, h_star, risk_star, coefficients,
@@ -497,18 +516,18 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
     a_b = np.broadcast_to(a, batch + (n,))
     spectra = _Spectra(s_b, M, lam_b, a_b)
     informative = count > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        moments = moments_from_coefficients(coefficients, spectra)
-        p = preconditioner_eigenvalues(*moments, spectra)
-        p = np.where(informative[..., None], p, 0.0)
-        coefficients = np.where(informative[..., None], coefficients, 0.0)
-        # ‖∂L/∂ω‖ relative to its first term 2|tr(P*Σ²)| ‖a‖, as WPGDSolution's residual.
-        grad = weights_gradient_from_coefficients(coefficients, p, spectra)
-        scale = 2 * np.abs(np.sum(p * s_b**2, axis=-1)) * np.linalg.norm(a_b, axis=-1)
-        stationarity = np.where(informative, np.linalg.norm(grad, axis=-1) / scale, 0.0)
+    coefficients = np.where(informative[..., None], coefficients, 0.0)
+    # As the single solver: P of the unit weights ω/c is c·P(ω) (nothing under- or overflows).
+    unit, weight_scale = normalised_weights(coefficients, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        p_unit = preconditioner_eigenvalues(*moments_from_coefficients(unit, spectra), spectra)
+        p_unit = np.where(informative[..., None], p_unit, 0.0)
+        stationarity = np.where(informative, stationarity_residual(spectra, unit, p_unit), 0.0)
+        p = p_unit / weight_scale[..., None]
         normalised = _Spectra(s_b / M[..., None], 1.0, lam_b, a_b)
         residual = np.where(informative, np.abs(
             fixed_point_map(gamma_star, normalised) - gamma_star), 0.0)
+    _check_finite_preconditioner(p, weight_scale)
     U_b = np.broadcast_to(U, batch + (d, d))
     E_b = np.broadcast_to(E, batch + (n, n))
     delta_sigma, delta_R = _effective_gap(s_b), _effective_gap(lam_b)
