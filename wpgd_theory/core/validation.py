@@ -101,10 +101,18 @@ def as_integer(value, name, *, minimum=None, maximum=None):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {_int_text(value)}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+        raise ValueError(f"{name} must be <= {maximum}, got {_int_text(value)}")
     return value
+
+
+def _int_text(value):
+    # A huge int in a message as a power of ten, not hundreds of digits.
+    digits = str(abs(value))
+    if len(digits) <= 20:
+        return str(value)
+    return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:3]}e+{len(digits) - 1}"
 
 
 def as_real(value, name, *, minimum=None, maximum=None, strict_minimum=False):
@@ -145,8 +153,10 @@ def as_sequence(values, name, check, *, of="values"):
     ...
     ValueError: n_values is empty
     """
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
-        raise TypeError(f"{name} must be a sequence of {of}, got {type(values).__name__}")
+    if (isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray))
+            or np.ndim(values) == 0):
+        raise TypeError(f"{name} must be a sequence of {of}, got {type(values).__name__}"
+                        + (" of shape ()" if isinstance(values, np.ndarray) else ""))
     if len(values) == 0:
         raise ValueError(f"{name} is empty")
     return [check(value, f"{name}[{k}]") for k, value in enumerate(values)]
