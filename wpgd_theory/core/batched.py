@@ -32,7 +32,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .batched_validation import (
+    MAX_BATCH_ELEMENTS,
     as_stack,
+    check_batch_size,
     check_suspects,
     clip_psd,
     index_text,
@@ -59,12 +61,14 @@ from .uniqueness import relaxed_uniqueness_bound
 
 __all__ = [
     "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution", "BatchedFixedPoints",
-    "has_batch_axes",
+    "has_batch_axes", "MAX_BATCH_ELEMENTS",
 ]
 
 _EPS = np.finfo(float).eps
 #: Instances per block of the grid evaluation (keeps the (block, grid, d) temporaries in cache).
 _GRID_BLOCK = 256
+#: Most numbers in one grid temporary (32 MB of float64): fewer instances per block at large d, n.
+_GRID_ELEMENTS = 2**22
 
 
 class _Spectra(NamedTuple):
@@ -140,8 +144,11 @@ def _grid_pieces(spectra, rows, lo, hi, grid_size):
     unit = np.linspace(0.0, 1.0, grid_size)
     found = {key: [] for key in ("owner", "a", "b", "Fa", "Fb", "dFa", "dFb")}
     zeros_owner, zeros = [], []
-    for start in range(0, rows.size, _GRID_BLOCK):
-        block = rows[start:start + _GRID_BLOCK]
+    # (block, grid, max(d, n)) temporaries: at most _GRID_ELEMENTS numbers each, whatever d, n.
+    width = max(spectra.sigma_eigenvalues.shape[-1], spectra.R_eigenvalues.shape[-1])
+    step = max(1, min(_GRID_BLOCK, _GRID_ELEMENTS // (grid_size * width)))
+    for start in range(0, rows.size, step):
+        block = rows[start:start + step]
         grid = lo[block, None] + (hi[block] - lo[block])[:, None] * unit
         grid[:, -1] = hi[block]
         local = _rows(spectra, block, axis=True)
@@ -354,6 +361,9 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
     lam = as_stack(R_eigenvalues, "R_eigenvalues", 1, "(..., n)")
     a = as_stack(r_coefficients, "r_coefficients", 1, "(..., n)")
     grid_size = as_grid_size(grid_size)
+    for name, values in (("sigma_eigenvalues", s), ("R_eigenvalues", lam)):
+        if values.shape[-1] == 0:
+            raise ValueError(f"{name} must have at least one eigenvalue, got shape {values.shape}")
     if a.shape[-1] != lam.shape[-1]:
         raise ValueError(f"r_coefficients must have shape (..., n) = (..., {lam.shape[-1]}) to "
                          f"match R_eigenvalues, got {a.shape}")
@@ -366,18 +376,22 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
         raise ValueError(f"{' and '.join(odd)} must have {common} batch axes like the other "
                          "stacks (or none, to share one instance), got batch shapes "
                          + ", ".join(f"{name} {shape}" for name, shape in batches.items()))
-    for name, values, bad in (("sigma_eigenvalues", s, np.any(s < 0, axis=-1)
-                               | ~np.any(s > 0, axis=-1)),
-                              ("sigma2", sigma2, sigma2 < 0),
-                              ("R_eigenvalues", lam, np.any(lam < 0, axis=-1))):
+    for name, bad, condition in (
+            ("sigma_eigenvalues", np.any(s < 0, axis=-1) | ~np.any(s > 0, axis=-1),
+             "must be >= 0 and not all zero"),
+            ("sigma2", sigma2 < 0, "must be >= 0"),
+            ("R_eigenvalues", np.any(lam < 0, axis=-1), "must be >= 0")):
         if np.any(bad):
             index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
-            raise ValueError(f"{name}{index_text(index)} must be >= 0 (and s not all zero)")
+            where = index_text(index) if index else ""
+            raise ValueError(f"{name}{where} {condition}")
     try:
         batch = np.broadcast_shapes(*batches.values())
     except ValueError:
         raise ValueError("batch shapes do not broadcast: " + ", ".join(
             f"{name} {shape}" for name, shape in batches.items())) from None
+    d, n = s.shape[-1], lam.shape[-1]
+    check_batch_size(batch, d + n, f"d = {d}, n = {n} (d + n numbers per instance)")
     out = _solve_flat_spectra(s, sigma2, lam, a, batch, grid_size)
     return BatchedFixedPoints(*out)
 

@@ -165,7 +165,8 @@ def as_sequence(values, name, check, *, of="values"):
 def as_real_array(value, name, *, ndim=None):
     """Convert ``value`` to a finite float array, or raise naming ``name``.
 
-    Lists and integer arrays are accepted; complex, object, NaN and inf are rejected.
+    Lists and integer arrays are accepted; bool, complex, object, timedelta/datetime, NaN and
+    inf are rejected.
 
     Examples
     --------
@@ -184,8 +185,9 @@ def as_real_array(value, name, *, ndim=None):
         raise ValueError(f"{name} is not a rectangular array: {exc}") from None
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must be a real numeric array, got complex dtype {array.dtype}")
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
-                                     or array.dtype == np.bool_):
+    # bool is not a number here, and timedelta64 (a NumPy "integer") is a duration, not a number.
+    if (array.dtype == object or array.dtype.kind in "bmM"
+            or not np.issubdtype(array.dtype, np.number)):
         raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
     array = array.astype(float)
     if ndim is not None and array.ndim != ndim:
@@ -239,7 +241,8 @@ def as_nonnegative_scalar(value, name):
     ...
     ValueError: sigma2 must be >= 0, got -0.1
     """
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (numbers.Real, np.ndarray, np.generic)):
         raise TypeError(f"{name} must be a real scalar, got {type(value).__name__}")
     array = as_real_array(value, name)
     if array.ndim != 0:
