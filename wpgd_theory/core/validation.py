@@ -276,12 +276,21 @@ def eigenvalue_tolerance(eigenvalues, eps=_EPS):
     return tolerance if eigenvalues.ndim > 1 else float(tolerance)
 
 
-def check_psd_eigenvalues(eigenvalues, name, eps=_EPS):
+def check_psd_eigenvalues(eigenvalues, name, eps=_EPS, *, inherited=0.0):
     """Raise unless ``eigenvalues ≥ -tol``; return them with round-off negatives set to 0.
 
-    ``tol`` is :func:`eigenvalue_tolerance` at the input's round-off ``eps``.
+    The one PSD rule of the package: ``tol`` is :func:`eigenvalue_tolerance` at the input's
+    round-off ``eps``, plus ``inherited`` for a matrix derived from an accepted one by a
+    congruence ``B = TᵀAT``: ``λ_min(B) ≥ λ_min(A) ‖T‖²``, so ``inherited = tol_A ‖T‖²`` (with
+    ``tol_A`` the tolerance ``A`` was accepted with) accepts ``B`` whenever ``A`` was — a model is
+    valid everywhere or nowhere (the multitask block spectra, ``D^{1/2} C D^{1/2}``).
+
+    Examples
+    --------
+    >>> check_psd_eigenvalues(np.array([-1e-12, 1.0]), "B", inherited=1e-11)
+    array([0., 1.])
     """
-    tol = eigenvalue_tolerance(eigenvalues, eps)
+    tol = eigenvalue_tolerance(eigenvalues, eps) + inherited
     smallest = float(np.min(eigenvalues))
     if smallest < -tol:
         raise ValueError(
