@@ -69,9 +69,12 @@ def _unit_direction(r_coefficients):
     return a / np.where(scale > 0, scale, 1.0)
 
 
-#: Beyond this |argument| the maps are evaluated in homogeneous form (squares of 1 + λt stay
-#: below 1e200 up to it for any λ <= 1e50, so the plain form is exact and faster below it).
-_HOMOGENEOUS_FROM = 1e100
+#: Beyond this |argument| the maps are evaluated in homogeneous form. Below it every power the
+#: kernels form stays far from under- or overflow (γ, h̄ ≤ 1e20 with λ ≤ 1e50, |a| ≤ 1, x ≤ 1),
+#: and the plain form is exact and faster — the solvers only reach γ ≤ 1 + λ_max, h̄ < 1.
+_HOMOGENEOUS_FROM = 1e20
+#: Below this largest ``x = s/M`` (σ² ≫ tr Σ) h₂'s weights are rescaled to a largest weight 1.
+_TINY_X = 1e-30
 
 
 def _homogeneous(t):
@@ -84,13 +87,25 @@ def _homogeneous(t):
     return 1 / c, t / c
 
 
+def _largest_q(x, u, v):
+    """The largest ``q = x/(u + xv)`` of each row — at ``x_max``, as q increases with x for
+    γ ≥ 0 — when ``x_max < _TINY_X`` (its fifth power would underflow); else 1."""
+    if x.dtype.kind != "f":
+        return 1
+    x_max = np.max(x, axis=-1, keepdims=True)
+    if not np.min(x_max, initial=np.inf) < _TINY_X:
+        return 1
+    Q = x_max / (x_max * v + u)
+    return np.where(Q > 0, Q, 1.0)
+
+
 def _squeeze(u):
     return u[..., 0] if np.ndim(u) else u
 
 
 # The kernels (underscored) take validated values and run in the root searches' inner loops;
 # the public functions validate their arguments, then call them. Each weight is formed as a
-# ratio before it is squared, and beyond |argument| 1e100 in homogeneous form with the largest
+# ratio before it is squared and, beyond |argument| 1e20, in homogeneous form with the largest
 # weights O(1) (h₁ and h₂ are invariant to a common factor of their weights), so every argument
 # up to the float maximum gives a finite value — squaring 1 + xγ overflowed from γ ≈ 1e155.
 
@@ -123,13 +138,15 @@ def _h1_derivative(h_bar, lam, a):
 
 
 def _h2_sums(gamma, s, M):
-    # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)), q = x/(u + xv) = c x/(1 + xγ) ≤ 1
-    # for γ ≥ 0: S_k = Σ x^k/(1 + xγ)² = c⁻² Σ x^{k-2} q², returned without the factor c⁻².
+    # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)), q = x/(u + xv) = c x/(1 + xγ),
+    # divided by its row maximum Q when that is tiny: S_k = Σ x^k/(1 + xγ)² = (Q/c)² Σ x^{k-2} q²,
+    # returned without the common factor (Q/c)², and the factor Q/c of h₂'.
     x, g = np.asarray(s) / M, _column(gamma)
     u, v = _homogeneous(g)
-    q = x / (x * v + u)                          # array on the left: mpmath.iv scalars
+    Q = _largest_q(x, u, v)
+    q = x / (x * v + u) / Q                      # array on the left: mpmath.iv scalars
     q2 = q * q
-    return x, q, u, _sum_last(q2), _sum_last(x * q2)
+    return x, q, _squeeze(u * Q), _sum_last(q2), _sum_last(x * q2)
 
 
 def _h2(gamma, s, M):
@@ -138,11 +155,11 @@ def _h2(gamma, s, M):
 
 
 def _h2_derivative(gamma, s, M):
-    # dS_k/dγ = −2 Σ x^{k+1}/(1 + xγ)³ = −2 c⁻³ Σ x^{k-2} q³, so with the sums of q:
-    # h₂' = 2 c⁻¹ (S₃ Σq³ − S₂ Σxq³) / (S₃ + S₂)².
-    x, q, u, S2, S3 = _h2_sums(gamma, s, M)
+    # dS_k/dγ = −2 Σ x^{k+1}/(1 + xγ)³ = −2 (Q/c)³ Σ x^{k-2} q³, so with the sums of q:
+    # h₂' = 2 (Q/c) (S₃ Σq³ − S₂ Σxq³) / (S₃ + S₂)².
+    x, q, factor, S2, S3 = _h2_sums(gamma, s, M)
     q3 = q * q * q
-    return _scalar_or_array(2 * _squeeze(u) * (S3 * _sum_last(q3) - S2 * _sum_last(x * q3))
+    return _scalar_or_array(2 * factor * (S3 * _sum_last(q3) - S2 * _sum_last(x * q3))
                             / (S3 + S2) ** 2)
 
 
