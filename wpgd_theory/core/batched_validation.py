@@ -22,7 +22,7 @@ from .validation import (
     eigenvalue_tolerance,
 )
 
-__all__ = ["MAX_BATCH_ELEMENTS"]   # internals of core.batched (validate, suspects, check_suspects, clip_psd, ...)
+__all__ = []   # internals of core.batched (validate, suspects, check_suspects, clip_psd, ...)
 
 
 def index_text(index):
