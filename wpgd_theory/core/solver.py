@@ -227,7 +227,8 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
     best = min(candidates, key=lambda c: c[0])
     risk_star, gamma, h_bar, coefficients, moments, _ = best
     unit, scale = normalised_weights(coefficients)
-    p = preconditioner_eigenvalues(*moments, spectra)   # of P(ω/scale) = scale · P(ω)
+    with np.errstate(over="ignore"):    # an overflow is refused by scaled_preconditioner
+        p = preconditioner_eigenvalues(*moments, spectra)   # of P(ω/scale) = scale · P(ω)
     return WPGDSolution(
         preconditioner=scaled_preconditioner(p, spectra.sigma_eigenvectors, scale),
         weights=spectra.R_eigenvectors @ coefficients,
