@@ -203,7 +203,43 @@ def _read_npz(path):
                          f"arrays (numpy.savez)")
     with archive:
         kind, keys = _select_keys(set(archive.files), path)
+        _check_npz_shapes({key: _npz_shape(archive, key, path) for key in keys})
         return kind, {key: _npz_member(archive, key, path) for key in keys}
+
+
+def _npz_shape(archive, key, path):
+    """The shape in a member's .npy header, read without loading its data (``None`` for a
+    format version without a public header reader: that member is checked after loading)."""
+    member = key + ".npy" if key + ".npy" in archive.zip.namelist() else key
+    readers = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
+    try:
+        with archive.zip.open(member) as handle:
+            reader = readers.get(np.lib.format.read_magic(handle))
+            return None if reader is None else tuple(reader(handle)[0])
+    except Exception as exc:  # noqa: BLE001 (a corrupt header: format, zlib, EOF errors)
+        raise InputError(f"{path}: {key} is not a readable array ({type(exc).__name__}: "
+                         f"{_one_line(exc)})") from None
+
+
+def _check_npz_shapes(shapes):
+    """Refuse mismatched shapes from the headers, before any array is read into memory."""
+    shapes = {key: shape for key, shape in shapes.items() if shape is not None}
+    for key, shape in shapes.items():
+        if len(shape) != _NDIM[key]:
+            raise InputError(f"{key} must be {_NDIM[key]}-dimensional, got shape {shape}")
+    square = [key for key in ("Sigma", "R", "C") if key in shapes]
+    for key in square:
+        if shapes[key][0] != shapes[key][1]:
+            raise InputError(f"{key} must be square, got shape {shapes[key]}")
+    n_key = "R" if "R" in shapes else "C"
+    if n_key not in shapes:
+        return
+    n = shapes[n_key][0]
+    for key in ("r", "c", "sizes"):
+        if key in shapes and shapes[key] != (n,):
+            raise InputError(f"{key} must have shape ({n},) to match {n_key} {shapes[n_key]}, "
+                             f"got shape {shapes[key]}")
 
 
 def _npz_member(archive, key, path):
