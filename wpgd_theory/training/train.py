@@ -57,8 +57,8 @@ MAX_TEST_PROMPTS = 10**8
 """Largest ``test_prompts`` (streamed in chunks; 10⁸ prompts take about an hour on 2 cores)."""
 MAX_TRAINING_FLOATS = 2**29
 """Largest estimated working set of one training call, in float32 numbers (2 GiB): parameters
-and Adam state, one step's prompts and tokens per seed, the smallest evaluation chunk and the
-float64 analysis. A call beyond it is refused before anything is allocated."""
+and Adam state, one step's prompts and tokens forward and backward per seed, an evaluation chunk
+per seed and the float64 analysis. A call beyond it is refused before anything is allocated."""
 
 
 # ---------------------------------------------------------------------- theory side
@@ -354,8 +354,10 @@ def _check_footprint(arch, seeds, batch_size):
     parameters = sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(
         jax.eval_shape(arch.init, jax.random.PRNGKey(0))))
     per_prompt = _per_prompt_floats(arch)
-    floats = (seeds * (4 * parameters + 2 * batch_size * per_prompt + 64 * per_prompt)
-              + 2 * arch.n * arch.d**2)
+    # training: parameters, gradients and Adam's two moments, and a step's prompts forward
+    # and backward (×4); evaluation: a chunk of test prompts (×3); analysis: n d×d in float64
+    floats = (seeds * (4 * parameters + 4 * batch_size * per_prompt
+                       + 3 * _chunk_size(arch) * per_prompt) + 2 * arch.n * arch.d**2)
     if floats > MAX_TRAINING_FLOATS:
         raise ValueError(
             f"training {arch} with {seeds} seed(s) and batch_size {batch_size} needs an "
