@@ -42,9 +42,8 @@ def _run_trained(args):
         rows = read_rows_csv(args.trained)
         overlay_figure(rows, args.output)
     except (KeyError, ValueError, TypeError) as exc:
-        message = str(exc)
-        raise InputError(message if message.startswith(str(args.trained)) else
-                         f"{args.trained}: {message}") from None
+        message = str(exc).removeprefix(str(args.trained)).lstrip(":, ")
+        raise InputError(f"{args.trained}: not a training-rows CSV: {message}") from None
     emit(args, {"png": str(args.output), "rows": len(rows)},
          f"wrote {args.output} ({len(rows)} trained runs over the theory curves)")
     return 0

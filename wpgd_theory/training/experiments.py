@@ -352,11 +352,11 @@ def check_keys(mapping, allowed, where):
     >>> check_keys({"sigma_2": 0.5}, {"sigma2"}, "model")
     Traceback (most recent call last):
     ...
-    ValueError: unknown key(s) 'sigma_2' in model; accepted: 'sigma2'
+    ValueError: unknown model keys 'sigma_2'; accepted: 'sigma2'
     """
     unknown = sorted(set(mapping) - set(allowed), key=str)
     if unknown:
-        raise ValueError(f"unknown key(s) {', '.join(map(repr, unknown))} in {where}; accepted: "
+        raise ValueError(f"unknown {where} keys {', '.join(map(repr, unknown))}; accepted: "
                          f"{', '.join(map(repr, sorted(allowed)))}")
 
 
@@ -387,7 +387,7 @@ def run_train_config(config):
     """
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
-    check_keys(config, _CONFIG_KEYS, "the training config")
+    check_keys(config, _CONFIG_KEYS, "config")
     if "model" not in config:
         raise ValueError("config needs a 'model' entry")
     if "seed" in config and "seeds" in config:
