@@ -151,7 +151,10 @@ def _class_name(value, name):
 
 def write_rows_csv(rows, path):
     """Write experiment rows (:data:`ROW_COLUMNS`) to a CSV file."""
-    as_sequence(rows, "rows", _row_dict, of="dicts (rows of figure1_experiment)")
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"rows must be a sequence of dicts (rows of figure1_experiment), got "
+                        f"{type(rows).__name__}")
+    rows = [_row_dict(row, f"rows[{k}]") for k, row in enumerate(rows)]
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, ROW_COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -262,6 +265,8 @@ def overlay_figure(rows, path, *, n_grid=None):
     a non-empty list of rows (dicts with :data:`REQUIRED_ROW_COLUMNS`) of one setting
     ``(d, σ²)``: the theory curves are drawn for it, so mixed settings are refused.
     """
+    rows = as_sequence(rows, "rows", _checked_row, of="dicts (rows of figure1_experiment)")
+    d, sigma2 = _one_setting(rows)
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -269,8 +274,6 @@ def overlay_figure(rows, path, *, n_grid=None):
     except ImportError as exc:
         raise ImportError("overlay_figure needs matplotlib: pip install 'wpgd-theory[plot]'") \
             from exc
-    rows = as_sequence(rows, "rows", _checked_row, of="dicts (rows of figure1_experiment)")
-    d, sigma2 = _one_setting(rows)
     summary = summarise(rows)
     settings = sorted({(k[0], k[1]) for k in summary})
     n_trained = sorted({k[2] for k in summary})
