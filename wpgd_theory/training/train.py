@@ -52,9 +52,9 @@ __all__ = [
 DEFAULT_TEST_SEED = 20_251_201
 """Key of the test prompts (shared by all runs; training keys come from ``seed``)."""
 MAX_STEPS = 10**6
-"""Largest ``steps`` of one run (about a CPU-day at the default batch; refused beyond)."""
+"""Largest ``steps`` of one run (refused beyond, rather than running for days)."""
 MAX_TEST_PROMPTS = 10**8
-"""Largest ``test_prompts`` (streamed in chunks; 10⁸ prompts take about an hour on 2 cores)."""
+"""Largest ``test_prompts`` (streamed in chunks of at most 8192; refused beyond)."""
 MAX_TRAINING_FLOATS = 2**29
 """Largest estimated working set of one training call, in float32 numbers (2 GiB): parameters
 and Adam state, one step's prompts and tokens forward and backward per seed, an evaluation chunk
