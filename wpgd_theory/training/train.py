@@ -387,6 +387,9 @@ def task_scale(model):
     >>> task_scale(MultitaskModel(np.eye(1), [0.5], [2], np.eye(3), 0.1))
     1.0
     """
+    if not isinstance(model, (MultitaskModel, CorrelatedTaskModel)):
+        raise TypeError(f"model must be a MultitaskModel or CorrelatedTaskModel, got "
+                        f"{type(model).__name__}")
     return max(float(np.sum(model.sigma_eigenvalues)) / model.d, model.sigma2 / 2.0**40)
 
 
