@@ -178,6 +178,7 @@ def _valid_calls():
         "clopper_pearson": ((1, 10), {}),
         "wilson_interval": ((1, 10), {}),
         "train": ((multitask, "scalar"), {"steps": 2, "batch_size": 4, "test_prompts": 16}),
+        "task_scale": ((multitask,), {}),
         "train_seeds": ((multitask, "scalar"), {"seeds": (0, 1), "steps": 2, "batch_size": 4,
                                                 "test_prompts": 16}),
         "gla_last_output": ((q, k, v, 0.5), {}),

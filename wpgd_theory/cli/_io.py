@@ -107,6 +107,17 @@ def _reject_constant(name):
     raise InputError(f"non-finite number {name} is not allowed")
 
 
+def _unique_keys(pairs):
+    """``object_pairs_hook``: a JSON object as a dict, refusing a key given twice."""
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise InputError(f"duplicate key {key!r} in a JSON object (the value given last "
+                             "would silently win)")
+        data[key] = value
+    return data
+
+
 def _read_json(path, expected=None):
     """The JSON object in ``path`` (strictly read); ``expected`` describes it in errors."""
     _check_regular_file(path, MAX_FILE_BYTES)
@@ -115,7 +126,7 @@ def _read_json(path, expected=None):
     except UnicodeDecodeError:
         raise InputError(f"{path}: is not UTF-8 text (corrupt JSON?)") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno}, column "
                          f"{exc.colno})") from None

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..core.model import CorrelatedTaskModel
 from ..core.predictor import wpgd_predict
+from ..core.validation import as_real
 from ..gla.forward import gla_last_output
 from ..gla.gates import GATE_FAMILIES, gla_gate, mlstm_gate
 from ..gla.theorem1 import induced_weights
@@ -119,9 +120,7 @@ class Architecture:
         if model.n > 4096:
             raise ValueError(f"model has n = {model.n} context examples; training forms prompts "
                              "explicitly, use n <= 4096")
-        scale = float(init_scale)
-        if not np.isfinite(scale) or scale <= 0:
-            raise ValueError(f"init_scale must be positive and finite, got {init_scale!r}")
+        scale = as_real(init_scale, "init_scale", minimum=0.0, strict_minimum=True)
         return cls(model, gating, parameterisation, scale)
 
     # ------------------------------------------------------------------ shapes
@@ -266,8 +265,10 @@ class Architecture:
                                self.gates(params, Z))[..., 0]
 
     # ------------------------------------------------------------------ learned weights
-    def token_preconditioners(self, params, prompts):
-        """Per-context-example preconditioners ``P⁽ⁱ⁾`` (NumPy, shape ``(b, n, d, d)``).
+    def token_preconditioners(self, params, prompts, *, average=False):
+        """Per-context-example preconditioners ``P⁽ⁱ⁾`` (NumPy, shape ``(b, n, d, d)``; with
+        ``average=True`` their mean over the prompts, shape ``(n, d, d)``, formed without the
+        ``b × n × d × d`` stack).
 
         The label part of the prediction is ``Σ_i y_i xᵀ P⁽ⁱ⁾ x_i``. For GLA models
         ``P⁽ⁱ⁾ = w_v,label · W_q,x diag(Ω_i) W_k,xᵀ`` with ``Ω`` from
@@ -278,6 +279,8 @@ class Architecture:
         params = jax.tree_util.tree_map(np.asarray, params)
         if self.parameterisation == "wpgd":
             P, omega = params["P"], params["omega"]
+            if average:
+                return omega[:, None, None] * P
             b = np.shape(prompts.query_input)[0]
             return np.broadcast_to(omega[:, None, None] * P, (b, self.n, self.d, self.d))
         Z = self.tokens(prompts)
@@ -288,4 +291,6 @@ class Architecture:
         Omega = Omega[:, data_rows]                               # rows of the n data tokens
         W_q, W_k, W_v = (np.asarray(W, float) for W in self.projections(params))
         d = self.d
+        if average:                                   # P⁽ⁱ⁾ is linear in Ω: average Ω first
+            return W_v[d, 0] * np.einsum("ib,nb,jb->nij", W_q[:d], Omega.mean(axis=0), W_k[:d])
         return W_v[d, 0] * np.einsum("ib,snb,jb->snij", W_q[:d], Omega, W_k[:d])
