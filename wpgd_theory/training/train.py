@@ -34,7 +34,7 @@ from .models import DATA_READING_GATINGS, LABEL_READING_GATINGS, Architecture
 
 __all__ = [
     "DEFAULT_TEST_SEED",
-    "TestEvaluation",
+    "PairedEvaluation",
     "TheoryOptimum",
     "TrainResult",
     "evaluate",
@@ -460,7 +460,7 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, optimum):
                        total)
 
 
-class TestEvaluation(NamedTuple):
+class PairedEvaluation(NamedTuple):
     """:func:`evaluate`'s result: the model's Monte Carlo risk and the paired gap to the optimum.
 
     ``paired_gap`` is the mean of ``(y − ŷ)² − (y − ŷ*)²`` on the same prompts, ``ŷ*`` the class
@@ -486,14 +486,14 @@ def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED)
 
     Returns
     -------
-    TestEvaluation
+    PairedEvaluation
         ``(risk, risk_se, prompts, optimum_risk, paired_gap, paired_gap_se)``: the paired gap
         resolves differences far below ``risk_se`` (common prompts).
     """
     stacked = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], params)
     result = _evaluate(arch, stacked, _positive_int(test_prompts, "test_prompts"),
                        _seed(test_seed, "test_seed"), theory_optimum(arch))
-    return TestEvaluation(float(result.mean[0]), float(result.se[0]), result.total,
+    return PairedEvaluation(float(result.mean[0]), float(result.se[0]), result.total,
                           result.optimum_mean, float(result.paired_mean[0]),
                           float(result.paired_se[0]))
 
