@@ -60,3 +60,11 @@ def test_the_ordering_holds_for_the_optima_not_for_the_trained_means(rows, docs)
     # four (0.8, 0.2) points, where the three optima tie
     assert ordering_violations(rows, "closed_form_risk") == [(0.8, 0.2, n) for n in (10, 20, 40,
                                                                                      80)]
+
+
+def test_the_full_layer_runs_are_within_the_stated_range(docs):
+    gaps = seed_gaps(read_rows_csv(ROOT / "docs" / "figures" / "training_figure1_full.csv"))
+    assert len(gaps) == 24                        # 2 settings × 4 classes × 3 seeds at n = 40
+    paired = (round(min(g["paired"] for g in gaps), 3), round(max(g["paired"] for g in gaps), 3))
+    assert paired == (0.131, 2.104)
+    assert "per seed 0.131–2.104 %" in docs["training.md"]
