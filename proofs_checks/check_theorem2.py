@@ -32,7 +32,7 @@ Checked, each against an independent route:
    negative for ``0 < ε < 2‖r‖² tr Σ² / (B₀ tr Σ³ + C₀ tr Σ²)``. (An earlier version printed
    ``M − t² ε ‖r‖² tr Σ²``, the value only at the best ``ε``.)
 4. *Derived facts of §3*: ``h₁ ∈ [λ_min, λ_max]`` (relevant eigenvalues), ``h₂`` decreasing with
-   values in ``(0, s_max/(s_max + M))``, ``h₁`` non-increasing, ``φ`` non-decreasing, directions
+   values in ``(0, s_max/(s_max + M)]`` (the top attained when the nonzero ``s_i`` are equal), ``h₁`` non-increasing, ``φ`` non-decreasing, directions
    with ``a_i = 0`` drop out of ``h₁``.
 """
 from __future__ import annotations
@@ -380,7 +380,7 @@ def check_spectral_facts(spectra, *, grid_size=257):
         "h1 above lambda_max": float(np.max(values_h1 - relevant.max())),
         "h1' > 0": float(np.max(h1_derivative(h_bars, lam, a))),
         "h2 <= 0": float(np.max(-values_h2)),
-        "h2 >= s_max/(s_max+M)": float(np.max(values_h2 - s_max / (s_max + spectra.M))),
+        "h2 > s_max/(s_max+M)": float(np.max(values_h2 - s_max / (s_max + spectra.M))),
         "h2' > 0": float(np.max(h2_derivative(gammas, s, spectra.M))),
         "phi decreasing": float(np.max(-np.diff(np.atleast_1d(fixed_point_map(gammas, spectra))),
                                        initial=0.0)),

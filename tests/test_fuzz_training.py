@@ -103,10 +103,13 @@ def test_evaluate_reports_in_the_models_units():
     P, omega = np.array([[0.3, 0.0], [0.0, 0.2]]), np.array([0.6, 0.15])
     # params live in the normalised model's units (P_normalised = s·P_user)
     params = {"P": P * task_scale(dense(t)), "omega": omega}
-    mean, se, total = evaluate(arch, params, test_prompts=16_384)
-    exact = risk(dense(t), P, omega)
-    assert total == 16_384 and se > 0
+    evaluation = evaluate(arch, params, test_prompts=16_384)
+    mean, se, exact = evaluation.risk, evaluation.risk_se, risk(dense(t), P, omega)
+    assert evaluation.prompts == 16_384 and se > 0
     assert abs(mean - exact) <= 4 * se, (mean, exact, se)      # 4 SE: a 6e-5 false alarm rate
+    # the paired gap is in the user's units too: on common prompts risk − gap = the optimum's
+    # Monte Carlo risk, up to float32 sums (relative 1e-5)
+    assert abs(evaluation.risk - evaluation.paired_gap - evaluation.optimum_risk) <= 1e-5 * mean
 
 
 # ---------------------------------------------------------------------- diverging runs

@@ -28,9 +28,11 @@ __all__ = [
     "ROW_COLUMNS",
     "figure1_experiment",
     "model_from_config",
+    "ordering_violations",
     "overlay_figure",
     "read_rows_csv",
     "run_train_config",
+    "seed_gaps",
     "write_rows_csv",
 ]
 
@@ -256,6 +258,59 @@ def summarise(rows, column="test_risk"):
     return {key: (*seed_mean([m[column] for m in members], [m[column + "_se"] for m in members]),
                   float(members[0]["optimum_risk"]))
             for key, members in groups.items()}
+
+
+def seed_gaps(rows):
+    """Per-run gaps to the class optimum, in % of it: one dict per row with ``key``
+    ``(r1, r2, n, curve)``, ``seed``, ``paired`` and ``paired_se`` (the paired gap on common test
+    prompts) and ``exact`` (the closed-form risk of the learned predictor, ``None`` where it has
+    none, e.g. vector gating).
+
+    Examples
+    --------
+    >>> row = dict(r1=0.2, r2=0.8, n=10.0, curve="gla", seed=1.0, optimum_risk=2.0,
+    ...            paired_gap=0.004, paired_gap_se=0.001, closed_form_risk=2.006)
+    >>> [round(v, 6) for v in (lambda g: (g["paired"], g["paired_se"], g["exact"]))(
+    ...     seed_gaps([row])[0])]
+    [0.2, 0.05, 0.3]
+    """
+    gaps = []
+    for row in rows:
+        optimum = float(row["optimum_risk"])
+        exact = row.get("closed_form_risk")
+        gaps.append(dict(key=(row["r1"], row["r2"], int(row["n"]), row["curve"]),
+                         seed=int(row["seed"]), paired=100 * row["paired_gap"] / optimum,
+                         paired_se=100 * row["paired_gap_se"] / optimum,
+                         exact=None if exact is None else 100 * (exact / optimum - 1)))
+    return gaps
+
+
+def ordering_violations(rows, column="test_risk", order=FIGURE1_CLASSES, tolerance=0.0):
+    """Points ``(r1, r2, n)`` where the seed means of ``column`` are not ordered as ``order``
+    (largest first: ``LinAtt ≥ GLA-wo ≥ scalar ≥ vector``); ``column="optimum_risk"`` checks the
+    theory's optima; rows without ``column`` are left out. A pair counts as out of order when the later class exceeds the earlier by
+    more than ``tolerance``.
+
+    Examples
+    --------
+    >>> rows = [dict(r1=0.8, r2=0.2, n=10.0, curve=c, optimum_risk=v, test_risk=t)
+    ...         for c, v, t in (("linatt", 3.0, 3.01), ("gla_wo", 3.0, 3.02), ("gla", 3.0, 3.0),
+    ...                         ("gla_vector", 2.0, 2.1))]
+    >>> ordering_violations(rows, "optimum_risk"), ordering_violations(rows)
+    ([], [(0.8, 0.2, 10)])
+    """
+    means = {}
+    for row in rows:
+        if row.get(column) is None:                   # e.g. no closed-form risk (vector gating)
+            continue
+        key = (row["r1"], row["r2"], int(row["n"]))
+        means.setdefault(key, {}).setdefault(row["curve"], []).append(float(row[column]))
+    bad = []
+    for key, classes in sorted(means.items()):
+        values = [np.mean(classes[c]) for c in order if c in classes]
+        if any(later > earlier + tolerance for earlier, later in zip(values, values[1:])):
+            bad.append(key)
+    return bad
 
 
 def overlay_figure(rows, path, *, n_grid=None):

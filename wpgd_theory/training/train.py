@@ -31,13 +31,14 @@ from ..multitask.model import MultitaskModel, solve_multitask
 from ..multitask.vector_gating import vector_gating_optimum
 from ._jax import jax, jnp, optax
 from .data import PromptSampler
-from .models import LABEL_READING_GATINGS, Architecture
+from .models import DATA_READING_GATINGS, LABEL_READING_GATINGS, Architecture
 
 __all__ = [
     "DEFAULT_TEST_SEED",
     "MAX_STEPS",
     "MAX_TEST_PROMPTS",
     "MAX_TRAINING_FLOATS",
+    "PairedEvaluation",
     "TheoryOptimum",
     "TrainResult",
     "evaluate",
@@ -102,7 +103,7 @@ def theory_optimum(arch):
         return TheoryOptimum("wpgd", float(solution.risk), solution.preconditioner,
                              np.asarray(solution.weights, float), float(solution.risk))
     wpgd = solve_multitask(model)
-    if arch.gating in ("wpgd", "scalar_features", *LABEL_READING_GATINGS):
+    if arch.gating in ("wpgd", *DATA_READING_GATINGS, *LABEL_READING_GATINGS):
         return TheoryOptimum("wpgd" if arch.gating == "wpgd" else "wpgd (reference only)",
                              float(wpgd.risk), wpgd.preconditioner,
                              _per_example(model, wpgd.block_weights), float(wpgd.risk),
@@ -600,8 +601,23 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, reference):
                        total)
 
 
+class PairedEvaluation(NamedTuple):
+    """:func:`evaluate`'s result: the model's Monte Carlo risk and the paired gap to the optimum.
+
+    ``paired_gap`` is the mean of ``(y − ŷ)² − (y − ŷ*)²`` on the same prompts, ``ŷ*`` the class
+    optimum's predictor (for label-reading gates the WPGD optimum, a reference only).
+    """
+
+    risk: float
+    risk_se: float
+    prompts: int
+    optimum_risk: float
+    paired_gap: float
+    paired_gap_se: float
+
+
 def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED):
-    """Monte Carlo risk ``E(y − ŷ)²`` and its standard error for one parameter set.
+    """Monte Carlo risk ``E(y − ŷ)²`` of one parameter set, and its paired gap to the optimum.
 
     Parameters
     ----------
@@ -616,8 +632,9 @@ def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED)
 
     Returns
     -------
-    (float, float, int)
-        Mean, standard error, number of prompts.
+    PairedEvaluation
+        ``(risk, risk_se, prompts, optimum_risk, paired_gap, paired_gap_se)``, in the model's own
+        units: the paired gap resolves differences far below ``risk_se`` (common prompts).
 
     Raises
     ------
@@ -630,12 +647,16 @@ def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED)
     _check_footprint(arch, 1, 0)
     normal, scale = _normalised(arch)
     optimum = theory_optimum(arch)
-    stacked = jax.tree_util.tree_map(lambda a: a[None], params)
+    stacked = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], params)
     result = _evaluate(normal, stacked, test_prompts, test_seed,
                        (optimum.preconditioner * scale, optimum.weights))
-    mean, se = float(result.mean[0]) * scale, float(result.se[0]) * scale
-    _check_finite({"test risk": mean, "its standard error": se}, "these params")
-    return mean, se, result.total
+    evaluation = PairedEvaluation(
+        float(result.mean[0]) * scale, float(result.se[0]) * scale, result.total,
+        result.optimum_mean * scale, float(result.paired_mean[0]) * scale,
+        float(result.paired_se[0]) * scale)
+    _check_finite({"test risk": evaluation.risk, "its standard error": evaluation.risk_se,
+                   "paired gap": evaluation.paired_gap}, "these params")
+    return evaluation
 
 
 def _check_finite(values, what, hint=""):
@@ -666,7 +687,7 @@ def _analyse(arch, params, optimum, scale=1.0):
         blocks, theory_blocks = block_means(omega), block_means(optimum.weights)
     exact = None
     if arch.parameterisation == "wpgd" or (arch.parameterisation == "constrained"
-                                           and arch.gating != "vector"):
+                                           and arch.gating not in ("vector", "scalar_x")):
         exact = float(closed_form_risk(dense_model(model), P * scale, omega)) * scale
     return dict(preconditioner=P, weights=omega, block_weights=blocks,
                 theory_block_weights=theory_blocks,
