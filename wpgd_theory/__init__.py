@@ -93,6 +93,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "monotone_split", "DelimiterGate", "GLAConstruction", "scalar_gla_construction",
         "vector_gla_construction", "decay_gla_construction",
     ),
+    "core.bayes": (
+        "BayesRisk", "dense_bayes_risk", "dense_bayes_predict", "conditional_bayes_risks",
+    ),
+    "multitask.bayes": (
+        "bayes_risk", "bayes_predict", "bayes_risk_limit", "multitask_bayes_risk",
+    ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
         "MultitaskFamily", "paper_setting_family", "curves_figure",
