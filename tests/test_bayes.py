@@ -149,3 +149,27 @@ def test_bad_input_is_refused_by_name():
         bayes_predict(model, np.zeros((2, 16, 4)), np.zeros((2, 15)), np.zeros((2, 4)))
     with pytest.raises(ValueError, match="X must be finite"):
         bayes_predict(model, np.full((16, 4), np.nan), np.zeros(16), np.zeros(4))
+
+
+def test_theory_curves_carry_the_bayes_floor(tmp_path):
+    from wpgd_theory import theory_curves, write_curves_csv
+    from wpgd_theory.multitask.curves import BAYES_COLUMNS, CURVE_COLUMNS
+    curves = theory_curves([4, 64, 2**30], 0.2, 0.8, d=3, sigma2=0.1, normalize=True,
+                           bayes_draws=500, bayes_seed=2)
+    assert curves.columns == CURVE_COLUMNS + BAYES_COLUMNS
+    # The floor is under every curve (WPGD* is the lowest of them) and, at n = 2³⁰, at its limit
+    # (σ² + d(1 − r₁² − r₂²)) / d, to O(1/n).
+    assert np.all(curves.bayes + 4 * curves.bayes_se < curves.gla_vector)
+    assert abs(curves.bayes[-1] - (0.1 + 3 * (1 - 0.04 - 0.64)) / 3) < 1e-8
+    direct = bayes_risk(paper_model(64), draws=500, seed=2)
+    assert curves.bayes[1] == direct.risk * (1 / 3)
+    assert curves.bayes_se[1] == direct.standard_error * (1 / 3)
+    write_curves_csv(curves, tmp_path / "c.csv")
+    assert (tmp_path / "c.csv").read_text().splitlines()[0].endswith(",bayes,bayes_se")
+    with pytest.raises(ValueError, match="bayes_draws must be 0"):
+        theory_curves([4], 0.2, 0.8, d=3, sigma2=0.1, bayes_draws=1)
+
+
+def paper_model(n):
+    from wpgd_theory import paper_setting_model
+    return paper_setting_model(n, 0.2, 0.8, 3, 0.1)
