@@ -36,11 +36,11 @@ import numpy as np
 from ._repr import compact_repr
 from .model import CorrelatedTaskModel, as_generator
 from .parallel import map_chunks
-from .validation import as_integer, eigenvalue_tolerance
+from .validation import as_integer, eigenvalue_tolerance, namespace_of
 
 __all__ = [
     "BayesRisk", "dense_bayes_predict", "conditional_bayes_risks", "dense_bayes_risk",
-    "gaussian_conditional_risks", "Observations", "correlation_factor", "monte_carlo_bayes_risk", "sample_designs",
+    "gaussian_conditional_risks", "Observations", "factor_svd", "factor_posterior_mean", "correlation_factor", "monte_carlo_bayes_risk", "sample_designs",
     "DEFAULT_BAYES_DRAWS", "BAYES_BLOCK_SIZE",
 ]
 
@@ -138,19 +138,8 @@ class Observations:
         return self.sigma2 > 16 * G.shape[-1] * _EPS * scale
 
     def factor_svd(self):
-        """SVD of the design in the prior's square root ``ζ``: ``M = U diag(s) Vᵀ``, the shrink
-        factors ``s²/(s² + σ²)`` (0 for ``s`` within ``16 · max(m, qd) · ε · s_max`` of 0) and
-        ``E V`` (``E`` maps ``ζ`` to the query task ``β``)."""
-        T = self.joint_factor()
-        b, m, d = self.rows.shape
-        q = T.shape[1]
-        M = (T[None, :m, :, None] * self.rows[:, :, None, :]).reshape(b, m, q * d)
-        U, s, Vt = np.linalg.svd(M, full_matrices=False)
-        kept = s > 16 * max(m, q * d) * _EPS * s[:, :1]
-        safe = np.where(kept, s, 1.0)
-        shrink = np.where(kept, 1.0 / (1.0 + self.sigma2 / safe**2), 0.0)
-        query = np.einsum("j,bkjd->bkd", T[m], Vt.reshape(b, -1, q, d))
-        return U, np.where(kept, s, 0.0), shrink, query
+        """:func:`factor_svd` of the rows with the prior factor."""
+        return factor_svd(self.rows, self.joint_factor(), self.sigma2)
 
     def explained(self):
         """``tr(Σ Bᵀ G⁺ B)``, the variance of ``xᵀβ`` the observations explain (per design)."""
@@ -168,11 +157,39 @@ class Observations:
         G, B = self.gram()
         if self.invertible(G):
             return np.einsum("bnd,bn->bd", B, np.linalg.solve(G, u[..., None])[..., 0])
-        U, s, shrink, query = self.factor_svd()
-        # E[ζ | u] = V diag(s / (s² + σ²)) Uᵀ u = V diag(shrink / s) Uᵀ u.
-        gain = np.where(s > 0, shrink / np.where(s > 0, s, 1.0), 0.0)
-        coefficients = gain * np.einsum("bmk,bm->bk", U, u)
-        return np.einsum("bk,bkd->bd", coefficients, query)
+        return factor_posterior_mean(u, *self.factor_svd())
+
+
+def factor_svd(rows, joint_factor, sigma2):
+    """SVD of the design in the prior's square root (NumPy or JAX arrays alike).
+
+    ``u_i = z_iᵀ β_{t(i)} + ξ_i`` with ``β_t = Σ_j T_{tj} ζ_j`` is ``u = Mζ + ξ``,
+    ``M[i, (j, :)] = T_{t(i) j} z_iᵀ``. Returns ``U``, the kept singular values ``s`` (those
+    within ``16 · max(m, qd) · ε · s_max`` of 0 — an SVD's round-off — set to 0), the shrink
+    factors ``s²/(s² + σ²)`` (0 where dropped) and ``E V`` (``E = T_query ⊗ I`` maps ``ζ`` to the
+    query task), shapes ``(..., m, k)``, ``(..., k)``, ``(..., k)``, ``(..., k, d)``.
+
+    ``rows`` is ``(..., m, d)``; ``joint_factor`` is ``(m + 1, q)``, its last row the query's.
+    """
+    xp = namespace_of(rows, joint_factor)
+    m, d = rows.shape[-2:]
+    q = joint_factor.shape[-1]
+    M = (joint_factor[:m, :, None] * rows[..., :, None, :]).reshape(rows.shape[:-2] + (m, q * d))
+    U, s, Vt = xp.linalg.svd(M, full_matrices=False)
+    eps = float(xp.finfo(M.dtype).eps)
+    kept = s > 16 * max(m, q * d) * eps * s[..., :1]
+    safe = xp.where(kept, s, 1.0)
+    shrink = xp.where(kept, 1.0 / (1.0 + sigma2 / safe**2), 0.0)
+    query = xp.einsum("j,...kjd->...kd", joint_factor[m], Vt.reshape(Vt.shape[:-1] + (q, d)))
+    return U, xp.where(kept, s, 0.0), shrink, query
+
+
+def factor_posterior_mean(u, U, s, shrink, query):
+    """``E[β | u] = E V diag(s / (s² + σ²)) Uᵀ u`` from :func:`factor_svd` (NumPy or JAX)."""
+    xp = namespace_of(u, U)
+    gain = xp.where(s > 0, shrink / xp.where(s > 0, s, 1.0), 0.0)       # s / (s² + σ²)
+    coefficients = gain * xp.einsum("...mk,...m->...k", U, u)
+    return xp.einsum("...k,...kd->...d", coefficients, query)
 
 
 def gaussian_conditional_risks(observations):

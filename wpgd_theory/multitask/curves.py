@@ -45,7 +45,7 @@ from .model import MultitaskModel
 
 __all__ = ["TheoryCurves", "MultitaskFamily", "CURVE_COLUMNS", "CURVE_LABELS",
            "paper_setting_family", "paper_setting_model", "theory_curves", "write_curves_csv",
-           "curves_figure", "plot_curves", "BAYES_COLUMNS"]
+           "curves_figure", "plot_curves", "BAYES_COLUMNS", "draw_bayes_floor"]
 
 CURVE_COLUMNS = ("n", "linatt", "gla", "gla_wo", "gla_vector")
 """CSV header, in order."""
@@ -418,7 +418,7 @@ def curves_figure(curves):
     for name, style in CURVE_STYLES.items():
         axes.plot(curves.n, getattr(curves, name), label=CURVE_LABELS[name], **style)
     if curves.bayes is not None:
-        _plot_bayes(axes, curves.n, curves.bayes, curves.bayes_se)
+        draw_bayes_floor(axes, curves.n, curves.bayes, curves.bayes_se)
     axes.set_xscale("log", base=2)
     family = curves.family
     paper = family is None or (family.K == 2 and family.proportions.tolist() == [1, 1])
@@ -439,8 +439,9 @@ def curves_figure(curves):
     return figure
 
 
-def _plot_bayes(axes, n, risk, standard_error):
-    """The Bayes floor: a black dotted line and a ±2 SE band (shared with the trained overlay)."""
+def draw_bayes_floor(axes, n, risk, standard_error):
+    """Draw the Bayes floor on matplotlib ``axes``: a black dotted line and a ±2 SE band (used by
+    :func:`curves_figure` and the trained Figure-1 overlay)."""
     axes.fill_between(n, risk - 2 * standard_error, risk + 2 * standard_error, color="black",
                       alpha=0.15, linewidth=0, zorder=0)
     axes.plot(n, risk, label=CURVE_LABELS["bayes"], color="black", linestyle=":",
