@@ -148,9 +148,9 @@ class Observations:
             return np.zeros(b)
         G, B = self.gram()
         if self.invertible(G):
-            return np.einsum("bnd,bne,de->b", np.linalg.solve(G, B), B, self.Sigma)
+            return np.sum((np.linalg.solve(G, B) @ self.Sigma) * B, axis=(-2, -1))
         _, _, shrink, query = self.factor_svd()
-        return np.einsum("bk,bkd,de,bke->b", shrink, query, self.Sigma, query)
+        return np.sum(shrink[..., None] * (query @ self.Sigma) * query, axis=(-2, -1))
 
     def posterior_mean(self, u):
         """``E[β | u] = Bᵀ G⁺ u`` for observations ``u`` (b, m): shape (b, d)."""
