@@ -3,7 +3,8 @@
 Given the context inputs ``X`` (n × d), the labels ``y`` are jointly Gaussian with the query task
 ``β``: ``Cov(y) = G = R ⊙ XXᵀ + σ²I`` and ``Cov(β, y) = Xᵀ diag(r)``. The posterior mean of ``β``
 is ``Xᵀ diag(r) G⁺ y``, so the Bayes predictor is ``ŷ = xᵀ Xᵀ diag(r) G⁺ y``
-(:func:`dense_bayes_predict`), and its risk *given* ``X`` — exact over ``β``, the noise and the query
+(:func:`dense_bayes_predict`), and its risk *given* ``X`` — exact over ``β``, the noise and the
+query
 ``x`` (Rao–Blackwellised) — is
 
     ``L(X) = σ² + tr Σ − tr(Σ Xᵀ diag(r) G⁺ diag(r) X)``  (:func:`conditional_bayes_risks`).
@@ -40,8 +41,9 @@ from .validation import as_integer, eigenvalue_tolerance, namespace_of
 
 __all__ = [
     "BayesRisk", "dense_bayes_predict", "conditional_bayes_risks", "dense_bayes_risk",
-    "gaussian_conditional_risks", "Observations", "factor_svd", "factor_posterior_mean", "correlation_factor", "monte_carlo_bayes_risk", "sample_designs",
-    "DEFAULT_BAYES_DRAWS", "BAYES_BLOCK_SIZE",
+    "gaussian_conditional_risks", "Observations", "factor_svd", "factor_posterior_mean",
+    "correlation_factor", "monte_carlo_bayes_risk", "sample_designs", "DEFAULT_BAYES_DRAWS",
+    "BAYES_BLOCK_SIZE",
 ]
 
 DEFAULT_BAYES_DRAWS = 10_000
@@ -195,7 +197,8 @@ def factor_posterior_mean(u, U, s, shrink, query):
 def gaussian_conditional_risks(observations):
     """``σ² + tr Σ − tr(Σ Bᵀ G⁺ B)`` for every design of an :class:`Observations`.
 
-    ``G⁺ B`` by an LU solve when ``σ²`` is above ``G``'s round-off (:meth:`Observations.invertible`);
+    ``G⁺ B`` by an LU solve when ``σ²`` is above ``G``'s round-off
+    (:meth:`Observations.invertible`);
     otherwise (``σ² = 0`` or negligible) through the prior's square root: with
     ``M = U diag(s) Vᵀ`` the design in ``ζ``, ``Cov(ζ | u) = I − V diag(s²/(s² + σ²)) Vᵀ`` needs
     no inverse of a singular ``G``, and the rank decision is a tolerance on singular values.

@@ -147,7 +147,8 @@ def _wishart_sampler(model, rng, count):
 
 def multitask_bayes_risk(model, *, draws=DEFAULT_BAYES_DRAWS, seed=0, executor=None):
     """Bayes risk of a :class:`MultitaskModel` by the Wishart route (cost independent of ``n``:
-    one ``K d × K d`` solve per draw, an SVD of ``K d × rank(J) d`` when ``σ² = 0``). Parameters as :func:`bayes_risk`."""
+    one ``K d × K d`` solve per draw, an SVD of ``K d × rank(J) d`` when ``σ² = 0``).
+    Parameters as :func:`bayes_risk`."""
     model = _as_multitask(model)
     return monte_carlo_bayes_risk(partial(_wishart_sampler, model), draws=draws, seed=seed,
                                   executor=executor, method="wishart", null_risk=model.M)
@@ -184,7 +185,8 @@ def bayes_risk(model, *, draws=DEFAULT_BAYES_DRAWS, seed=0, executor=None):
     --------
     >>> model = MultitaskModel(np.eye(2), [0.2, 0.9], [8, 8], np.eye(4), 0.1)
     >>> bayes_risk(model, draws=2000, seed=1)
-    BayesRisk(risk=0.80..., standard_error=0.00..., draws=2000, seed=1, method='wishart', null_risk=4.1)
+    BayesRisk(risk=0.80..., standard_error=0.00..., draws=2000, seed=1, method='wishart',
+              null_risk=4.1)
     >>> bayes_risk(model, draws=1)
     Traceback (most recent call last):
     ...

@@ -2,10 +2,12 @@
 
 :func:`bayes_predictor` returns a jit-able function of a batch of
 :class:`~wpgd_theory.Prompts` that computes the posterior mean ``E[xᵀβ | X, y]`` by the
-prior-square-root route of :mod:`wpgd_theory.core.bayes` (:func:`~wpgd_theory.core.bayes.factor_svd`,
-the same code on ``jax.numpy`` arrays): an SVD of the ``n × rank(J) d`` design per prompt, sound
-for ``σ² = 0`` and singular task correlations alike. A multitask model's joint factor has rank
-``≤ K + 1`` whatever ``n``; a dense model's up to ``n + 1``.
+prior-square-root route of :mod:`wpgd_theory.core.bayes`
+(:func:`~wpgd_theory.core.bayes.factor_svd`, the same code on ``jax.numpy`` arrays): an SVD of
+the ``n × rank(J) d`` design per prompt, sound for ``σ² = 0`` and singular task correlations
+alike (with enough noise, ``σ² ≥`` :data:`SOLVE_RATIO` ``· tr Σ``, a plain ``n × n`` solve). A
+multitask model's joint factor has rank ``≤ K + 1`` whatever ``n``; a dense model's up to
+``n + 1``.
 
 Examples
 --------
