@@ -354,6 +354,17 @@ def test_curves_csv_file_matches_theory_curves(tmp_path):
     assert np.array_equal(table, np.array(expected.rows(), dtype=float))
 
 
+def test_curves_with_the_bayes_floor(tmp_path):
+    path = tmp_path / "out.csv"
+    options = ["--csv", str(path), "--bayes-draws", "200", "--bayes-seed", "3"]
+    assert main(CURVES_ARGS + options) == 0
+    header, table = read_csv(path.read_text())
+    expected = theory_curves([2, 4, 8, 64], 0.9, 0.3, d=10, sigma2=0.1, bayes_draws=200,
+                             bayes_seed=3)
+    assert header == expected.columns and header[-2:] == ("bayes", "bayes_se")
+    assert np.array_equal(table, np.array(expected.rows(), dtype=float))
+
+
 def test_curves_through_the_console_script():
     status, out, err = cli(*CURVES_ARGS, "--normalize")
     assert status == 0, err

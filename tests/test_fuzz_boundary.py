@@ -189,6 +189,14 @@ def _valid_calls():
         "figure1_experiment": (([4],), {"settings": ((0.2, 0.8),), "seeds": (0,), "d": 2,
                                         "classes": ("gla",), "steps": 2, "batch_size": 4,
                                         "test_prompts": 16}),
+        "bayes_risk": ((multitask,), {"draws": 8, "seed": 0}),
+        "multitask_bayes_risk": ((multitask,), {"draws": 8, "seed": 0}),
+        "dense_bayes_risk": ((model,), {"draws": 8, "seed": 0}),
+        "bayes_risk_limit": ((multitask,), {}),
+        "conditional_bayes_risks": ((model, RNG.standard_normal((2, N, D))), {}),
+        "dense_bayes_predict": ((model, X, y, x), {}),
+        "bayes_predict": ((multitask, prompts.context_inputs, prompts.context_labels,
+                           prompts.query_input), {}),
     }
     return calls
 
@@ -213,6 +221,7 @@ NOT_VALIDATED = {
     "BatchedFixedPoints", "BatchedWPGDSolution", "ChunkPlan", "PhaseDiagram", "SeedBlock",
     "sweep_main",    # the CLI's dict-of-options entry point: tests/test_cli.py (sweep verb)
     "TrainResult", "TheoryOptimum", "TrapOutcome",
+    "BayesRisk",
     # JSON-config and plotting entry points of training: tests/test_training.py, tests/test_cli.py
     "run_train_config", "overlay_figure",
     "evaluate",      # takes a trained Architecture and its parameters: tests/test_training.py

@@ -257,7 +257,8 @@ def test_solve_precision_prints_the_requested_digits(tmp_path):
 # ---------------------------------------------------------------------- figure and rows
 
 ROW = dict(zip(ROW_COLUMNS, (0.2, 0.8, 10, 4, 0.0, "gla", "scalar", "constrained", 0, 10, 8,
-                             0.01, 3.1, 0.01, 3.0, 3.05, 0.03, 1, 1, 1, 3.0, 0.1, 0.01)))
+                             0.01, 3.1, 0.01, 3.0, 3.05, 0.03, 1, 1, 1, 3.0, 0.1, 0.01, 2.0, 1.1,
+                             0.02)))
 
 
 @pytest.mark.parametrize("rows, fragment", [
@@ -279,7 +280,7 @@ def test_figure_rows_files_with_short_rows_and_bad_cells(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text(",".join(ROW_COLUMNS) + "\n0.2,0.8,10\n")
     assert_one_line_error(*run_cli("figure", "-o", tmp_path / "o.png", "--trained",
-                                   path)[::2], "line 2: expected 23 cells, got fewer")
+                                   path)[::2], f"line 2: expected {len(ROW_COLUMNS)} cells, got fewer")
     path.write_text(",".join(ROW_COLUMNS) + "\n" + ",".join(
         "x" if k == "n" else str(v) for k, v in ROW.items()) + "\n")
     with pytest.raises(ValueError, match="column n must be a number, got 'x'"):

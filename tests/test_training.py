@@ -315,3 +315,34 @@ def test_figure1_experiment_is_the_same_on_a_process_pool():
     def drop_timing(rows):
         return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
     assert len(here) == 2 * 2 * 2 and drop_timing(there) == drop_timing(here)
+
+
+def test_trained_models_against_the_bayes_floor(trained):
+    from wpgd_theory import bayes_risk
+    for key, result in trained.items():
+        model = paper_setting_model(key[0], *((0.8, 0.2) if "non-monotone" in key
+                                              else (0.2, 0.8)), 4, 0.1)
+        exact = bayes_risk(model, draws=4000, seed=0)
+        # Independent routes to the Bayes risk: the JAX posterior mean on the test prompts
+        # (float32) against the Wishart route (float64): within 4 combined SEs.
+        assert abs(result.bayes_test_risk - exact.risk) <= 4 * np.hypot(
+            result.bayes_test_risk_se, exact.standard_error), (key, result.bayes_test_risk)
+        # Nothing beats Bayes on common prompts (beyond 3 SE); the gap is the risk difference.
+        assert result.bayes_paired_gap >= -3 * result.bayes_paired_gap_se, key
+        difference = result.test_risk - result.bayes_test_risk
+        assert abs(difference - result.bayes_paired_gap) <= 1e-4 * result.test_risk, key
+        # WPGD (every class here) stays well above the floor at d = 4, n ≤ 16.
+        assert result.bayes_paired_gap > 10 * result.bayes_paired_gap_se, key
+
+
+@pytest.mark.parametrize("C, c, sigma2", [([[1, .5], [.5, 1]], [0.3, 0.8], 0.0),   # SVD route
+                                          (np.ones((2, 2)), [1.0, 1.0], 0.0),       # singular C
+                                          (np.eye(2), [0.3, 0.8], 0.2)])            # solve route
+def test_jax_bayes_predictor_matches_numpy(C, c, sigma2):
+    from wpgd_theory import MultitaskModel, bayes_predict
+    from wpgd_theory.training.bayes import bayes_predictor
+    model = MultitaskModel(C, c, [3, 12], np.diag([1.0, 2.0, 0.5, 1.0]), sigma2)
+    prompts = model.sample(300, seed=0)
+    # float32 (JAX) against float64 (NumPy); predictions are O(1): 1e-4 absolute.
+    np.testing.assert_allclose(bayes_predictor(model)(prompts),
+                               bayes_predict(model, *prompts[:3]), rtol=0, atol=1e-4)

@@ -96,6 +96,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "multitask.vector_gating": (
         "vector_gating_optimum", "VectorGatingOptimum", "block_matrix_risk", "direction_risk",
     ),
+    "core.bayes": (
+        "BayesRisk", "dense_bayes_risk", "dense_bayes_predict", "conditional_bayes_risks",
+    ),
+    "multitask.bayes": (
+        "bayes_risk", "bayes_predict", "bayes_risk_limit", "multitask_bayes_risk",
+    ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
         "MultitaskFamily", "paper_setting_family", "curves_figure",

@@ -1,7 +1,8 @@
 """``wpgd-theory curves``: the Figure-1 theory table (risk against n) as CSV or JSON.
 
 Setting: ``K = 2``, ``n₁ = n₂ = n/2``, ``corr(β₁, β₂) = 0``, ``Σ = I_d``; columns
-``n, linatt, gla, gla_wo, gla_vector`` (see :func:`wpgd_theory.multitask.curves.theory_curves`).
+``n, linatt, gla, gla_wo, gla_vector`` (see :func:`wpgd_theory.multitask.curves.theory_curves`),
+and ``bayes, bayes_se`` — the Bayes-optimal floor — with ``--bayes-draws N``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ NAME = "curves"
 
 #: Figure 1 of the paper: relevant task last, risks divided by d.
 FIGURE1 = {"r1": 0.3, "r2": 0.9, "d": 10, "sigma2": 0.1,
-           "n": [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]}
+           "n": [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], "bayes_draws": 4000}
 
 
 def add_setting_arguments(parser, defaults=None):
@@ -30,6 +31,11 @@ def add_setting_arguments(parser, defaults=None):
     option("--d", "d", "feature dimension", type=int)
     option("--sigma2", "sigma2", "label-noise variance", type=float)
     option("--n", "n", "even context lengths", type=int, nargs="+", metavar="N")
+    bayes = 0 if defaults is None else defaults.get("bayes_draws", 0)
+    parser.add_argument("--bayes-draws", type=int, default=bayes, metavar="N",
+                        help="Monte Carlo draws of the Bayes-optimal floor per n (0: none; "
+                             f"~0.1 s per 10^4 draws at d = 10; default {bayes})")
+    parser.add_argument("--bayes-seed", type=int, default=0, help="seed of those draws")
 
 
 def compute(args):
@@ -38,7 +44,8 @@ def compute(args):
     from ._io import InputError
     try:
         return theory_curves(args.n, args.r1, args.r2, d=args.d, sigma2=args.sigma2,
-                             normalize=args.normalize)
+                             normalize=args.normalize, bayes_draws=args.bayes_draws,
+                             bayes_seed=args.bayes_seed)
     except ArithmeticError as exc:
         raise InputError(f"--sigma2 {args.sigma2:g} with --d {args.d}: the theory's risks are "
                          f"not computable in float64 ({exc})") from None
@@ -51,10 +58,9 @@ def compute(args):
 
 def curves_payload(curves):
     """The curves as a JSON-ready dict (setting and one list per column)."""
-    from ..multitask.curves import CURVE_COLUMNS
     return {"r1": curves.r1, "r2": curves.r2, "d": curves.d, "sigma2": curves.sigma2,
             "normalized": curves.normalized,
-            **{column: getattr(curves, column) for column in CURVE_COLUMNS}}
+            **{column: getattr(curves, column) for column in curves.columns}}
 
 
 def add_parser(subparsers):

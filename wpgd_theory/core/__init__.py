@@ -8,6 +8,7 @@ from __future__ import annotations
 # The modules under private names, bound before the star imports (core.risk defines a
 # function called `risk`).
 from . import batched as _batched
+from . import bayes as _bayes
 from . import model as _model
 from . import multiprecision as _multiprecision
 from . import parallel as _parallel
@@ -17,6 +18,7 @@ from . import solver as _solver
 from . import spectral as _spectral
 from . import uniqueness as _uniqueness
 from .batched import *  # noqa: F401,F403
+from .bayes import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
 from .multiprecision import *  # noqa: F401,F403
 from .parallel import *  # noqa: F401,F403
@@ -29,6 +31,6 @@ from .uniqueness import *  # noqa: F401,F403
 __all__ = [
     name
     for module in (_model, _predictor, _risk, _spectral, _solver, _uniqueness, _batched,
-                   _parallel, _multiprecision)
+                   _parallel, _multiprecision, _bayes)
     for name in module.__all__  # noqa: F405
 ]

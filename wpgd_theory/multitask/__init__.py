@@ -7,10 +7,12 @@ from __future__ import annotations
 
 # The modules under private names, bound before the star imports (core.risk defines a
 # function called `risk`).
+from . import bayes as _bayes
 from . import curves as _curves
 from . import gating as _gating
 from . import model as _model
 from . import vector_gating as _vector_gating
+from .bayes import *  # noqa: F401,F403
 from .curves import *  # noqa: F401,F403
 from .gating import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
@@ -18,6 +20,6 @@ from .vector_gating import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_model, _vector_gating, _gating, _curves)
+    for module in (_model, _vector_gating, _gating, _curves, _bayes)
     for name in module.__all__  # noqa: F405
 ]

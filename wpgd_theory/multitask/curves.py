@@ -14,6 +14,10 @@ feature covariance ``Σ`` and noise ``σ²``. Four optimal risks per ``n`` (docs
   weights (:func:`~wpgd_theory.multitask.vector_gating.vector_gating_optimum`, key width ``2d``):
   ``L*_WPGD`` for ``Σ ∝ I``, below it for anisotropic ``Σ`` (docs/findings.md §9).
 
+Optionally (``bayes_draws > 0``) a fifth curve, the **Bayes-optimal** risk — the floor under every
+in-context learner (:func:`~wpgd_theory.multitask.bayes.bayes_risk`), with its Monte Carlo
+standard error (columns ``bayes``, ``bayes_se``).
+
 The paper's experiment (poster "Experiments", Figure 1) is the preset
 :func:`paper_setting_family`: ``K = 2``, ``n_1 = n_2 = n/2``, ``corr(β_1, β_2) = 0``,
 ``c = (r_1, r_2)``, ``Σ = I_d``. matplotlib is optional (``pip install wpgd-theory[plot]``) and
@@ -30,24 +34,29 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.parallel import map_chunks
-from ..core.validation import as_bool, as_nonnegative_scalar
+from ..core.validation import as_bool, as_integer, as_nonnegative_scalar
 from .gating import (
     decay_gating_optimum,
     linear_attention_optimum,
     scalar_gating_optimum,
 )
+from .bayes import bayes_risk
 from .model import MultitaskModel
 from .vector_gating import vector_gating_optimum
 
 __all__ = ["TheoryCurves", "MultitaskFamily", "CURVE_COLUMNS", "CURVE_LABELS",
            "paper_setting_family", "paper_setting_model", "theory_curves", "write_curves_csv",
-           "curves_figure", "plot_curves"]
+           "curves_figure", "plot_curves", "BAYES_COLUMNS", "draw_bayes_floor"]
 
 CURVE_COLUMNS = ("n", "linatt", "gla", "gla_wo", "gla_vector")
 """CSV header, in order."""
 
 CURVE_LABELS = {"linatt": "LinAtt", "gla": "GLA (scalar gating, delimiters)",
-                "gla_wo": "GLA-wo (no delimiters)", "gla_vector": "GLA (vector gating)"}
+                "gla_wo": "GLA-wo (no delimiters)", "gla_vector": "GLA (vector gating)",
+                "bayes": "Bayes-optimal (floor)"}
+
+BAYES_COLUMNS = ("bayes", "bayes_se")
+"""Extra CSV columns when the curves carry the Bayes floor (``bayes_draws > 0``)."""
 
 # Drawn in this order. The vector-gating curve often coincides with the scalar one (relevant task
 # last), so it is a wide translucent band with hollow markers underneath a thin dashed scalar line.
@@ -181,10 +190,17 @@ class TheoryCurves(NamedTuple):
     sigma2: float
     normalized: bool
     family: MultitaskFamily | None = None
+    bayes: np.ndarray | None = None
+    bayes_se: np.ndarray | None = None
+
+    @property
+    def columns(self):
+        """:data:`CURVE_COLUMNS`, then :data:`BAYES_COLUMNS` if the Bayes floor was computed."""
+        return CURVE_COLUMNS + (BAYES_COLUMNS if self.bayes is not None else ())
 
     def rows(self):
-        """One tuple per ``n`` in :data:`CURVE_COLUMNS` order."""
-        return list(zip(self.n.tolist(), *(getattr(self, c).tolist() for c in CURVE_COLUMNS[1:])))
+        """One tuple per ``n`` in :attr:`columns` order."""
+        return list(zip(self.n.tolist(), *(getattr(self, c).tolist() for c in self.columns[1:])))
 
     def __repr__(self):
         return (f"TheoryCurves({self.family!r}, n={self.n.tolist()}, "
@@ -249,8 +265,15 @@ def _curve_row(family, n_values, block):
             decay_gating_optimum(model).risk, vector_gating_optimum(model).risk)
 
 
+def _bayes_column(family, n, draws, seed, executor):
+    """Bayes risks and standard errors at every ``n`` (the draws of each ``n`` on ``executor``)."""
+    results = [bayes_risk(family.model(int(value)), draws=draws, seed=seed, executor=executor)
+               for value in n]
+    return (np.array([r.risk for r in results]), np.array([r.standard_error for r in results]))
+
+
 def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=None,
-                  normalize=False, executor=None):
+                  normalize=False, executor=None, bayes_draws=0, bayes_seed=0):
     """Optimal risks of LinAtt, GLA (scalar), GLA-wo and GLA (vector) for each ``n``.
 
     Either the paper's setting through ``r1, r2, d, sigma2`` (:func:`paper_setting_family`), or
@@ -273,6 +296,13 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
     executor : None, concurrent.futures.Executor or dask.distributed.Client, optional
         Computes the ``n`` values in parallel (:func:`~wpgd_theory.core.parallel.map_chunks`);
         the curves do not depend on it.
+    bayes_draws : int, optional
+        If positive, also the Bayes-optimal risk at every ``n`` by that many Monte Carlo draws
+        of the Wishart statistics (:func:`~wpgd_theory.multitask.bayes.bayes_risk`; fields
+        ``bayes``, ``bayes_se``). Cost: one ``K d × K d`` solve per draw and ``n`` value,
+        whatever ``n`` — about 0.1 s per 10⁴ draws at ``K = 2, d = 10`` on one core.
+    bayes_seed : int, optional
+        Root seed of those draws (the same for every ``n``: common random numbers).
 
     Returns
     -------
@@ -297,6 +327,14 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
     ...     print("{:>3} {:.4f} {:.4f} {:.4f} {:.4f}".format(*row))
       4 1.3586 1.2600 1.2654 1.2600
      40 1.0742 0.6581 0.6768 0.6581
+
+    The Bayes floor under the paper's setting (``bayes``, ``bayes_se`` columns):
+
+    >>> curves = theory_curves([8, 512], 0.3, 0.9, d=4, sigma2=0.1, bayes_draws=4000)
+    >>> curves.columns[-2:]
+    ('bayes', 'bayes_se')
+    >>> [f"{g:.3f} > {b:.3f}" for g, b in zip(curves.gla_vector, curves.bayes)]
+    ['2.518 > 1.130', '0.570 > 0.501']
     """
     normalize = as_bool(normalize, "normalize")
     paper = (r1, r2, d, sigma2)
@@ -310,6 +348,9 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
     elif not isinstance(family, MultitaskFamily):
         raise TypeError(f"family must be a MultitaskFamily, got {type(family).__name__}")
     n = family.check_lengths(n_values)
+    bayes_draws = as_integer(bayes_draws, "bayes_draws", minimum=0)
+    if bayes_draws == 1:
+        raise ValueError("bayes_draws must be 0 (no Bayes curve) or >= 2, got 1")
     rows = map_chunks(partial(_curve_row, family, n.tolist()), len(n), block_size=1,
                       executor=executor)
     columns = {name: [row[k] for row in rows] for k, name in enumerate(CURVE_COLUMNS[1:])}
@@ -317,12 +358,16 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
     arrays = {name: scale * np.array(values, dtype=float) for name, values in columns.items()}
     c = family.query_correlation
     r1, r2 = (float(c[0]), float(c[1])) if family.K == 2 else (None, None)
+    if bayes_draws:
+        risks, errors = _bayes_column(family, n, bayes_draws, bayes_seed, executor)
+        arrays.update(bayes=scale * risks, bayes_se=scale * errors)
     return TheoryCurves(n, **arrays, r1=r1, r2=r2, d=family.d, sigma2=family.sigma2,
                         normalized=normalize, family=family)
 
 
 def write_curves_csv(curves, file):
-    """Write :data:`CURVE_COLUMNS` and one row per ``n`` (17 significant digits) to a path or file.
+    """Write :attr:`TheoryCurves.columns` and one row per ``n`` (17 significant digits) to a path
+    or file.
 
     Examples
     --------
@@ -344,7 +389,7 @@ def write_curves_csv(curves, file):
 
 def _write_rows(curves, handle):
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(CURVE_COLUMNS)
+    writer.writerow(curves.columns)
     for n, *risks in curves.rows():
         writer.writerow([n] + [f"{risk:.17g}" for risk in risks])
 
@@ -374,6 +419,8 @@ def curves_figure(curves):
     axes = figure.add_subplot()
     for name, style in CURVE_STYLES.items():
         axes.plot(curves.n, getattr(curves, name), label=CURVE_LABELS[name], **style)
+    if curves.bayes is not None:
+        draw_bayes_floor(axes, curves.n, curves.bayes, curves.bayes_se)
     axes.set_xscale("log", base=2)
     family = curves.family
     paper = family is None or (family.K == 2 and family.proportions.tolist() == [1, 1])
@@ -386,11 +433,21 @@ def curves_figure(curves):
         axes.set_title(f"(r₁, r₂) = ({curves.r1:g}, {curves.r2:g}), d = {curves.d}, "
                        f"σ² = {curves.sigma2:g}", fontsize=10)
     handles, labels = axes.get_legend_handles_labels()
-    order = [labels.index(CURVE_LABELS[name]) for name in CURVE_COLUMNS[1:]]
+    order = [labels.index(CURVE_LABELS[name]) for name in curves.columns[1:]
+             if name in CURVE_LABELS]
     axes.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8)
     axes.grid(True, which="major", alpha=0.3)
     figure.tight_layout()
     return figure
+
+
+def draw_bayes_floor(axes, n, risk, standard_error):
+    """Draw the Bayes floor on matplotlib ``axes``: a black dotted line and a ±2 SE band (used by
+    :func:`curves_figure` and the trained Figure-1 overlay)."""
+    axes.fill_between(n, risk - 2 * standard_error, risk + 2 * standard_error, color="black",
+                      alpha=0.15, linewidth=0, zorder=0)
+    axes.plot(n, risk, label=CURVE_LABELS["bayes"], color="black", linestyle=":",
+              linewidth=1.8, marker="D", markersize=3, zorder=5)
 
 
 def plot_curves(curves, path):

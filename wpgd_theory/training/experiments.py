@@ -18,7 +18,12 @@ import numpy as np
 from ..core.model import CorrelatedTaskModel
 from ..core.parallel import map_chunks
 from ..core.validation import as_integer, as_real, as_sequence
-from ..multitask.curves import CURVE_LABELS, paper_setting_model, theory_curves
+from ..multitask.curves import (
+    CURVE_LABELS,
+    draw_bayes_floor,
+    paper_setting_model,
+    theory_curves,
+)
 from ..multitask.model import MultitaskModel
 from .train import DEFAULT_TEST_SEED, train_seeds
 
@@ -43,8 +48,9 @@ ROW_COLUMNS = ("r1", "r2", "n", "d", "sigma2", "curve", "gating", "parameterisat
                "steps", "batch_size", "learning_rate", "test_risk", "test_risk_se",
                "optimum_risk", "closed_form_risk", "relative_gap", "block_weight_ratio",
                "theory_block_weight_ratio", "seconds", "optimum_test_risk", "paired_gap",
-               "paired_gap_se")
-_OPTIONAL_COLUMNS = {"optimum_test_risk", "paired_gap", "paired_gap_se"}    # added in 0.2
+               "paired_gap_se", "bayes_test_risk", "bayes_paired_gap", "bayes_paired_gap_se")
+_OPTIONAL_COLUMNS = {"optimum_test_risk", "paired_gap", "paired_gap_se",     # added in 0.2
+                     "bayes_test_risk", "bayes_paired_gap", "bayes_paired_gap_se"}
 
 
 def _row(result, r1, r2, n, d, sigma2, curve):
@@ -60,7 +66,9 @@ def _row(result, r1, r2, n, d, sigma2, curve):
             "closed_form_risk": result.closed_form_risk, "relative_gap": result.relative_gap,
             "block_weight_ratio": ratio, "theory_block_weight_ratio": theory_ratio,
             "seconds": result.seconds, "optimum_test_risk": result.optimum_test_risk,
-            "paired_gap": result.paired_gap, "paired_gap_se": result.paired_gap_se}
+            "paired_gap": result.paired_gap, "paired_gap_se": result.paired_gap_se,
+            "bayes_test_risk": result.bayes_test_risk, "bayes_paired_gap": result.bayes_paired_gap,
+            "bayes_paired_gap_se": result.bayes_paired_gap_se}
 
 
 def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.2)),
@@ -313,12 +321,14 @@ def ordering_violations(rows, column="test_risk", order=FIGURE1_CLASSES, toleran
     return bad
 
 
-def overlay_figure(rows, path, *, n_grid=None):
+def overlay_figure(rows, path, *, n_grid=None, bayes_draws=1000):
     """Trained risks (mean ± SE over seeds) overlaid on :func:`~wpgd_theory.theory_curves`.
 
     One panel per ``(r₁, r₂)``; needs matplotlib (extra ``wpgd-theory[plot]``). ``rows`` must be
     a non-empty list of rows (dicts with :data:`REQUIRED_ROW_COLUMNS`) of one setting
-    ``(d, σ²)``: the theory curves are drawn for it, so mixed settings are refused.
+    ``(d, σ²)``: the theory curves are drawn for it, so mixed settings are refused. The
+    Bayes-optimal floor is drawn from ``bayes_draws`` Monte Carlo draws per grid point (0: not
+    drawn).
     """
     rows = as_sequence(rows, "rows", _checked_row, of="dicts (rows of figure1_experiment)")
     d, sigma2 = _one_setting(rows)
@@ -338,7 +348,10 @@ def overlay_figure(rows, path, *, n_grid=None):
                                 squeeze=False)
     colors = dict(zip(FIGURE1_CLASSES, ("C0", "C1", "C2", "C3")))
     for ax, (r1, r2) in zip(axes[0], settings):
-        curves = theory_curves(n_grid.astype(int), r1, r2, d=d, sigma2=sigma2)
+        curves = theory_curves(n_grid.astype(int), r1, r2, d=d, sigma2=sigma2,
+                               bayes_draws=bayes_draws)
+        if curves.bayes is not None:
+            draw_bayes_floor(ax, curves.n, curves.bayes, curves.bayes_se)
         for curve, style in zip(FIGURE1_CLASSES, ("-", "--", "-.", ":")):
             ax.plot(curves.n, getattr(curves, curve), style, color=colors[curve],
                     label=f"theory: {CURVE_LABELS[curve]}")

@@ -30,6 +30,7 @@ from ..multitask.gating import (
 from ..multitask.model import MultitaskModel, solve_multitask
 from ..multitask.vector_gating import vector_gating_optimum
 from ._jax import jax, jnp, optax
+from .bayes import bayes_predictor
 from .data import PromptSampler
 from .models import DATA_READING_GATINGS, LABEL_READING_GATINGS, Architecture
 
@@ -191,6 +192,12 @@ class TrainResult:
         Mean of ``(y − ŷ)² − (y − ŷ*)²`` over the test prompts and its standard error: the
         trained model against the optimum on common prompts, whose sampling error is far
         smaller than ``test_risk_se`` (both predictors err alike on a hard prompt).
+    bayes_test_risk, bayes_test_risk_se : float
+        The Monte Carlo risk of the Bayes-optimal predictor (:mod:`wpgd_theory.training.bayes`)
+        on the same test prompts: the floor under every in-context learner.
+    bayes_paired_gap, bayes_paired_gap_se : float
+        Mean of ``(y − ŷ)² − (y − ŷ_Bayes)²`` on the test prompts (``≥ 0`` up to sampling error)
+        and its standard error: how far the trained model is from the best possible.
     closed_form_risk : float or None
         Exact risk ``L(P, ω)`` of the learned WPGD predictor, where the model is one (constrained
         linear/decay/scalar, free WPGD): an evaluation that involves no sampling.
@@ -235,6 +242,10 @@ class TrainResult:
     loss_history: np.ndarray
     seconds: float
     params: dict = field(repr=False)
+    bayes_test_risk: Any = None
+    bayes_test_risk_se: Any = None
+    bayes_paired_gap: Any = None
+    bayes_paired_gap_se: Any = None
 
     @property
     def relative_gap(self):
@@ -282,6 +293,9 @@ class TrainResult:
             "optimum_test_risk": self.optimum_test_risk,
             "optimum_test_risk_se": self.optimum_test_risk_se,
             "paired_gap": self.paired_gap, "paired_gap_se": self.paired_gap_se,
+            "bayes_test_risk": self.bayes_test_risk, "bayes_test_risk_se": self.bayes_test_risk_se,
+            "bayes_paired_gap": self.bayes_paired_gap,
+            "bayes_paired_gap_se": self.bayes_paired_gap_se,
             "optimum_kind": self.optimum.kind, "optimum_risk": self.optimum.risk,
             "optimum_describes_class": self.optimum.describes_class,
             "wpgd_risk": self.optimum.wpgd_risk, "relative_gap": self.relative_gap,
@@ -535,6 +549,7 @@ def _progress_bar(total, progress):
 def _evaluator(arch, chunk, test_seed):
     sampler = PromptSampler(arch.model)
     base = jax.random.fold_in(jax.random.PRNGKey(test_seed), 0x7E57)
+    bayes = bayes_predictor(arch.model)
 
     @jax.jit
     def sums(params, reference, index):
@@ -547,8 +562,12 @@ def _evaluator(arch, chunk, test_seed):
             prompts.query_input, prompts.context_inputs, prompts.context_labels,
             reference[0], reference[1])) ** 2                       # (chunk,)
         paired = errors - optimal
+        floor = (prompts.query_label - bayes(prompts)) ** 2              # (chunk,)
+        above = errors - floor
         return (jnp.sum(errors, axis=1), jnp.sum(errors**2, axis=1), jnp.sum(optimal),
-                jnp.sum(optimal**2), jnp.sum(paired, axis=1), jnp.sum(paired**2, axis=1))
+                jnp.sum(optimal**2), jnp.sum(paired, axis=1), jnp.sum(paired**2, axis=1),
+                jnp.sum(floor), jnp.sum(floor**2), jnp.sum(above, axis=1),
+                jnp.sum(above**2, axis=1))
 
     return sums
 
@@ -563,6 +582,10 @@ class _MonteCarlo(NamedTuple):
     paired_mean: np.ndarray
     paired_se: np.ndarray
     total: int
+    bayes_mean: float = None
+    bayes_se: float = None
+    bayes_paired_mean: np.ndarray = None
+    bayes_paired_se: np.ndarray = None
 
 
 def _mean_and_se(first, second, total):
@@ -589,7 +612,7 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, reference):
     num_chunks = -(-num_prompts // chunk)
     sums = _evaluator(arch, chunk, test_seed)
     reference = (jnp.asarray(reference[0], jnp.float32), jnp.asarray(reference[1], jnp.float32))
-    totals = [0.0] * 6
+    totals = [0.0] * 10
     for index in range(num_chunks):
         totals = [t + np.asarray(s, float) for t, s in zip(totals, sums(stacked_params,
                                                                          reference, index))]
@@ -597,8 +620,10 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, reference):
     mean, se = _mean_and_se(totals[0], totals[1], total)
     optimum_mean, optimum_se = _mean_and_se(totals[2], totals[3], total)
     paired_mean, paired_se = _mean_and_se(totals[4], totals[5], total)
+    bayes_mean, bayes_se = _mean_and_se(totals[6], totals[7], total)
+    above_mean, above_se = _mean_and_se(totals[8], totals[9], total)
     return _MonteCarlo(mean, se, float(optimum_mean), float(optimum_se), paired_mean, paired_se,
-                       total)
+                       total, float(bayes_mean), float(bayes_se), above_mean, above_se)
 
 
 class PairedEvaluation(NamedTuple):
@@ -753,6 +778,9 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
             paired_gap=float(mc.paired_mean[i]) * scale,
             paired_gap_se=float(mc.paired_se[i]) * scale,
             loss_history=np.asarray(losses[i], float) * scale, seconds=seconds, params=own,
+            bayes_test_risk=mc.bayes_mean * scale, bayes_test_risk_se=mc.bayes_se * scale,
+            bayes_paired_gap=float(mc.bayes_paired_mean[i]) * scale,
+            bayes_paired_gap_se=float(mc.bayes_paired_se[i]) * scale,
             **_analyse(normal, own, optimum, scale)))
     return results
 
