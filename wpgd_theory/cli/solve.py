@@ -31,6 +31,9 @@ def add_parser(subparsers):
 
 def run(args):
     problem = load_problem(args.problem)
+    if problem.kind == "spectral":
+        raise InputError(f"{args.problem}: a spectral problem file (eigenvalues only) is read by "
+                         f"certify; solve needs a dense or multitask file")
     model = build_model(problem)
     if problem.kind == "dense":
         from ..core.risk import linear_attention_risk

@@ -104,10 +104,13 @@ def sweep_main(args):
 
     Keys (all optional): ``n`` (list of int), ``d`` (list of int), ``shapes`` (list of str),
     ``instances``, ``seed``, ``block_size``, ``chunk_size``, ``grid_size``, ``executor`` (spec),
-    ``progress`` (bool), ``csv`` and ``png`` (output paths).
+    ``progress`` (bool), ``csv`` and ``png`` (output paths), ``export_several`` (a folder for
+    the instances with several fixed points, :meth:`~.phase.PhaseDiagram.export_several`).
 
-    Returns ``{"rows", "boundary", "csv", "png", "seconds", "instances"}``; ``boundary[shape]``
-    maps each ``d`` to the smallest ``n`` with a nonzero share of several fixed points.
+    Returns ``{"rows", "boundary", "csv", "png", "export_several", "exported", "seconds",
+    "instances", "seed", "block_size"}``; ``boundary[shape]`` maps each ``d`` to the smallest
+    ``n`` with a nonzero share of several fixed points; ``exported`` lists the files written
+    (``None`` without ``export_several``).
 
     Examples
     --------
@@ -130,6 +133,9 @@ def sweep_main(args):
     seconds = time.perf_counter() - start
     csv_path = diagram.to_csv(options["csv"]) if options.get("csv") else None
     png_path = diagram.plot(options["png"]) if options.get("png") else None
+    folder = options.get("export_several")
+    exported = [str(path) for path in diagram.export_several(folder)] if folder else None
     return {"rows": diagram.rows, "boundary": {shape: diagram.boundary(shape) for shape in shapes},
-            "csv": csv_path, "png": png_path, "seconds": seconds,
-            "instances": sum(row["instances"] for row in diagram.rows)}
+            "csv": csv_path, "png": png_path, "export_several": folder, "exported": exported,
+            "seconds": seconds, "instances": sum(row["instances"] for row in diagram.rows),
+            "seed": diagram.seed, "block_size": diagram.block_size}
