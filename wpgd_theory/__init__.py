@@ -42,6 +42,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "core.solver": (
         "solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point",
+        "fixed_point_kinds",
     ),
     "core.batched": (
         "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution",
@@ -118,7 +119,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "random_search",
     ),
     "sweeps.phase": (
-        "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval",
+        "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval", "cell_seed",
+        "spectral_problem",
     ),
     "sweeps.run": (
         "sweep_main", "open_executor",

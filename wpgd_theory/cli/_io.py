@@ -41,6 +41,7 @@ import json
 import math
 import numbers
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -59,6 +60,7 @@ __all__ = [
     "build_model",
     "emit",
     "int_in",
+    "plain_text",
     "load_problem",
     "progress_enabled",
     "to_jsonable",
@@ -422,6 +424,27 @@ def add_json_flag(parser):
     """The ``--json`` flag every verb shares."""
     parser.add_argument("--json", action="store_true",
                         help="print the result as strict JSON (null for NaN or inf)")
+
+
+_ROLE = re.compile(r":[a-z]+:`(~?)([^`]+)`")
+_LITERAL = re.compile(r"``(.+?)``", re.S)
+
+
+def plain_text(text):
+    """Help text without reStructuredText markup: ``:func:`~a.b``` becomes ``b`` (``a.b``
+    without the tilde), double-backquoted literals lose their backquotes.
+
+    Examples
+    --------
+    >>> plain_text("Calls :func:`~wpgd_theory.verify.certify.certify_fixed_point` on ``FILE``.")
+    'Calls certify_fixed_point on FILE.'
+    >>> plain_text(":class:`wpgd_theory.verify.search.SpectralInstance`")
+    'wpgd_theory.verify.search.SpectralInstance'
+    """
+    if text is None:
+        return None
+    text = _ROLE.sub(lambda m: m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2), text)
+    return _LITERAL.sub(r"\1", text)
 
 
 def add_progress_flag(parser):

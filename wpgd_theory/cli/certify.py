@@ -1,7 +1,7 @@
 """``wpgd-theory certify FILE``: interval-arithmetic certificate of the fixed points of ``φ``.
 
 Calls :func:`wpgd_theory.verify.certify.certify_fixed_point` on the model of FILE (the formats
-of ``solve``). Exit status 1 if the certificate leaves boxes undecided within ``--max-boxes``;
+of ``solve``, or a spectral file of eigenvalues as written by ``sweep --export-several``). Exit status 1 if the certificate leaves boxes undecided within ``--max-boxes``;
 2 if the input is malformed or its kind is not supported by ``certify_fixed_point``.
 """
 from __future__ import annotations
@@ -43,7 +43,8 @@ def run(args):
     text = "\n".join(
         [(f"{problem.kind} problem: {cert.count if cert.count is not None else 'undecided'} "
           f"fixed point(s), unique = {cert.unique}, rigorous = {cert.rigorous}")]
-        + [f"  gamma in [{lo}, {hi}]" for lo, hi in enclosures]
+        + [f"  gamma in [{lo}, {hi}] (width {float(box.delta):.2g})"
+           for (lo, hi), box in zip(enclosures, cert.enclosures)]
         + [(f"contraction bound sup phi' <= {float(cert.contraction_bound):.6g}; width "
             f"{cert.width:.3g}; {cert.boxes} boxes; {len(cert.undecided)} undecided"),
            cert.message])
