@@ -66,3 +66,31 @@ def test_solve_certify_reports_the_certified_verdict(three_fixed_points):
     assert [p["kind"] for p in payload["fixed_points"]] == ["global minimum", "saddle",
                                                              "local minimum"]
     assert payload["risk"] == min(p["risk"] for p in payload["fixed_points"])
+
+
+def test_curves_family_file_with_parameters_in_the_csv_header(tmp_path):
+    """`curves --family FILE` for a 3-task family: the CSV header carries the parameters, the
+    reader skips it, and the vector-gating column equals L*_WPGD of the multitask solver (the
+    independent route: vector gating reaches the WPGD optimum)."""
+    import numpy as np
+
+    from wpgd_theory.multitask.curves import MultitaskFamily, read_curves_csv
+    from wpgd_theory.multitask.model import solve_multitask
+    setting = {"C": [[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]], "c": [0.2, 0.4, 0.8],
+               "proportions": [1, 2, 1], "Sigma": [[1, 0], [0, 0.5]], "sigma2": 0.1}
+    family_file = tmp_path / "family.json"
+    family_file.write_text(json.dumps(setting))
+    status, text = _run(["curves", "--family", str(family_file), "--n", "4", "40",
+                         "--csv", str(tmp_path / "out.csv")])
+    assert status == 0 and text.startswith(f"wrote {tmp_path / 'out.csv'}: 2 rows")
+    metadata, columns = read_curves_csv(tmp_path / "out.csv")
+    assert metadata["C"] == setting["C"] and metadata["proportions"] == [1, 2, 1]
+    assert metadata["Sigma"] == setting["Sigma"] and metadata["sigma2"] == 0.1
+    assert metadata["normalized"] is False and metadata["wpgd_theory"]
+    family = MultitaskFamily(setting["C"], setting["c"], setting["proportions"],
+                             np.array(setting["Sigma"]), setting["sigma2"])
+    for n, vector in zip(columns["n"], columns["gla_vector"]):
+        # 1e-12 relative: two float routes to the same optimum (gating optimum vs solver).
+        assert vector == pytest.approx(solve_multitask(family.model(n)).risk, rel=1e-12)
+    status, _ = _run(["curves", "--family", str(family_file), "--n", "4", "--d", "3"])
+    assert status == 2

@@ -96,6 +96,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
+        "read_curves_csv", "curves_metadata",
         "MultitaskFamily", "paper_setting_family", "curves_figure",
     ),
     "verify.certify": (

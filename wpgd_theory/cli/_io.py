@@ -75,7 +75,9 @@ SPECTRAL_KEYS = ("sigma_eigenvalues", "R_eigenvalues", "r_coefficients", "sigma2
 
 #: Dimensions (``ndim``) of every key.
 _NDIM = {"Sigma": 2, "R": 2, "r": 1, "sigma2": 0, "C": 2, "c": 1, "sizes": 1, "d": 0,
-         "sigma_eigenvalues": 1, "R_eigenvalues": 1, "r_coefficients": 1}
+         "sigma_eigenvalues": 1, "R_eigenvalues": 1, "r_coefficients": 1, "proportions": 1}
+#: Keys holding integers.
+_INTEGER_KEYS = ("sizes", "d", "proportions")
 #: Largest JSON file read (bytes) and largest ``.npz`` member (uncompressed bytes).
 MAX_FILE_BYTES = 1 << 30
 #: Largest ``d`` accepted for ``Σ = I_d`` (a d × d matrix is formed).
@@ -181,7 +183,7 @@ def _short(value):
 
 def _json_array(value, key):
     """A JSON value of the dimension of ``key`` as an ndarray, checked element by element."""
-    ndim, integer = _NDIM[key], key in ("sizes", "d")
+    ndim, integer = _NDIM[key], key in _INTEGER_KEYS
     if ndim == 0:
         return np.array(_json_number(value, key, integer))
     if not isinstance(value, list):
@@ -239,7 +241,7 @@ def _npz_member(archive, key, path):
 
 
 def _npz_array(array, key):
-    integer = key in ("sizes", "d")
+    integer = key in _INTEGER_KEYS
     kinds = "iu" if integer else "iuf"
     if array.dtype.kind not in kinds:
         raise InputError(f"{key} must hold {'integers' if integer else 'real numbers'}, got "
