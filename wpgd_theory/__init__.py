@@ -94,6 +94,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "monotone_split", "DelimiterGate", "GLAConstruction", "scalar_gla_construction",
         "vector_gla_construction", "decay_gla_construction",
     ),
+    "multitask.explain": (
+        "explain_gating", "GatingExplanation", "GatingVerdict",
+    ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
         "read_curves_csv", "curves_metadata",

@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import certify, check, curves, figure, solve, sweep, train
+from . import certify, check, curves, figure, solve, sweep, train, why
 from ._io import InputError, load_problem, plain_text
 
 __all__ = ["VERBS", "InputError", "build_parser", "load_problem", "main"]
 
 #: The verb modules, in ``--help`` order.
-VERBS = (solve, curves, check, certify, figure, sweep, train)
+VERBS = (solve, why, curves, check, certify, figure, sweep, train)
 
 PROG = "wpgd-theory"
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 # The modules under private names, bound before the star imports (core.risk defines a
 # function called `risk`).
 from . import curves as _curves
+from . import explain as _explain
 from . import gating as _gating
 from . import model as _model
 from .curves import *  # noqa: F401,F403
+from .explain import *  # noqa: F401,F403
 from .gating import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_model, _gating, _curves)
+    for module in (_model, _gating, _curves, _explain)
     for name in module.__all__  # noqa: F405
 ]
