@@ -94,3 +94,26 @@ def test_curves_family_file_with_parameters_in_the_csv_header(tmp_path):
         assert vector == pytest.approx(solve_multitask(family.model(n)).risk, rel=1e-12)
     status, _ = _run(["curves", "--family", str(family_file), "--n", "4", "--d", "3"])
     assert status == 2
+
+
+def test_result_reprs_show_the_fields_that_matter():
+    from wpgd_theory.multitask.model import solve_multitask
+    from wpgd_theory.verify.certify import certify_fixed_point
+    from wpgd_theory.verify.erratum import (
+        scalar_gating_claim,
+        scalar_gating_counterexample,
+        three_fixed_point_multitask_instance,
+    )
+    from wpgd_theory.verify.search import SpectralInstance
+    claim = scalar_gating_claim(scalar_gating_counterexample(
+        "K=3 orthogonal tasks, positive correlations c = (0.6, 0.1, 0.5)"))
+    assert repr(claim).startswith("ScalarGatingClaim(holds=False, reachable=False")
+    text = repr(solve_multitask(three_fixed_point_multitask_instance()))
+    assert "fixed_points=<3 FixedPoint: global minimum, saddle, local minimum>" in text
+    assert "uniqueness_guaranteed=False" in text and "message" not in text
+    cert = certify_fixed_point(SpectralInstance([1.0, 3.0], 0.5, [0.25, 1.75], [0.3, 0.5]),
+                               digits=20)
+    midpoint, radius = re.search(r"enclosures=\[([\d.]+) ± ([\d.e-]+)\]", repr(cert)).groups()
+    # The printed radius is half the certificate's width (2 significant digits).
+    assert float(radius) == pytest.approx(cert.width / 2, rel=0.05)
+    assert float(midpoint) == pytest.approx(2.0803233124107381, abs=1e-15)

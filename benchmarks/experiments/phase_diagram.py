@@ -29,6 +29,9 @@ TIGHT = {5: [20, 50, 100, 200, 300, 500, 1000], 10: [100, 150, 200, 300, 500, 70
          100: [30, 50, 70, 100, 150, 200, 300, 500, 700, 1000]}
 
 
+NAMES = ("phase_diagram", "phase_diagram_tight")
+
+
 def tight_diagram(executor):
     parts = [run_phase_diagram(n_values, [d], ("two_cluster_tight",), executor=executor,
                                **OPTIONS) for d, n_values in TIGHT.items()]
@@ -42,10 +45,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--executor", default="none")
     parser.add_argument("--export", type=Path, help="folder for the several-fixed-point files")
+    parser.add_argument("--only", choices=NAMES, nargs="+", default=NAMES,
+                        help="which of the two diagrams to compute (default both)")
     args = parser.parse_args()
     start = time.perf_counter()
     with open_executor(args.executor) as executor:
-        for name, diagram in (("phase_diagram", None), ("phase_diagram_tight", None)):
+        for name in args.only:
             diagram = (run_phase_diagram(*MAIN, executor=executor, **OPTIONS)
                        if name == "phase_diagram" else tight_diagram(executor))
             diagram.to_csv(DATA / f"{name}.csv")

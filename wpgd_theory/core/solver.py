@@ -144,6 +144,8 @@ class WPGDSolution:
         return self.uniqueness.established
 
     __repr__ = compact_repr
+    _repr_fields = ("risk", "gamma_star", "weights", "fixed_points", "uniqueness_guaranteed",
+                    "preconditioner")
 
     def __str__(self):
         return (f"WPGDSolution(risk={self.risk}, gamma_star={self.gamma_star}, "

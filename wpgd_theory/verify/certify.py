@@ -135,8 +135,11 @@ class FixedPointCertificate:
 
     def __repr__(self):
         bound = mpmath.nstr(self.contraction_bound, 6)
+        shown = ", ".join(_midpoint_radius(box) for box in self.enclosures[:4])
+        more = ", …" if len(self.enclosures) > 4 else ""
         return (f"FixedPointCertificate(unique={self.unique}, count={self.count}, "
-                f"contraction_bound={bound}, width={self.width:.3g}, rigorous={self.rigorous}, "
+                f"enclosures=[{shown}{more}], contraction_bound={bound}, "
+                f"width={self.width:.3g}, rigorous={self.rigorous}, "
                 f"undecided={len(self.undecided)}, boxes={self.boxes})")
 
     def to_dict(self):
@@ -174,6 +177,13 @@ class FixedPointCertificate:
     def count(self):
         """Number of fixed points if decided (``None`` while boxes are undecided)."""
         return len(self.enclosures) if not self.undecided else None
+
+
+def _midpoint_radius(box):
+    """An enclosure as ``midpoint ± radius`` (mpmath prints both ends alike to 17 digits, which
+    hides the width)."""
+    return (f"{mpmath.nstr(mpmath.mpf(box.mid), 17)} ± "
+            f"{mpmath.nstr(mpmath.mpf(box.delta) / 2, 2)}")
 
 
 def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refinements=64,
