@@ -117,3 +117,41 @@ def test_result_reprs_show_the_fields_that_matter():
     # The printed radius is half the certificate's width (2 significant digits).
     assert float(radius) == pytest.approx(cert.width / 2, rel=0.05)
     assert float(midpoint) == pytest.approx(2.0803233124107381, abs=1e-15)
+
+
+def _fake_training(config, *, progress=False, history_stride=None):
+    """What run_train_config returns, for a run whose Monte Carlo risk sits below the optimum
+    (sampling) while its exact risk and paired gap sit above it."""
+    history = [4.0 - 0.1 * k for k in range(10)]
+    stride = history_stride or 5
+    return {"config": config, "seconds": 0.5, "runs": [{
+        "gating": "scalar", "parameterisation": "constrained", "seed": 0, "test_risk": 2.00,
+        "test_risk_se": 0.02, "test_prompts": 8192, "optimum_test_risk": 1.99,
+        "paired_gap": 0.01, "paired_gap_se": 0.004, "optimum_kind": "scalar",
+        "optimum_risk": 2.02, "wpgd_risk": 2.02, "closed_form_risk": 2.03,
+        "block_weights": [0.25, 1.0], "theory_block_weights": [0.26, 1.0],
+        "loss_history_stride": stride, "loss_history": history[::stride]}]}
+
+
+def test_train_output_explains_and_keeps_the_history_out_of_line(tmp_path, monkeypatch):
+    training = pytest.importorskip("wpgd_theory.training")
+    monkeypatch.setattr(training, "run_train_config", _fake_training)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"model": {"kind": "paper", "n": 8, "r1": 0.2, "r2": 0.8,
+                                            "d": 4, "sigma2": 0.1}}))
+    status, text = _run(["train", str(config), "--history", str(tmp_path / "h.csv")])
+    assert status == 0
+    assert "exact (closed-form) risk of the learned predictor: 2.03 (+0.495 %" in text
+    assert "block weights: learned [0.25, 1.  ], theory [0.26, 1.  ]" in text
+    assert "below the optimum is sampling error" in text and "scores 1.99 on the same" in text
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0].startswith("# config = ") and lines[1] == "seed,step,loss"
+    assert len(lines) == 2 + 10 and lines[-1] == "0,9,3.1"
+    status, out = _run(["train", str(config), "--json"])
+    run = json.loads(out)["runs"][0]
+    assert "loss_history" not in run and run["final_loss"] == pytest.approx(3.5)
+    status, out = _run(["train", str(config), "--json", "--history-stride", "3",
+                        "--history", str(tmp_path / "h2.csv")])
+    run = json.loads(out)["runs"][0]
+    assert run["loss_history"] == pytest.approx([4.0, 3.7, 3.4, 3.1])
+    assert run["loss_history_stride"] == 3
