@@ -129,8 +129,7 @@ def run(args):
             args.png, status = None, 1
     wrote = _wrote(curves, args)
     if args.json:
-        emit(args, {**curves_payload(curves), "csv": args.csv and str(args.csv),
-                    "png": args.png and str(args.png)}, "")
+        emit(args, curves_payload(curves), "")
     elif not args.csv:
         write_curves_csv(curves, sys.stdout, metadata=False)
     # What was written goes to stdout unless stdout carries the table (then to stderr).
