@@ -155,3 +155,16 @@ def test_train_output_explains_and_keeps_the_history_out_of_line(tmp_path, monke
     run = json.loads(out)["runs"][0]
     assert run["loss_history"] == pytest.approx([4.0, 3.7, 3.4, 3.1])
     assert run["loss_history_stride"] == 3
+
+
+def test_progress_flag_draws_a_bar_and_degrades_without_tqdm(monkeypatch):
+    import sys
+    argv = ["sweep", "--n", "12", "--d", "3", "--instances", "20", "--block-size", "20"]
+    for flag, drawn in (("--progress", True), ("--no-progress", False)):
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            status, _ = _run(argv + [flag])
+        assert status == 0 and ("phase diagram" in err.getvalue()) is drawn
+    monkeypatch.setitem(sys.modules, "tqdm", None)          # tqdm not installed
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        status, out = _run(argv + ["--progress"])
+    assert status == 0 and "needs tqdm" in err.getvalue() and "boundary" in out
