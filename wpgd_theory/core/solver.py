@@ -180,7 +180,16 @@ def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
         Or, for stacks ``Sigma (..., d, d)``, ``R (..., n, n)``, ``r (..., n)``,
         ``sigma2 (...)`` (broadcast batch axes), a
         :class:`~wpgd_theory.core.batched.BatchedWPGDSolution` from
-        :func:`~wpgd_theory.core.batched.solve_batched`.
+        :func:`~wpgd_theory.core.batched.solve_batched`. Each of its ``fixed_points`` carries
+        its risk and kind (minimum or saddle, :func:`fixed_point_kinds`).
+
+    See Also
+    --------
+    wpgd_theory.verify.certify.solve_certified : the same solve, then an interval certificate
+        of the number of fixed points (``uniqueness.reason`` ``"certificate"`` or ``"certified
+        non-unique"``); ``certify_solution`` certifies a solution already computed (``wpgd-theory
+        solve --certify``). They live in the verification layer, which this core layer may not
+        import.
 
     Examples
     --------
