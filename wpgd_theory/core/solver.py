@@ -41,7 +41,7 @@ from .spectral import (
     spectral_gap_condition,
 )
 from .uniqueness import Uniqueness, spectral_uniqueness
-from .validation import as_integer, check_spectra
+from .validation import as_integer, as_real_array, check_spectra
 
 __all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point",
            "fixed_point_kinds"]
@@ -87,7 +87,12 @@ def fixed_point_kinds(risks, slopes):
     >>> fixed_point_kinds([0.2202, 0.2209, 0.2207], [0.54, 1.25, 0.68])
     ['global minimum', 'saddle', 'local minimum']
     """
-    slopes = [float(slope) for slope in slopes]
+    risks = as_real_array(risks, "risks", ndim=1)
+    slopes = as_real_array(slopes, "slopes", ndim=1)
+    if risks.shape != slopes.shape:
+        raise ValueError(f"risks and slopes must have the same length, got {risks.size} and "
+                         f"{slopes.size}")
+    slopes = slopes.tolist()
     minima = [k for k, slope in enumerate(slopes) if slope < 1 - DEGENERATE_SLOPE]
     best = min(minima, key=lambda k: risks[k]) if minima else None
     return ["global minimum" if k == best else "local minimum" if k in minima
@@ -271,7 +276,8 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
         h_bar, coefficients, moments, risk_value = stationary_point(gamma, spectra)
         candidates.append((scalar(risk_value), scalar(gamma), scalar(h_bar), coefficients,
                            moments, slope))
-    kinds = fixed_point_kinds([c[0] for c in candidates], [c[5] for c in candidates])
+    kinds = fixed_point_kinds([float(c[0]) for c in candidates],
+                              [float(c[5]) for c in candidates])
     best = min(candidates, key=lambda c: c[0])
     risk_star, gamma, h_bar, coefficients, moments, _ = best
     unit, scale = normalised_weights(coefficients)

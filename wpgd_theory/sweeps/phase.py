@@ -275,6 +275,8 @@ class PhaseDiagram:
 def spectral_problem(instance):
     """A :class:`~wpgd_theory.verify.search.SpectralInstance` as the dict of a spectral problem
     file (lists of floats), the inverse of reading one with ``wpgd-theory certify``."""
+    if not isinstance(instance, SpectralInstance):
+        raise TypeError(f"instance must be a SpectralInstance, got {type(instance).__name__}")
     return {"sigma_eigenvalues": instance.sigma_eigenvalues.tolist(),
             "R_eigenvalues": instance.R_eigenvalues.tolist(),
             "r_coefficients": instance.r_coefficients.tolist(), "sigma2": float(instance.sigma2)}
