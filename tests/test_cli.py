@@ -328,7 +328,10 @@ def test_npz_member_size_is_checked_before_reading(tmp_path, monkeypatch, capsys
 def test_curves_csv_file_matches_theory_curves(tmp_path):
     path = tmp_path / "out.csv"
     assert main(CURVES_ARGS + ["--csv", str(path)]) == 0
-    header, table = read_csv(path.read_text())
+    text = path.read_text()
+    assert text.startswith("# K = 2\n# c = [0.9, 0.3]\n")     # the parameters, as # lines
+    header, table = read_csv("".join(line for line in text.splitlines(keepends=True)
+                                     if not line.startswith("#")))
     expected = theory_curves([2, 4, 8, 64], 0.9, 0.3, d=10, sigma2=0.1)
     assert header == CURVE_COLUMNS
     assert np.array_equal(table, np.array(expected.rows(), dtype=float))
