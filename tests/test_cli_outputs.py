@@ -158,12 +158,20 @@ def test_train_output_explains_and_keeps_the_history_out_of_line(tmp_path, monke
 
 
 def test_progress_flag_draws_a_bar_and_degrades_without_tqdm(monkeypatch):
+    import pathlib
     import sys
+    import tempfile
     argv = ["sweep", "--n", "12", "--d", "3", "--instances", "20", "--block-size", "20"]
     for flag, drawn in (("--progress", True), ("--no-progress", False)):
         with contextlib.redirect_stderr(io.StringIO()) as err:
             status, _ = _run(argv + [flag])
         assert status == 0 and ("phase diagram" in err.getvalue()) is drawn
+    dense = pathlib.Path(tempfile.mkdtemp()) / "dense.json"
+    dense.write_text(json.dumps({"Sigma": [[1, 0], [0, 2]], "R": [[1, 0.5], [0.5, 1]],
+                                 "r": [0.9, 0.3], "sigma2": 0.1}))
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        status, _ = _run(["certify", str(dense), "--progress"])
+    assert status == 0 and "certify" in err.getvalue() and "box" in err.getvalue()
     monkeypatch.setitem(sys.modules, "tqdm", None)          # tqdm not installed
     with contextlib.redirect_stderr(io.StringIO()) as err:
         status, out = _run(argv + ["--progress"])

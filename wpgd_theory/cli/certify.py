@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._io import InputError, add_json_flag, build_model, emit, int_in, load_problem
+from ._io import (
+    InputError,
+    add_json_flag,
+    add_progress_flag,
+    build_model,
+    emit,
+    int_in,
+    load_problem,
+    progress_enabled,
+)
 
 NAME = "certify"
 
@@ -21,6 +30,7 @@ def add_parser(subparsers):
                         help="decimal digits of the interval arithmetic (>= 15, default 30)")
     parser.add_argument("--max-boxes", type=int_in(0, 10**6), default=4000, metavar="B",
                         help="branch-and-bound budget (default 4000)")
+    add_progress_flag(parser)
     add_json_flag(parser)
 
 
@@ -29,7 +39,8 @@ def run(args):
     model = build_model(problem)
     from ..verify.certify import certify_fixed_point
     try:
-        cert = certify_fixed_point(model, digits=args.digits, max_boxes=args.max_boxes)
+        cert = certify_fixed_point(model, digits=args.digits, max_boxes=args.max_boxes,
+                                   progress=progress_enabled(args))
     except TypeError as exc:
         raise InputError(f"certify does not support {problem.kind} input: {exc}") from None
     enclosures = [_endpoints(box, cert.digits) for box in cert.enclosures]

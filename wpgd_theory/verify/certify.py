@@ -77,6 +77,7 @@ from ..core.uniqueness import (
     Uniqueness,
     spectral_uniqueness,
 )
+from ..core.validation import as_bool
 from ..multitask.model import MultitaskModel, MultitaskSolution
 from .enclosures import IntervalSpectra as _IntervalSpectra
 from .enclosures import interval_spectra as _interval_spectra
@@ -187,7 +188,7 @@ def _midpoint_radius(box):
 
 
 def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refinements=64,
-                        mp_eigen_limit=40, rigorous=None):
+                        mp_eigen_limit=40, rigorous=None, progress=False):
     """Enclose every fixed point of ``φ(γ) = 1 + h₁(h₂(γ))`` and bound ``φ'`` rigorously.
 
     Parameters
@@ -212,6 +213,8 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
         ``None`` (default): ball arithmetic for models if python-flint is installed, float
         fallback (``rigorous=False``) otherwise. ``True``: ImportError naming the extra
         ``rigorous`` if python-flint is missing. ``False``: force the float fallback.
+    progress : bool, optional
+        Show a tqdm counter of the boxes examined (needs tqdm; the total is not known ahead).
 
     Returns
     -------
@@ -249,10 +252,23 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
     digits, max_boxes, contraction_refinements, mp_eigen_limit = _check_budget(
         digits, max_boxes, contraction_refinements, mp_eigen_limit)
     _check_rigorous(rigorous)
-    with _interval_dps(digits), mpmath.workdps(digits):
-        ispectra, proved, residual = _interval_spectra(spectra, digits, mp_eigen_limit, rigorous)
-        return _BranchAndBound(ispectra, digits, max_boxes, contraction_refinements).run(
-            proved, residual)
+    bar = _box_counter(as_bool(progress, "progress"))
+    try:
+        with _interval_dps(digits), mpmath.workdps(digits):
+            ispectra, proved, residual = _interval_spectra(spectra, digits, mp_eigen_limit,
+                                                           rigorous)
+            return _BranchAndBound(ispectra, digits, max_boxes, contraction_refinements,
+                                   bar).run(proved, residual)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _box_counter(progress):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(desc="certify", unit="box")
 
 
 def _is_int(value):
@@ -489,8 +505,8 @@ class _Leaf(NamedTuple):
 class _BranchAndBound:
     SPLIT = mpmath.mpf(0.5) - mpmath.mpf(2) ** -13   # off-centre: never split on a "nice" root
 
-    def __init__(self, spectra, digits, max_boxes, contraction_refinements):
-        self.spectra, self.digits = spectra, digits
+    def __init__(self, spectra, digits, max_boxes, contraction_refinements, bar=None):
+        self.spectra, self.digits, self.bar = spectra, digits, bar
         self.max_boxes, self.contraction_refinements = max_boxes, contraction_refinements
         self.boxes = 0
         self._phi_cache, self._h2_cache = {}, {}
@@ -537,6 +553,8 @@ class _BranchAndBound:
         while stack:
             a, b = stack.pop()
             self.boxes += 1
+            if self.bar is not None:
+                self.bar.update(1)
             slope = self.slope(a, b)
             outcome = self.classify(a, b, slope)
             if outcome == "split":
