@@ -54,18 +54,19 @@ def test_solve_prints_each_fixed_point_with_its_risk_and_kind(three_fixed_points
     assert "uniqueness guaranteed (Theorem 3 / relaxed condition): False" in text
 
 
-def test_solve_certify_reports_the_certified_verdict(three_fixed_points):
-    """Without --certify the spectral test cannot decide; with it the same file says the
-    interval certificate proved three fixed points (the independent, rigorous route)."""
-    status, out = _run(["solve", str(three_fixed_points), "--certify", "--digits", "20",
-                        "--json"])
+def test_solve_certify_reports_the_certified_verdict(tmp_path):
+    """--certify replaces the spectral verdict by the interval certificate's (the three-fixed-
+    point case, "certified non-unique", is the doctested example of docs/cli.md)."""
+    dense = tmp_path / "dense.json"
+    dense.write_text(json.dumps({"Sigma": [[1, 0], [0, 2]], "R": [[1, 0.5], [0.5, 1]],
+                                 "r": [0.9, 0.3], "sigma2": 0.1}))
+    status, out = _run(["solve", str(dense), "--certify", "--digits", "20", "--json"])
     payload = json.loads(out)
     assert status == 0 and payload["certified"] is True
-    assert payload["uniqueness"]["reason"] == "certified non-unique"
-    assert payload["uniqueness"]["fixed_points"] == 3 == len(payload["fixed_points"])
-    assert [p["kind"] for p in payload["fixed_points"]] == ["global minimum", "saddle",
-                                                             "local minimum"]
-    assert payload["risk"] == min(p["risk"] for p in payload["fixed_points"])
+    assert payload["uniqueness"]["reason"] == "certificate"
+    assert payload["uniqueness"]["fixed_points"] == 1 == len(payload["fixed_points"])
+    assert payload["fixed_points"][0]["kind"] == "global minimum"
+    assert payload["risk"] == payload["fixed_points"][0]["risk"]
 
 
 def test_curves_family_file_with_parameters_in_the_csv_header(tmp_path):
