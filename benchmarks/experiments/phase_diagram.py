@@ -7,7 +7,8 @@ zoom, the union of one row of n per d (each cell is seeded from its own coordina
 2000 instances per cell, seed 0, seed blocks of 250. ``--export DIR`` also writes every instance
 with several fixed points as a problem file for ``wpgd-theory certify``.
 
-Run: ``PYTHONPATH=$PWD nice python benchmarks/experiments/phase_diagram.py [--executor processes:2]``
+Run: ``PYTHONPATH=$PWD nice python benchmarks/experiments/phase_diagram.py``
+(``--executor processes:2`` to use two cores; the tables do not depend on it).
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """``wpgd-theory certify FILE``: interval-arithmetic certificate of the fixed points of ``φ``.
 
 Calls :func:`wpgd_theory.verify.certify.certify_fixed_point` on the model of FILE (the formats
-of ``solve``, or a spectral file of eigenvalues as written by ``sweep --export-several``). Exit status 1 if the certificate leaves boxes undecided within ``--max-boxes``;
-2 if the input is malformed or its kind is not supported by ``certify_fixed_point``.
+of ``solve``, or a spectral file of eigenvalues as written by ``sweep --export-several``). Exit
+status 1 if the certificate leaves boxes undecided within ``--max-boxes``; 2 if the input is
+malformed or its kind is not supported by ``certify_fixed_point``.
 """
 from __future__ import annotations
 
