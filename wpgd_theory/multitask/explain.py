@@ -136,7 +136,8 @@ def explain_gating(model):
     >>> [(v.kind, v.reaches) for v in explanation.verdicts]
     [('vector', True), ('scalar', True), ('decay', False), ('linear', False)]
     >>> print(explanation["scalar"].reason)
-    ω* is non-negative and non-decreasing (inside the monotone cone): the delimiter gates g_k = ω_k/ω_(k+1) reach it exactly
+    ω* is non-negative and non-decreasing (inside the monotone cone): the delimiter gates
+    g_k = ω_k/ω_(k+1) reach it exactly
 
     Relevant task first: ``ω*`` decreases, leaves the cone, and the best scalar gating pools the
     two blocks (linear attention) — the face of the cone that holds it.
