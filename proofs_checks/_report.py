@@ -243,11 +243,16 @@ def format_report(row, width=100):
     return "\n".join(lines)
 
 
-def collect_reports(*, examples=20, seed=0):
-    """``report(examples, seed)`` of every ``proofs_checks.check_*`` module, sorted by name."""
+def collect_reports(*, examples=20, seed=0, progress=False):
+    """``report(examples, seed)`` of every ``proofs_checks.check_*`` module, sorted by name;
+    ``progress=True`` shows a tqdm bar over the statements (needs tqdm)."""
     from . import all_check_modules
 
-    return [module.report(examples=examples, seed=seed) for module in all_check_modules()]
+    modules = all_check_modules()
+    if progress:
+        from tqdm.auto import tqdm
+        modules = tqdm(modules, desc="statements", unit="statement")
+    return [module.report(examples=examples, seed=seed) for module in modules]
 
 
 def run_report(stream=None, *, examples=20, seed=0, reports=None):

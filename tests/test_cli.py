@@ -348,7 +348,10 @@ def test_npz_shapes_are_checked_from_headers_before_reading(tmp_path, monkeypatc
 def test_curves_csv_file_matches_theory_curves(tmp_path):
     path = tmp_path / "out.csv"
     assert main(CURVES_ARGS + ["--csv", str(path)]) == 0
-    header, table = read_csv(path.read_text())
+    text = path.read_text()
+    assert text.startswith("# K = 2\n# c = [0.9, 0.3]\n")     # the parameters, as # lines
+    header, table = read_csv("".join(line for line in text.splitlines(keepends=True)
+                                     if not line.startswith("#")))
     expected = theory_curves([2, 4, 8, 64], 0.9, 0.3, d=10, sigma2=0.1)
     assert header == CURVE_COLUMNS
     assert np.array_equal(table, np.array(expected.rows(), dtype=float))
@@ -358,10 +361,13 @@ def test_curves_with_the_bayes_floor(tmp_path):
     path = tmp_path / "out.csv"
     options = ["--csv", str(path), "--bayes-draws", "200", "--bayes-seed", "3"]
     assert main(CURVES_ARGS + options) == 0
-    header, table = read_csv(path.read_text())
+    from wpgd_theory.multitask.curves import read_curves_csv
+    metadata, columns = read_curves_csv(path)          # the file starts with its # parameters
     expected = theory_curves([2, 4, 8, 64], 0.9, 0.3, d=10, sigma2=0.1, bayes_draws=200,
                              bayes_seed=3)
-    assert header == expected.columns and header[-2:] == ("bayes", "bayes_se")
+    assert metadata["d"] == 10 and tuple(columns) == expected.columns
+    assert expected.columns[-2:] == ("bayes", "bayes_se")
+    table = np.column_stack([columns[column] for column in expected.columns]).astype(float)
     assert np.array_equal(table, np.array(expected.rows(), dtype=float))
 
 

@@ -81,7 +81,10 @@ def test_csv_round_trip():
     curves = theory_curves([2, 8], 0.3, 0.9, d=4, sigma2=0.1)
     buffer = io.StringIO()
     write_curves_csv(curves, buffer)
-    rows = list(csv.reader(io.StringIO(buffer.getvalue())))
+    lines = buffer.getvalue().splitlines()
+    header = [line for line in lines if line.startswith("#")]
+    assert header[:2] == ["# K = 2", "# c = [0.3, 0.9]"] and "# d = 4" in header
+    rows = list(csv.reader(lines[len(header):]))
     assert tuple(rows[0]) == CURVE_COLUMNS
     parsed = np.array([[float(v) for v in row] for row in rows[1:]])
     assert np.array_equal(parsed, np.array(curves.rows(), dtype=float))   # 17 digits: exact

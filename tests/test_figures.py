@@ -41,7 +41,7 @@ FIGURES = {"figure1": figure1_curves, "general": general_curves}
 
 def csv_columns(curves):
     buffer = io.StringIO()
-    write_curves_csv(curves, buffer)
+    write_curves_csv(curves, buffer, metadata=False)
     rows = list(csv.reader(io.StringIO(buffer.getvalue())))
     return {name: np.array([float(row[i]) for row in rows[1:]]) for i, name in enumerate(rows[0])}
 

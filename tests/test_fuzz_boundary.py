@@ -69,6 +69,11 @@ def _valid_calls():
         "solve_optimal_wpgd": ((np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1),
                                {"grid_size": 129}),
         "solve_model": ((model,), {"grid_size": 129}),
+        "fixed_point_kinds": (([0.2, 0.3, 0.25], [0.5, 1.2, 0.7]), {}),
+        "cell_seed": ((0, "two_cluster", 10, 3), {}),
+        "spectral_problem": ((instance,), {}),
+        "curves_metadata": ((curves,), {}),
+        "explain_gating": ((multitask,), {}),
         "stationary_point": ((2.0, model), {}),
         "h1": ((0.5, [0.5, 1.5], [0.5, 0.7]), {}),
         "h1_derivative": ((0.5, [0.5, 1.5], [0.5, 0.7]), {}),
@@ -224,6 +229,8 @@ NOT_VALIDATED = {
     "BayesRisk",
     # JSON-config and plotting entry points of training: tests/test_training.py, tests/test_cli.py
     "run_train_config", "overlay_figure",
+    "read_curves_csv",  # a file reader: tests/test_cli_outputs.py, tests/test_curves.py
+    "GatingExplanation", "GatingVerdict",
     "evaluate",      # takes a trained Architecture and its parameters: tests/test_training.py
     "PairedEvaluation",   # evaluate()'s result record
 }
@@ -439,6 +446,8 @@ def _large_results():
     spectra = (rng.uniform(0.1, 2.0, (200, d)), rng.uniform(0.01, 1.0, 200),
                np.full((200, 40), 1.0), np.full((200, 40), 0.1))
     sigma_stack = np.broadcast_to(np.diag(np.linspace(1, 2, 40)), (30, 40, 40))
+    explanation = wt.explain_gating(wt.MultitaskModel(np.eye(3), [0.6, 0.1, 0.5], [10**6] * 3,
+                                                      np.eye(d), 0.1))
     return {
         "BatchedFixedPoints": wt.solve_spectra_batched(*spectra),
         "BatchedWPGDSolution": wt.solve_batched(sigma_stack, np.eye(50), np.full(50, 0.1),
@@ -448,6 +457,8 @@ def _large_results():
         "SeedBlock": wt.seed_blocks(10**6, seed=2**100, block_size=10)[-1],
         "ChunkPlan": wt.ChunkPlan(10**9, 10**3, 10**6, 10**4),
         "MultitaskSolution": wt.solve_multitask(multitask),
+        "GatingExplanation": explanation,
+        "GatingVerdict": explanation.verdicts[1],
         "BlockSpectra": multitask.spectra,
         "GatingOptimum": wt.scalar_gating_optimum(wt.MultitaskModel(
             np.eye(3), [.6, .1, .5], np.full(3, 10**6), np.eye(d), 0.1)),

@@ -11,6 +11,7 @@ from wpgd_theory import (
     CorrelatedTaskModel,
     find_fixed_points,
     fixed_point_map,
+    fixed_point_kinds,
     h2,
     risk,
     risk_gradient,
@@ -211,3 +212,29 @@ def test_precision_is_delivered_to_the_last_requested_digit():
             assert abs(got - want) <= tolerance
         for got, want in zip(digits50.preconditioner.ravel(), reference.preconditioner.ravel()):
             assert abs(got - want) <= tolerance
+
+
+def test_fixed_point_kinds_agree_with_the_brute_force_hessian():
+    """Issue #20: every fixed point carries its risk and whether it is a minimum or a saddle,
+    classified from φ'(γ*) vs 1; the independent route is the numerical Hessian of L on the
+    sphere (verify.search.stationary_points), on the certified three-fixed-point instance in
+    its spectral form and as the two-block multitask model with the same landscape."""
+    from wpgd_theory.multitask.model import solve_multitask
+    from wpgd_theory.verify.erratum import (
+        three_fixed_point_instance,
+        three_fixed_point_multitask_instance,
+    )
+    from wpgd_theory.verify.search import stationary_points
+
+    spectra = three_fixed_point_instance()
+    brute = stationary_points(spectra, grid_size=257)
+    solution = solve_model(spectra.to_model(seed=0))
+    assert [p.kind for p in brute] == ["global minimum", "saddle", "local minimum"]
+    assert [p.kind for p in solution.fixed_points] == [p.kind for p in brute]
+    # Risks: closed form at the fixed point vs the brute-force route's weights_risk (same L,
+    # different evaluation path and basis); 1e-9 relative is float round-off on n = 200.
+    for point, reference in zip(solution.fixed_points, brute):
+        assert point.risk == pytest.approx(reference.risk, rel=1e-9)
+    multitask = solve_multitask(three_fixed_point_multitask_instance())
+    assert [p.kind for p in multitask.fixed_points] == [p.kind for p in brute]
+    assert fixed_point_kinds([1.0], [1.0]) == ["degenerate"]

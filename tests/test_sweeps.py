@@ -21,7 +21,7 @@ from wpgd_theory.sweeps import (
     sweep_main,
     wilson_interval,
 )
-from wpgd_theory.sweeps.phase import draw_spectra
+from wpgd_theory.sweeps.phase import cell_seed, draw_spectra
 from wpgd_theory.verify.search import (
     SpectralInstance,
     adversarial_search,
@@ -138,12 +138,14 @@ def test_dask_local_cluster_gives_identical_results(reference, monkeypatch):
 
 def test_phase_diagram_statistics_against_direct_solves(reference):
     diagram, _ = reference
-    blocks = seed_blocks(2 * 2 * 60, seed=5, block_size=20)
-    # Cell 1 is (two_cluster, n=40, d=3): blocks 3, 4, 5.
+    # Cell 1 is (two_cluster, n=40, d=3); its seed block j (20 instances each) is the j-th
+    # child of the cell's own seed, whatever the grid.
+    cell = cell_seed(5, "two_cluster", 40, 3)
     several, largest = 0, 0.0
-    for block in blocks[3:6]:
-        s, sigma2, lam, a = draw_spectra("two_cluster", 40, 3, np.random.default_rng(block.seed),
-                                         20)
+    for j in range(3):
+        rng = np.random.default_rng(np.random.SeedSequence(cell.entropy,
+                                                           spawn_key=cell.spawn_key + (j,)))
+        s, sigma2, lam, a = draw_spectra("two_cluster", 40, 3, rng, 20)
         for i in range(20):
             search = find_fixed_points(SpectralInstance(s[i], sigma2[i], lam[i], a[i]))
             several += search.fixed_points.size > 1
@@ -153,6 +155,47 @@ def test_phase_diagram_statistics_against_direct_solves(reference):
     assert row["several"] == several
     assert row["max_slope"] == pytest.approx(largest, rel=1e-6)
     assert row["share_low"] <= row["share"] <= row["share_high"]
+
+
+def test_a_cell_is_the_same_alone_and_inside_a_larger_grid(reference):
+    """Issue #20: a cell's instances used to depend on its position in the grid."""
+    diagram, _ = reference                       # cells: two_cluster × {12, 40}, log_uniform × …
+    alone = run_phase_diagram([40], [3], ("log_uniform",), instances=60, block_size=20, seed=5)
+    assert alone.rows == [diagram.rows[3]]
+    np.testing.assert_array_equal(alone.slopes[("log_uniform", 40, 3)],
+                                  diagram.slopes[("log_uniform", 40, 3)])
+    wider = run_phase_diagram([7, 40], [3, 4], ("log_uniform",), instances=60, block_size=20,
+                              seed=5)
+    assert [row for row in wider.rows if (row["n"], row["d"]) == (40, 3)] == alone.rows
+    other_seed = run_phase_diagram([40], [3], ("log_uniform",), instances=60, block_size=20,
+                                   seed=6)
+    assert other_seed.rows[0]["max_slope"] != alone.rows[0]["max_slope"]
+
+
+def test_several_fixed_point_instances_round_trip_through_certify(tmp_path):
+    """The exported instances are the ones the batched solver counted, and ``certify`` reads
+    them back and proves (interval arithmetic, an independent route) several fixed points."""
+    import contextlib
+    import io
+    import json
+
+    from wpgd_theory.cli import main
+    diagram = run_phase_diagram([200], [50], ("two_cluster_tight",), instances=100,
+                                block_size=100, seed=0)
+    found = diagram.several_instances[("two_cluster_tight", 200, 50)]
+    assert len(found) == diagram.rows[0]["several"] >= 1
+    paths = diagram.export_several(tmp_path)
+    index, instance = found[0]
+    assert paths[0].name == f"two_cluster_tight_n200_d50_i{index}.json"
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        status = main(["certify", str(paths[0]), "--digits", "20", "--json"])
+    certificate = json.loads(out.getvalue())
+    assert status == 0 and certificate["kind"] == "spectral"
+    assert certificate["unique"] is False and certificate["count"] >= 2
+    # The file holds exactly the drawn spectra (floats written with repr read back bit-exact).
+    data = json.loads(paths[0].read_text())
+    np.testing.assert_array_equal(data["R_eigenvalues"], instance.R_eigenvalues)
+    assert data["sigma2"] == instance.sigma2
 
 
 def test_three_fixed_points_are_counted():

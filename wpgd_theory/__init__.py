@@ -42,6 +42,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "core.solver": (
         "solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point",
+        "fixed_point_kinds",
     ),
     "core.batched": (
         "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution",
@@ -102,8 +103,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "multitask.bayes": (
         "bayes_risk", "bayes_predict", "bayes_risk_limit", "multitask_bayes_risk",
     ),
+    "multitask.explain": (
+        "explain_gating", "GatingExplanation", "GatingVerdict",
+    ),
     "multitask.curves": (
         "theory_curves", "TheoryCurves", "paper_setting_model", "write_curves_csv", "plot_curves",
+        "read_curves_csv", "curves_metadata",
         "MultitaskFamily", "paper_setting_family", "curves_figure",
     ),
     "verify.certify": (
@@ -127,7 +132,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "random_search",
     ),
     "sweeps.phase": (
-        "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval",
+        "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval", "cell_seed",
+        "spectral_problem",
     ),
     "sweeps.run": (
         "sweep_main", "open_executor",

@@ -20,13 +20,13 @@ import argparse
 import sys
 import warnings
 
-from . import certify, check, curves, figure, solve, sweep, train
-from ._io import InputError, load_problem
+from . import certify, check, curves, figure, solve, sweep, train, why
+from ._io import InputError, load_problem, plain_text
 
 __all__ = ["VERBS", "InputError", "build_parser", "load_problem", "main"]
 
 #: The verb modules, in ``--help`` order.
-VERBS = (solve, curves, check, certify, figure, sweep, train)
+VERBS = (solve, why, curves, check, certify, figure, sweep, train)
 
 PROG = "wpgd-theory"
 
@@ -48,6 +48,12 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, metavar="VERB")
     for verb in VERBS:
         verb.add_parser(commands)
+    for sub in (parser, *commands.choices.values()):   # docstrings are RST; --help is plain
+        sub.description = plain_text(sub.description)
+        for action in sub._actions:
+            action.help = plain_text(action.help)
+    for choice in commands._choices_actions:
+        choice.help = plain_text(choice.help)
     return parser
 
 

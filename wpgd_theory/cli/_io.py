@@ -6,7 +6,11 @@ A *problem file* is a JSON object or an ``.npz`` archive holding exactly one of
   arguments of :class:`~wpgd_theory.core.model.CorrelatedTaskModel`;
 * a **multitask** problem: ``C`` (K × K), ``c`` (K,), ``sizes`` (K integers), ``sigma2`` and
   either ``Sigma`` (d × d) or ``d`` (``Σ = I_d``), the arguments of
-  :class:`~wpgd_theory.multitask.model.MultitaskModel`.
+  :class:`~wpgd_theory.multitask.model.MultitaskModel`;
+* a **spectral** problem: ``sigma_eigenvalues`` (d,), ``R_eigenvalues`` (n,),
+  ``r_coefficients`` (n,) and ``sigma2``, the arguments of
+  :class:`~wpgd_theory.verify.search.SpectralInstance` (what ``sweep --export-several`` writes;
+  read by ``certify``).
 
 Everything that is not such a file is refused with :class:`InputError` (a ``ValueError``) naming
 the file and the key: unreadable, empty, corrupt or too deeply nested files; FIFOs and
@@ -37,6 +41,7 @@ import json
 import math
 import numbers
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -47,13 +52,17 @@ import numpy as np
 __all__ = [
     "DENSE_KEYS",
     "MULTITASK_KEYS",
+    "SPECTRAL_KEYS",
     "InputError",
     "Problem",
     "add_json_flag",
+    "add_progress_flag",
     "build_model",
     "emit",
     "int_in",
+    "plain_text",
     "load_problem",
+    "progress_enabled",
     "to_jsonable",
 ]
 
@@ -61,9 +70,14 @@ DENSE_KEYS = ("Sigma", "R", "r", "sigma2")
 """Keys of a dense problem."""
 MULTITASK_KEYS = ("C", "c", "sizes", "sigma2")
 """Required keys of a multitask problem (plus exactly one of ``Sigma`` or ``d``)."""
+SPECTRAL_KEYS = ("sigma_eigenvalues", "R_eigenvalues", "r_coefficients", "sigma2")
+"""Keys of a spectral problem (a :class:`~wpgd_theory.verify.search.SpectralInstance`)."""
 
 #: Dimensions (``ndim``) of every key.
-_NDIM = {"Sigma": 2, "R": 2, "r": 1, "sigma2": 0, "C": 2, "c": 1, "sizes": 1, "d": 0}
+_NDIM = {"Sigma": 2, "R": 2, "r": 1, "sigma2": 0, "C": 2, "c": 1, "sizes": 1, "d": 0,
+         "sigma_eigenvalues": 1, "R_eigenvalues": 1, "r_coefficients": 1, "proportions": 1}
+#: Keys holding integers.
+_INTEGER_KEYS = ("sizes", "d", "proportions")
 #: Largest JSON file read (bytes) and largest ``.npz`` member (uncompressed bytes).
 MAX_FILE_BYTES = 1 << 30
 #: Largest ``d`` accepted for ``Σ = I_d`` (a d × d matrix is formed).
@@ -77,7 +91,8 @@ class InputError(ValueError):
 
 
 class Problem(NamedTuple):
-    """A validated problem file: ``kind`` (``"dense"`` or ``"multitask"``) and its arrays."""
+    """A validated problem file: ``kind`` (``"dense"``, ``"multitask"`` or ``"spectral"``) and
+    its arrays."""
 
     kind: str
     arrays: dict
@@ -179,7 +194,7 @@ def _short(value):
 
 def _json_array(value, key):
     """A JSON value of the dimension of ``key`` as an ndarray, checked element by element."""
-    ndim, integer = _NDIM[key], key in ("sizes", "d")
+    ndim, integer = _NDIM[key], key in _INTEGER_KEYS
     if ndim == 0:
         return np.array(_json_number(value, key, integer))
     if not isinstance(value, list):
@@ -273,7 +288,7 @@ def _npz_member(archive, key, path):
 
 
 def _npz_array(array, key):
-    integer = key in ("sizes", "d")
+    integer = key in _INTEGER_KEYS
     kinds = "iu" if integer else "iuf"
     if array.dtype.kind not in kinds:
         raise InputError(f"{key} must hold {'integers' if integer else 'real numbers'}, got "
@@ -291,6 +306,8 @@ def _npz_array(array, key):
 
 def _select_keys(keys, path):
     multitask = bool(keys & {"C", "c", "sizes"})
+    if not multitask and keys & set(SPECTRAL_KEYS[:3]):
+        return "spectral", _spectral_keys(keys, path)
     if multitask:
         allowed = set(MULTITASK_KEYS) | {"Sigma", "d"}
         described = f"{', '.join(MULTITASK_KEYS)} and Sigma or d (multitask)"
@@ -314,8 +331,20 @@ def _select_keys(keys, path):
     return "dense", DENSE_KEYS
 
 
+def _spectral_keys(keys, path):
+    described = f"{', '.join(SPECTRAL_KEYS)} (spectral)"
+    missing = [key for key in SPECTRAL_KEYS if key not in keys]
+    if missing:
+        raise InputError(f"{path}: missing key(s) {', '.join(missing)}; expected {described}")
+    extra = sorted(keys - set(SPECTRAL_KEYS))
+    if extra:
+        raise InputError(f"{path}: unknown key(s) {', '.join(map(repr, extra))}; expected "
+                         f"{described}")
+    return SPECTRAL_KEYS
+
+
 def load_problem(path):
-    """Read and validate a dense or multitask problem file (``.json`` or ``.npz``).
+    """Read and validate a dense, multitask or spectral problem file (``.json`` or ``.npz``).
 
     Parameters
     ----------
@@ -374,7 +403,8 @@ def _multitask_arrays(arrays):
 
 
 def build_model(problem):
-    """The validated model of a :class:`Problem`: ``CorrelatedTaskModel`` or ``MultitaskModel``.
+    """The validated model of a :class:`Problem`: ``CorrelatedTaskModel``, ``MultitaskModel`` or
+    (spectral) ``SpectralInstance``.
 
     Raises
     ------
@@ -387,6 +417,10 @@ def build_model(problem):
         if problem.kind == "dense":
             from ..core.model import CorrelatedTaskModel
             return CorrelatedTaskModel(a["Sigma"], a["R"], a["r"], float(a["sigma2"]))
+        if problem.kind == "spectral":
+            from ..verify.search import SpectralInstance
+            return SpectralInstance(a["sigma_eigenvalues"], float(a["sigma2"]),
+                                    a["R_eigenvalues"], a["r_coefficients"])
         from ..multitask.model import MultitaskModel
         return MultitaskModel(a["C"], a["c"], a["sizes"], a["Sigma"], float(a["sigma2"]))
     except (ValueError, TypeError) as exc:
@@ -439,6 +473,56 @@ def add_json_flag(parser):
     """The ``--json`` flag every verb shares."""
     parser.add_argument("--json", action="store_true",
                         help="print the result as strict JSON (null for NaN or inf)")
+
+
+_ROLE = re.compile(r":[a-z]+:`(~?)([^`]+)`")
+_LITERAL = re.compile(r"``(.+?)``", re.S)
+
+
+def plain_text(text):
+    """Help text without reStructuredText markup: ``:func:`~a.b``` becomes ``b`` (``a.b``
+    without the tilde), double-backquoted literals lose their backquotes.
+
+    Examples
+    --------
+    >>> plain_text("Calls :func:`~wpgd_theory.verify.certify.certify_fixed_point` on ``FILE``.")
+    'Calls certify_fixed_point on FILE.'
+    >>> plain_text(":class:`wpgd_theory.verify.search.SpectralInstance`")
+    'wpgd_theory.verify.search.SpectralInstance'
+    """
+    if text is None:
+        return None
+    text = _ROLE.sub(lambda m: m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2), text)
+    return _LITERAL.sub(r"\1", text)
+
+
+def add_progress_flag(parser):
+    """``--progress/--no-progress``: a tqdm bar on stderr (default: only when stderr is a
+    terminal); without tqdm installed the bar is skipped with a one-line note, never an error."""
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="show a progress bar on stderr (needs tqdm; default: when stderr "
+                             "is a terminal)")
+
+
+def progress_enabled(args):
+    """Whether to draw a progress bar for ``args.progress`` (see :func:`add_progress_flag`).
+
+    Examples
+    --------
+    >>> progress_enabled(argparse.Namespace(progress=False))
+    False
+    """
+    wanted = getattr(args, "progress", None)
+    if wanted is False or (wanted is None and not sys.stderr.isatty()):
+        return False
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        if wanted:
+            print("wpgd-theory: note: --progress needs tqdm (pip install tqdm); no progress bar",
+                  file=sys.stderr)
+        return False
+    return True
 
 
 def emit(args, payload, text):

@@ -1,14 +1,24 @@
 """``wpgd-theory certify FILE``: interval-arithmetic certificate of the fixed points of ``φ``.
 
 Calls :func:`wpgd_theory.verify.certify.certify_fixed_point` on the model of FILE (the formats
-of ``solve``). Exit status 1 if the certificate leaves boxes undecided within ``--max-boxes``;
-2 if the input is malformed or its kind is not supported by ``certify_fixed_point``.
+of ``solve``, or a spectral file of eigenvalues as written by ``sweep --export-several``). Exit
+status 1 if the certificate leaves boxes undecided within ``--max-boxes``; 2 if the input is
+malformed or its kind is not supported by ``certify_fixed_point``.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from ._io import InputError, add_json_flag, build_model, emit, int_in, load_problem
+from ._io import (
+    InputError,
+    add_json_flag,
+    add_progress_flag,
+    build_model,
+    emit,
+    int_in,
+    load_problem,
+    progress_enabled,
+)
 
 NAME = "certify"
 
@@ -21,6 +31,7 @@ def add_parser(subparsers):
                         help="decimal digits of the interval arithmetic (>= 15, default 30)")
     parser.add_argument("--max-boxes", type=int_in(0, 10**6), default=4000, metavar="B",
                         help="branch-and-bound budget (default 4000)")
+    add_progress_flag(parser)
     add_json_flag(parser)
 
 
@@ -29,7 +40,8 @@ def run(args):
     model = build_model(problem)
     from ..verify.certify import certify_fixed_point
     try:
-        cert = certify_fixed_point(model, digits=args.digits, max_boxes=args.max_boxes)
+        cert = certify_fixed_point(model, digits=args.digits, max_boxes=args.max_boxes,
+                                   progress=progress_enabled(args))
     except TypeError as exc:
         raise InputError(f"certify does not support {problem.kind} input: {exc}") from None
     enclosures = [_endpoints(box, cert.digits) for box in cert.enclosures]
@@ -43,7 +55,8 @@ def run(args):
     text = "\n".join(
         [(f"{problem.kind} problem: {cert.count if cert.count is not None else 'undecided'} "
           f"fixed point(s), unique = {cert.unique}, rigorous = {cert.rigorous}")]
-        + [f"  gamma in [{lo}, {hi}]" for lo, hi in enclosures]
+        + [f"  gamma in [{lo}, {hi}] (width {float(box.delta):.2g})"
+           for (lo, hi), box in zip(enclosures, cert.enclosures)]
         + [(f"contraction bound sup phi' <= {float(cert.contraction_bound):.6g}; width "
             f"{cert.width:.3g}; {cert.boxes} boxes; {len(cert.undecided)} undecided"),
            cert.message])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ._io import add_json_flag, emit, int_in
+from ._io import add_json_flag, add_progress_flag, emit, int_in, progress_enabled
 
 NAME = "check"
 
@@ -19,6 +19,7 @@ def add_parser(subparsers):
                         help="random instances per statement (default 20)")
     parser.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0,
                         help="seed of the instances (default 0)")
+    add_progress_flag(parser)
     add_json_flag(parser)
 
 
@@ -31,7 +32,8 @@ def _as_dict(row):
 def run(args):
     from proofs_checks import collect_reports, run_report
 
-    rows = collect_reports(examples=args.examples, seed=args.seed)
+    rows = collect_reports(examples=args.examples, seed=args.seed,
+                           progress=progress_enabled(args))
     failed = [row.statement for row in rows if row.verdict == "fails"]
     if args.json:
         emit(args, {"passed": not failed, "failed": failed,

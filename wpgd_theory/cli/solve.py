@@ -1,12 +1,15 @@
 """``wpgd-theory solve FILE``: optimal WPGD of a dense or multitask problem, beside linear attention.
 
 Prints the optimal risk ``L*``, the linear-attention risk ``L_ATT`` (``ω = 1``, best ``P``) a user
-compares it against, ``γ*``, ``h₂(γ*)``, every fixed point of ``φ``, Theorem 3's uniqueness test,
-the residuals and the optimal weights and preconditioner (block values for multitask input). For
-multitask input also ``L*_vector``, the optimum of key-wise (vector) gating, which every
-eigen-direction of ``Σ`` gets its own block weights from (``< L*`` for anisotropic ``Σ``).
-With ``--precision DIGITS`` every multiprecision number is printed (text) and emitted (JSON) as a
-decimal string of DIGITS significant digits (a JSON float would round it to double precision).
+compares it against, ``γ*``, ``h₂(γ*)``, every fixed point of ``φ`` with its risk, slope and kind
+(global or local minimum, saddle), the bracket searched, the uniqueness verdict, the residuals and
+the optimal weights and preconditioner (block values for multitask input). For multitask input
+also ``L*_vector``, the optimum of key-wise (vector) gating, which every eigen-direction of ``Σ``
+gets its own block weights from (``< L*`` for anisotropic ``Σ``). ``--certify`` decides the
+number of fixed points with interval arithmetic (``certify_solution``) and reports that verdict
+instead of the spectral test alone. With ``--precision DIGITS`` every multiprecision number is
+printed (text) and emitted (JSON) as a decimal string of DIGITS significant digits (a JSON float
+would round it to double precision).
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ NAME = "solve"
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         NAME, help="optimal WPGD and the linear-attention risk of a problem file",
-        description=__doc__.split("\n\n")[0].strip("`") + " FILE is a .json object or .npz "
+        description=__doc__.split("\n\n")[0] + " FILE is a .json object or .npz "
         "archive with keys Sigma, R, r, sigma2 (dense) or C, c, sizes, sigma2 and Sigma or d "
         "(multitask; docs/cli.md).")
     parser.add_argument("problem", type=Path, metavar="FILE", help="problem file (.json or .npz)")
@@ -30,11 +33,19 @@ def add_parser(subparsers):
                         help="bracketing grid for the fixed points of φ (default 129)")
     parser.add_argument("--precision", type=int_in(1, 1000), default=None, metavar="DIGITS",
                         help="solve in mpmath with this many digits (dense input only)")
+    parser.add_argument("--certify", action="store_true",
+                        help="prove the number of fixed points with interval arithmetic (as the "
+                             "certify verb does) and report uniqueness from that proof")
+    parser.add_argument("--digits", type=int_in(15, 1000), default=30,
+                        help="decimal digits of the interval arithmetic of --certify (default 30)")
     add_json_flag(parser)
 
 
 def run(args):
     problem = load_problem(args.problem)
+    if problem.kind == "spectral":
+        raise InputError(f"{args.problem}: a spectral problem file (eigenvalues only) is read by "
+                         f"certify; solve needs a dense or multitask file")
     model = build_model(problem)
     if problem.kind == "dense":
         from ..core.risk import linear_attention_risk
@@ -53,12 +64,24 @@ def run(args):
         linatt = multitask_linear_attention_risk(model)
         shape = {"d": model.d, "n": model.n, "K": model.K, "sizes": model.sizes.tolist()}
         extra = {"vector_gating_risk": vector_gating_optimum(model).risk}
+    if args.certify:
+        from ..verify.certify import certify_solution
+        solution = certify_solution(solution, digits=args.digits)
+    from ..core.spectral import fixed_point_bracket
+    bracket = (fixed_point_bracket(solution.model if problem.kind == "dense"
+                                   else solution.model.spectra)
+               if solution.fixed_points else None)
+    uniqueness = solution.uniqueness
     payload = {
         "kind": problem.kind, **shape,
         "risk": solution.risk, "linear_attention_risk": linatt, **extra,
         "gamma_star": solution.gamma_star, "h2_star": solution.h2_star,
         "fixed_points": [point._asdict() for point in solution.fixed_points],
+        "bracket": bracket,
         "uniqueness_guaranteed": solution.uniqueness_guaranteed,
+        "uniqueness": {"established": uniqueness.established, "reason": uniqueness.reason,
+                       "fixed_points": uniqueness.fixed_points, "detail": uniqueness.detail},
+        "certified": bool(args.certify),
         "spectral_gap": solution.spectral_gap._asdict(),
         "fixed_point_residual": solution.fixed_point_residual,
         "stationarity_residual": solution.stationarity_residual,
@@ -91,11 +114,35 @@ def _decimal_strings(value, digits):
 def _number(value, spec):
     """``value`` formatted with ``spec``, or as it is if it is already a decimal string."""
     return value if isinstance(value, str) else format(value, spec)
+def _fixed_point_lines(p):
+    lines = [f"fixed points of phi: {len(p['fixed_points'])}"
+             + (f" on the searched bracket [{p['bracket'][0]:.10g}, {p['bracket'][1]:.10g}] "
+                f"= [1 + λ_min, 1 + λ_max] over the eigenvalues of R that carry r"
+                if p["bracket"] else "")]
+    for point in p["fixed_points"]:
+        lines.append(f"  gamma = {float(point['gamma']):.10g}: risk {float(point['risk']):.12g}, "
+                     f"slope phi' = {point['slope']:.4g} -> {point['kind']}")
+    return lines
+
+
+def _uniqueness_line(p):
+    u = p["uniqueness"]
+    source = "interval certificate" if p["certified"] else "Theorem 3 / relaxed condition"
+    return (f"uniqueness guaranteed ({source}): {u['established']} — {u['reason']}"
+            + (f"; {u['detail']}" if p["certified"] and u["detail"] else ""))
+
+
+def _message_line(p):
+    """The solver's message, without the bracket statement already printed with the numbers."""
+    standard = (f"{len(p['fixed_points'])} fixed point(s) on [1 + λ_min, 1 + λ_max]; returned the "
+                "one of lowest risk")
+    if p["message"].startswith(standard):
+        return "returned the lowest-risk fixed point" + p["message"][len(standard):]
+    return p["message"]
 
 
 def _text(p, weights_name):
     sizes = f", K = {p['K']}, sizes = {p['sizes']}" if p["kind"] == "multitask" else ""
-    gammas = ", ".join(_number(point["gamma"], ".10g") for point in p["fixed_points"]) or "none"
     exact = (lambda v: v) if isinstance(p["risk"], str) else repr
     with np.printoptions(precision=10, threshold=50):
         return "\n".join([
@@ -105,11 +152,11 @@ def _text(p, weights_name):
             *([f"key-wise gating risk   L*_vector = {p['vector_gating_risk']!r}"]
               if "vector_gating_risk" in p else []),
             f"gamma_star = {exact(p['gamma_star'])}, h2_star = {exact(p['h2_star'])}",
-            f"fixed points of phi: {len(p['fixed_points'])} (gamma = {gammas})",
-            f"uniqueness guaranteed (Theorem 3): {p['uniqueness_guaranteed']}",
+            *_fixed_point_lines(p),
+            _uniqueness_line(p),
             (f"residuals: fixed point {_number(p['fixed_point_residual'], '.3g')}, "
              f"stationarity {_number(p['stationarity_residual'], '.3g')}"),
-            p["message"],
+            _message_line(p),
             f"{weights_name} = {_array_text(p[weights_name])}",
             f"preconditioner (d × d) =\n{_array_text(p['preconditioner'])}",
         ])

@@ -5,13 +5,15 @@ gives the share with more than one fixed point (Clopper–Pearson interval), the
 ``φ'(γ*)`` and, per shape, the boundary: for each ``d`` the smallest ``n`` with a nonzero share.
 ``--executor`` runs the seed blocks in-process (``none``), on local processes (``processes:N``),
 on a local Dask cluster (``dask-local:N``) or on a running Dask scheduler (``dask:ADDRESS``); the
-result does not depend on it (docs/scale.md).
+result does not depend on it (docs/scale.md). Each cell is seeded from its own coordinates and
+``--seed``, so a cell's numbers are the same in any grid. ``--export-several DIR`` writes every
+instance with several fixed points as a problem file that ``certify`` reads.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from ._io import add_json_flag, emit, int_in
+from ._io import add_json_flag, add_progress_flag, emit, int_in, progress_enabled
 
 NAME = "sweep"
 SHAPES = ("two_cluster", "two_cluster_tight", "log_uniform")
@@ -35,7 +37,10 @@ def add_parser(subparsers):
                         help="none | processes[:N] | dask-local[:N] | dask:ADDRESS")
     parser.add_argument("--csv", type=Path, help="write the table to this CSV file")
     parser.add_argument("--png", type=Path, help="draw the heat map to this PNG file")
-    parser.add_argument("--progress", action="store_true", help="show a progress bar (tqdm)")
+    parser.add_argument("--export-several", type=Path, metavar="DIR",
+                        help="write each instance with several fixed points to DIR as a JSON "
+                             "problem file (read by certify)")
+    add_progress_flag(parser)
     add_json_flag(parser)
 
 
@@ -48,8 +53,12 @@ def _text(out):
     for shape, boundary in out["boundary"].items():
         cells = ", ".join(f"d={d}: n={n if n is not None else '-'}" for d, n in boundary.items())
         lines.append(f"boundary {shape}: {cells}")
-    lines.append(f"{out['instances']} instances in {out['seconds']:.1f} s"
+    lines.append(f"{out['instances']} instances in {out['seconds']:.1f} s (seed {out['seed']}, "
+                 f"block size {out['block_size']})"
                  + "".join(f"; wrote {out[key]}" for key in ("csv", "png") if out[key]))
+    if out["exported"] is not None:
+        lines.append(f"wrote {len(out['exported'])} instance(s) with several fixed points to "
+                     f"{out['export_several']}" + "".join(f"\n  {p}" for p in out["exported"]))
     return "\n".join(lines)
 
 
@@ -59,7 +68,8 @@ def run(args):
     out = sweep_main({"n": args.n, "d": args.d, "shapes": args.shapes,
                       "instances": args.instances, "seed": args.seed,
                       "block_size": args.block_size, "executor": args.executor,
-                      "progress": args.progress,
+                      "progress": progress_enabled(args),
+                      "export_several": str(args.export_several) if args.export_several else None,
                       "csv": str(args.csv) if args.csv else None,
                       "png": str(args.png) if args.png else None})
     emit(args, out, _text(out))

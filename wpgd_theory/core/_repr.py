@@ -54,6 +54,10 @@ def summarize(value):
     if isinstance(value, str):
         return repr(value if len(value) <= MAX_STRING else value[:MAX_STRING - 1] + "…")
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        if value and all(isinstance(getattr(v, "kind", None), str) for v in value):
+            kinds = ", ".join(v.kind for v in value[:MAX_ITEMS]) + (", …" if len(value) > MAX_ITEMS
+                                                                    else "")
+            return f"<{len(value)} {type(value[0]).__name__}: {kinds}>"
         if len(value) <= MAX_ITEMS and all(isinstance(v, numbers.Number) for v in value):
             return repr(type(value)(summarize(v) for v in value)).replace("'", "")
         kinds = sorted({type(v).__name__ for v in value})
@@ -66,12 +70,32 @@ def summarize(value):
 
 
 def _field_names(obj):
+    chosen = getattr(type(obj), "_repr_fields", None)
+    if chosen is not None:
+        return list(chosen)
     if dataclasses.is_dataclass(obj):
         return [f.name for f in dataclasses.fields(obj) if f.repr]
     return list(obj._fields)
 
 
 def compact_repr(obj):
-    """``ClassName(field=summary, ...)`` over the object's named fields (see module docstring)."""
+    """``ClassName(field=summary, ...)`` over the object's named fields (see module docstring).
+
+    A class may list the names to show (fields or properties, in order) in ``_repr_fields``,
+    e.g. to show a property such as ``holds`` and leave out a long message. A sequence of items
+    with a ``kind`` string (fixed points) is summarised by those kinds.
+
+    Examples
+    --------
+    >>> from typing import NamedTuple
+    >>> class Claim(NamedTuple):
+    ...     risk: float
+    ...     message: str
+    ...     holds = property(lambda self: self.risk < 1)
+    ...     _repr_fields = ("holds", "risk")
+    ...     __repr__ = compact_repr
+    >>> Claim(0.5, "a long story")
+    Claim(holds=True, risk=0.5)
+    """
     fields = ", ".join(f"{name}={summarize(getattr(obj, name))}" for name in _field_names(obj))
     return f"{type(obj).__name__}({fields})"

@@ -40,9 +40,10 @@ from .spectral import (
     spectral_gap_condition,
 )
 from .uniqueness import Uniqueness, spectral_uniqueness
-from .validation import as_integer, check_spectra
+from .validation import as_integer, as_real_array, check_spectra
 
-__all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point"]
+__all__ = ["solve_optimal_wpgd", "solve_model", "WPGDSolution", "FixedPoint", "stationary_point",
+           "fixed_point_kinds"]
 
 #: Extra decimal digits carried through the mpmath route (eigendecompositions lose a few).
 GUARD_DIGITS = 10
@@ -51,12 +52,51 @@ MAX_PRECISION = 10_000
 
 
 class FixedPoint(NamedTuple):
-    """One stationary point: ``γ*``, ``h₂(γ*)``, its risk and the slope ``φ'(γ*)``."""
+    """One stationary point: ``γ*``, ``h₂(γ*)``, its risk, the slope ``φ'(γ*)`` and its
+    ``kind`` (``"global minimum"``, ``"local minimum"``, ``"saddle"`` or ``"degenerate"``; see
+    :func:`fixed_point_kinds`)."""
 
     gamma: Any
     h2: Any
     risk: Any
     slope: float
+    kind: str = "unclassified"
+
+
+#: ``|φ'(γ*) − 1|`` below this leaves a fixed point ``"degenerate"`` (second-order test silent).
+DEGENERATE_SLOPE = 1e-9
+
+
+def fixed_point_kinds(risks, slopes):
+    """Classify the stationary points of ``L`` belonging to fixed points of ``φ`` by their slopes.
+
+    ``φ`` is alternating minimisation written in ``γ``: the best ``P`` for weights with
+    ``1 + ωᵀRω/ωᵀω = γ`` is ``∝ (γΣ + MI)⁻¹``, the best ``ω`` for that ``P`` is
+    ``(h₂(γ)R + I)⁻¹r``, whose ``γ`` is ``φ(γ)``. Each half-step lowers ``L``, so the iteration
+    ``γ ← φ(γ)`` is a descent method: a fixed point with ``φ'(γ*) < 1`` attracts it (a **local
+    minimum**; the lowest-risk one is the **global minimum**), one with ``φ'(γ*) > 1`` repels it
+    while ``L`` keeps decreasing, so it is no minimum: a **saddle** (``φ' ≥ 0``, and the fixed
+    points alternate: ``F = φ − γ`` is ``≥ 0`` left of them and ``≤ 0`` right of them). Slopes
+    within :data:`DEGENERATE_SLOPE` of 1 are ``"degenerate"``. The classification is checked
+    against the brute-force Hessian of ``L`` (:func:`wpgd_theory.verify.search.stationary_points`)
+    in ``tests/test_solver.py``.
+
+    Examples
+    --------
+    >>> fixed_point_kinds([0.2202, 0.2209, 0.2207], [0.54, 1.25, 0.68])
+    ['global minimum', 'saddle', 'local minimum']
+    """
+    risks = as_real_array(risks, "risks", ndim=1)
+    slopes = as_real_array(slopes, "slopes", ndim=1)
+    if risks.shape != slopes.shape:
+        raise ValueError(f"risks and slopes must have the same length, got {risks.size} and "
+                         f"{slopes.size}")
+    slopes = slopes.tolist()
+    minima = [k for k, slope in enumerate(slopes) if slope < 1 - DEGENERATE_SLOPE]
+    best = min(minima, key=lambda k: risks[k]) if minima else None
+    return ["global minimum" if k == best else "local minimum" if k in minima
+            else "saddle" if slope > 1 + DEGENERATE_SLOPE else "degenerate"
+            for k, slope in enumerate(slopes)]
 
 
 @dataclass(frozen=True)
@@ -108,6 +148,8 @@ class WPGDSolution:
         return self.uniqueness.established
 
     __repr__ = compact_repr
+    _repr_fields = ("risk", "gamma_star", "weights", "fixed_points", "uniqueness_guaranteed",
+                    "preconditioner")
 
     def __str__(self):
         return (f"WPGDSolution(risk={self.risk}, gamma_star={self.gamma_star}, "
@@ -142,7 +184,16 @@ def solve_optimal_wpgd(Sigma, R, r, sigma2, *, precision=None, grid_size=129):
         Or, for stacks ``Sigma (..., d, d)``, ``R (..., n, n)``, ``r (..., n)``,
         ``sigma2 (...)`` (broadcast batch axes), a
         :class:`~wpgd_theory.core.batched.BatchedWPGDSolution` from
-        :func:`~wpgd_theory.core.batched.solve_batched`.
+        :func:`~wpgd_theory.core.batched.solve_batched`. Each of its ``fixed_points`` carries
+        its risk and kind (minimum or saddle, :func:`fixed_point_kinds`).
+
+    See Also
+    --------
+    wpgd_theory.verify.certify.solve_certified : the same solve, then an interval certificate
+        of the number of fixed points (``uniqueness.reason`` ``"certificate"`` or ``"certified
+        non-unique"``); ``certify_solution`` certifies a solution already computed (``wpgd-theory
+        solve --certify``). They live in the verification layer, which this core layer may not
+        import.
 
     Examples
     --------
@@ -224,6 +275,8 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
         h_bar, coefficients, moments, risk_value = stationary_point(gamma, spectra)
         candidates.append((scalar(risk_value), scalar(gamma), scalar(h_bar), coefficients,
                            moments, slope))
+    kinds = fixed_point_kinds([float(c[0]) for c in candidates],
+                              [float(c[5]) for c in candidates])
     best = min(candidates, key=lambda c: c[0])
     risk_star, gamma, h_bar, coefficients, moments, _ = best
     unit, scale = normalised_weights(coefficients)
@@ -233,7 +286,8 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
         preconditioner=scaled_preconditioner(p, spectra.sigma_eigenvectors, scale),
         weights=spectra.R_eigenvectors @ coefficients,
         gamma_star=gamma, h2_star=h_bar, risk=risk_star,
-        fixed_points=tuple(FixedPoint(c[1], c[2], c[0], float(c[5])) for c in candidates),
+        fixed_points=tuple(FixedPoint(c[1], c[2], c[0], float(c[5]), kind)
+                           for c, kind in zip(candidates, kinds)),
         uniqueness=spectral_uniqueness(model, fixed_points=len(candidates), gap=gap),
         spectral_gap=gap, fixed_point_residual=scalar(abs(fixed_point_map(gamma, spectra) - gamma)),
         stationarity_residual=scalar(stationarity_residual(spectra, unit, p)),

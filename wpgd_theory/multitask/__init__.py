@@ -9,17 +9,19 @@ from __future__ import annotations
 # function called `risk`).
 from . import bayes as _bayes
 from . import curves as _curves
+from . import explain as _explain
 from . import gating as _gating
 from . import model as _model
 from . import vector_gating as _vector_gating
 from .bayes import *  # noqa: F401,F403
 from .curves import *  # noqa: F401,F403
+from .explain import *  # noqa: F401,F403
 from .gating import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
 from .vector_gating import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (_model, _vector_gating, _gating, _curves, _bayes)
+    for module in (_model, _vector_gating, _gating, _curves, _bayes, _explain)
     for name in module.__all__  # noqa: F405
 ]

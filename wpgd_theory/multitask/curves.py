@@ -26,6 +26,7 @@ imported only by :func:`curves_figure` / :func:`plot_curves`.
 from __future__ import annotations
 
 import csv
+import json
 import numbers
 import os
 from functools import partial
@@ -46,7 +47,8 @@ from .vector_gating import vector_gating_optimum
 
 __all__ = ["TheoryCurves", "MultitaskFamily", "CURVE_COLUMNS", "CURVE_LABELS",
            "paper_setting_family", "paper_setting_model", "theory_curves", "write_curves_csv",
-           "curves_figure", "plot_curves", "BAYES_COLUMNS", "draw_bayes_floor"]
+           "curves_figure", "plot_curves", "BAYES_COLUMNS", "draw_bayes_floor",
+           "read_curves_csv", "curves_metadata"]
 
 CURVE_COLUMNS = ("n", "linatt", "gla", "gla_wo", "gla_vector")
 """CSV header, in order."""
@@ -365,15 +367,52 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
                         normalized=normalize, family=family)
 
 
-def write_curves_csv(curves, file):
-    """Write :attr:`TheoryCurves.columns` and one row per ``n`` (17 significant digits) to a path
-    or file.
+def curves_metadata(curves):
+    """The parameters behind ``curves`` as a dict: ``K``, ``c``, ``C``, ``proportions``, ``d``,
+    ``Sigma`` (``"I"`` for the identity), ``sigma2``, ``normalized`` and the package version.
+
+    Examples
+    --------
+    >>> meta = curves_metadata(theory_curves([2], 0.3, 0.9, d=4, sigma2=0.1))
+    >>> meta["K"], meta["c"], meta["C"], meta["Sigma"], meta["normalized"]
+    (2, [0.3, 0.9], [[1.0, 0.0], [0.0, 1.0]], 'I', False)
+    """
+    _check_curves(curves)
+    family = curves.family
+    identity = np.array_equal(family.Sigma, np.eye(family.d))
+    return {"K": family.K, "c": family.query_correlation.tolist(),
+            "C": family.task_correlation.tolist(), "proportions": family.proportions.tolist(),
+            "d": family.d, "Sigma": "I" if identity else family.Sigma.tolist(),
+            "sigma2": float(family.sigma2), "normalized": bool(curves.normalized),
+            "wpgd_theory": _package_version()}
+
+
+def _package_version():
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("wpgd-theory")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def write_curves_csv(curves, file, *, metadata=True):
+    """Write :attr:`TheoryCurves.columns` (the Bayes floor's too when the curves carry it) and
+    one row per ``n`` (17 significant digits) to a path or file.
+
+    With ``metadata`` (default), the table is preceded by ``# key = JSON value`` comment lines
+    holding :func:`curves_metadata`, which :func:`read_curves_csv` reads back (and
+    ``pandas.read_csv(..., comment="#")`` skips).
 
     Examples
     --------
     >>> import io
     >>> buffer = io.StringIO()
     >>> write_curves_csv(theory_curves([2], 0.3, 0.9, d=4, sigma2=0.1), buffer)
+    >>> print("\\n".join(buffer.getvalue().splitlines()[:2]))
+    # K = 2
+    # c = [0.3, 0.9]
+    >>> buffer = io.StringIO()
+    >>> write_curves_csv(theory_curves([2], 0.3, 0.9, d=4, sigma2=0.1), buffer, metadata=False)
     >>> print(buffer.getvalue().splitlines()[0])
     n,linatt,gla,gla_wo,gla_vector
     """
@@ -381,17 +420,52 @@ def write_curves_csv(curves, file):
     if not (hasattr(file, "write") or isinstance(file, (str, os.PathLike))):
         raise TypeError(f"file must be a path or a writable text file, got {type(file).__name__}")
     if hasattr(file, "write"):
-        _write_rows(curves, file)
+        _write_rows(curves, file, metadata)
     else:
-        with open(file, "w", newline="") as handle:
-            _write_rows(curves, handle)
+        with open(file, "w", newline="", encoding="utf-8") as handle:
+            _write_rows(curves, handle, metadata)
 
 
-def _write_rows(curves, handle):
+def _write_rows(curves, handle, metadata):
+    if metadata:
+        for key, value in curves_metadata(curves).items():
+            handle.write(f"# {key} = {json.dumps(value)}\n")
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(curves.columns)
     for n, *risks in curves.rows():
         writer.writerow([n] + [f"{risk:.17g}" for risk in risks])
+
+
+def read_curves_csv(path):
+    """Read a file of :func:`write_curves_csv`: ``(metadata, columns)``, the ``#`` header as a
+    dict (empty if there is none) and one list per column of :data:`CURVE_COLUMNS` (and of
+    :data:`BAYES_COLUMNS` when the file has them).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "curves.csv"
+    >>> write_curves_csv(theory_curves([2, 8], 0.3, 0.9, d=4, sigma2=0.1), path)
+    >>> metadata, columns = read_curves_csv(path)
+    >>> metadata["d"], metadata["sigma2"], columns["n"], round(columns["gla"][1], 4)
+    (4, 0.1, [2, 8], 2.5176)
+    """
+    metadata, lines = {}, []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#"):
+                key, _, value = line[1:].partition("=")
+                metadata[key.strip()] = json.loads(value)
+            elif line.strip():
+                lines.append(line)
+    reader = csv.DictReader(lines)
+    missing = set(CURVE_COLUMNS) - set(reader.fieldnames or ())
+    if missing:
+        raise ValueError(f"{path} is not a theory-curves CSV: missing columns {sorted(missing)}")
+    columns = CURVE_COLUMNS + tuple(c for c in BAYES_COLUMNS if c in reader.fieldnames)
+    rows = list(reader)
+    return metadata, {column: [int(row[column]) if column == "n" else float(row[column])
+                               for row in rows] for column in columns}
 
 
 def _figure_class():

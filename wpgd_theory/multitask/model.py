@@ -376,6 +376,8 @@ class MultitaskSolution:
     n-vector ``weights`` (``ω* = U block_weights``, canonical scaling ``(h₂(γ*)R + I)⁻¹r``)."""
 
     __repr__ = compact_repr
+    _repr_fields = ("risk", "gamma_star", "block_weights", "fixed_points",
+                    "uniqueness_guaranteed", "preconditioner")
 
     preconditioner: np.ndarray
     block_weights: np.ndarray

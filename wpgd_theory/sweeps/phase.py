@@ -13,12 +13,21 @@ Per cell: the share of instances with more than one fixed point with a 95 % Clop
 interval, the largest slope ``φ'(γ*)`` at a fixed point (a slope > 1 forces three fixed points)
 and its 99th percentile. The work is a :func:`~wpgd_theory.core.parallel.map_chunks` sweep, so the
 table is identical whatever the executor (in-process, processes, a Dask cluster).
+
+Each cell draws its instances from its own seed, :func:`cell_seed` — a ``SeedSequence`` whose
+spawn key is derived from the user's seed and the cell's coordinates ``(shape, n, d)`` (the shape
+through CRC-32 of its name, not Python's salted ``hash``) — so a cell's instances are the same
+alone or inside any grid, on any executor. The instances with several fixed points are kept
+(:attr:`PhaseDiagram.several_instances`) and can be written as problem files that ``wpgd-theory
+certify`` reads (:meth:`PhaseDiagram.export_several`).
 """
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
+import zlib
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -31,13 +40,14 @@ from ..core.validation import MAX_EXACT_INT, as_bool, as_integer, as_real, as_se
 from ..verify.search import (
     _PARAMETER_BOUNDS,
     MAX_SPECTRUM_SIZE,
+    SpectralInstance,
     _instance_from_parameters,
     random_instance,
 )
 
 __all__ = ["SHAPES", "DEFAULT_SHAPES", "TIGHT_BOUNDS", "PLOT_VALUES", "MAX_DRAW_ELEMENTS",
            "MAX_PHASE_INSTANCES", "run_phase_diagram", "PhaseDiagram", "clopper_pearson",
-           "wilson_interval", "draw_spectra"]
+           "wilson_interval", "draw_spectra", "cell_seed", "spectral_problem"]
 
 #: The spectral families of the diagram.
 SHAPES = ("two_cluster", "two_cluster_tight", "log_uniform")
@@ -152,12 +162,41 @@ def _check_block_size(count, n, d, name):
                          f"{MAX_DRAW_ELEMENTS}; lower {name}")
 
 
-def _phase_block(cells, instances, grid_size, block):
-    shape, n, d = cells[block.start // instances]
-    rng = np.random.default_rng(block.seed)
-    found = solve_spectra_batched(*draw_spectra(shape, n, d, rng, block.stop - block.start),
-                                  grid_size=grid_size)
-    return int(np.sum(found.count > 1)), np.nanmax(found.slopes, axis=-1)
+def cell_seed(seed, shape, n, d):
+    """The ``SeedSequence`` of the phase-diagram cell ``(shape, n, d)`` under the sweep seed.
+
+    Its spawn key is the root's followed by ``(crc32(shape), n, d)``: stable across runs,
+    machines and Python processes (unlike ``hash(shape)``), and independent of which other cells
+    are in the grid. Seed block ``j`` of the cell spawns ``j`` from it.
+
+    Examples
+    --------
+    >>> cell_seed(7, "two_cluster_tight", 200, 50).spawn_key
+    (3645689284, 200, 50)
+    >>> cell_seed(7, "log_uniform", 200, 50).entropy
+    7
+    """
+    root = (seed if isinstance(seed, np.random.SeedSequence)
+            else np.random.SeedSequence(as_integer(seed, "seed", minimum=0)))
+    key = (zlib.crc32(_shape(shape, "shape").encode("utf-8")),
+           as_integer(n, "n", minimum=1), as_integer(d, "d", minimum=1))
+    return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + key)
+
+
+def _phase_block(cells, instances, block_size, grid_size, seed, block):
+    # block.seed (from the position in the whole grid) is not used: the cell's own seed is, so
+    # that the cell does not depend on the grid around it.
+    k, start = divmod(block.start, instances)
+    shape, n, d = cells[k]
+    count = block.stop - block.start
+    base = cell_seed(seed, shape, n, d)
+    rng = np.random.default_rng(np.random.SeedSequence(
+        base.entropy, spawn_key=base.spawn_key + (start // block_size,)))
+    spectra = draw_spectra(shape, n, d, rng, count)
+    found = solve_spectra_batched(*spectra, grid_size=grid_size)
+    several = np.flatnonzero(found.count > 1)
+    kept = [(start + int(i), tuple(part[i] for part in spectra)) for i in several]
+    return several.size, np.nanmax(found.slopes, axis=-1), kept
 
 
 @dataclass(frozen=True)
@@ -165,7 +204,9 @@ class PhaseDiagram:
     """Result of :func:`run_phase_diagram`: one row per ``(shape, n, d)`` cell.
 
     ``rows`` are dicts with the keys of :attr:`columns`; ``slopes[(shape, n, d)]`` holds every
-    instance's largest slope ``φ'(γ*)``.
+    instance's largest slope ``φ'(γ*)``; ``several_instances[(shape, n, d)]`` lists
+    ``(index, SpectralInstance)`` for the instances of the cell with more than one fixed point
+    (``index`` = position among the cell's instances).
     """
 
     rows: list
@@ -173,6 +214,7 @@ class PhaseDiagram:
     block_size: int
     slopes: dict = field(repr=False)
     columns: tuple = _COLUMNS
+    several_instances: dict = field(default_factory=dict, repr=False)
 
     def __repr__(self):
         several = sum(row["several"] for row in self.rows)
@@ -214,6 +256,24 @@ class PhaseDiagram:
         writer.writeheader()
         for row in self.rows:
             writer.writerow({key: row[key] for key in self.columns})
+    def export_several(self, folder):
+        """Write each instance with several fixed points as a spectral problem file
+        ``{shape}_n{n}_d{d}_i{index}.json`` in ``folder`` (created if needed), the format that
+        ``wpgd-theory certify`` reads (keys ``sigma_eigenvalues``, ``R_eigenvalues``,
+        ``r_coefficients``, ``sigma2``; floats written with ``repr``, so they read back
+        exactly). Returns the list of paths written.
+        """
+        from pathlib import Path
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for (shape, n, d), found in self.several_instances.items():
+            for index, instance in found:
+                path = folder / f"{shape}_n{n}_d{d}_i{index}.json"
+                path.write_text(json.dumps(spectral_problem(instance)), encoding="utf-8")
+                paths.append(path)
+        return paths
 
     def plot(self, path, *, values=("share", "max_slope")):
         """Heat maps (one column per shape, one row per value; ``n`` across, ``d`` up), as PNG.
@@ -271,6 +331,14 @@ def _plot_value(value, name):
     if not isinstance(value, str) or value not in PLOT_VALUES:
         raise ValueError(f"{name} must be one of {PLOT_VALUES}, got {value!r}")
     return value
+def spectral_problem(instance):
+    """A :class:`~wpgd_theory.verify.search.SpectralInstance` as the dict of a spectral problem
+    file (lists of floats), the inverse of reading one with ``wpgd-theory certify``."""
+    if not isinstance(instance, SpectralInstance):
+        raise TypeError(f"instance must be a SpectralInstance, got {type(instance).__name__}")
+    return {"sigma_eigenvalues": instance.sigma_eigenvalues.tolist(),
+            "R_eigenvalues": instance.R_eigenvalues.tolist(),
+            "r_coefficients": instance.r_coefficients.tolist(), "sigma2": float(instance.sigma2)}
 
 
 def _int_sequence(values, name, minimum):
@@ -302,8 +370,10 @@ def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=10
     instances : int
         Instances per cell, ``≥ 1`` (a multiple of ``block_size``, or smaller than it).
     seed, block_size : int
-        ``seed ≥ 0`` (or a ``SeedSequence``) and ``block_size ≥ 1``: the sweep's seed blocks (:func:`~wpgd_theory.core.parallel.map_chunks`); together they
-        fix the result.
+        ``seed ≥ 0`` (or a ``SeedSequence``) and ``block_size ≥ 1``. Cell ``(shape, n, d)``
+        draws seed block ``j`` (its instances ``j·block_size …``) from
+        ``cell_seed(seed, shape, n, d)`` spawned with ``j``: together they fix each cell's
+        result, whatever other cells are in the grid and whatever the executor.
     chunk_size, executor, progress
         Scheduling only (see :func:`~wpgd_theory.core.parallel.map_chunks`).
     grid_size : int
@@ -339,20 +409,24 @@ def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=10
     if instances % block_size:
         raise ValueError(f"instances ({instances}) must be a multiple of block_size "
                          f"({block_size}) so that seed blocks do not straddle cells")
-    results = map_chunks(partial(_phase_block, cells, instances, grid_size),
+    results = map_chunks(partial(_phase_block, cells, instances, block_size, grid_size, seed),
                          len(cells) * instances, seed=seed, block_size=block_size,
                          chunk_size=chunk_size, executor=executor, progress=progress,
                          description="phase diagram")
     per_cell = instances // block_size
-    rows, slopes = [], {}
+    rows, slopes, kept = [], {}, {}
     for k, cell in enumerate(cells):
         part = results[k * per_cell:(k + 1) * per_cell]
-        several = sum(count for count, _ in part)
-        cell_slopes = np.concatenate([values for _, values in part])
+        several = sum(count for count, _, _ in part)
+        cell_slopes = np.concatenate([values for _, values, _ in part])
         low, high = clopper_pearson(several, instances, confidence)
         slopes[cell] = cell_slopes
+        found = [(index, SpectralInstance(s, sigma2, lam, a))
+                 for _, _, block in part for index, (s, sigma2, lam, a) in block]
+        if found:
+            kept[cell] = found
         rows.append(dict(shape=cell[0], n=cell[1], d=cell[2], instances=instances,
                          several=several, share=several / instances, share_low=low,
                          share_high=high, max_slope=float(cell_slopes.max()),
                          slope_q99=float(np.quantile(cell_slopes, 0.99))))
-    return PhaseDiagram(rows, seed, block_size, slopes)
+    return PhaseDiagram(rows, seed, block_size, slopes, several_instances=kept)

@@ -104,7 +104,7 @@ def _opened(kind, workers=None, address=None):
 SWEEP_DEFAULTS = {"n": (20, 50, 100, 200, 500), "d": (5, 20, 50), "shapes": DEFAULT_SHAPES,
                   "instances": 1000, "seed": 0, "block_size": 500, "chunk_size": None,
                   "grid_size": 129, "executor": "none", "progress": False, "csv": None,
-                  "png": None}
+                  "png": None, "export_several": None}
 
 
 def _sweep_options(args):
@@ -122,11 +122,12 @@ def _sweep_options(args):
     if not isinstance(options["executor"], str):
         raise TypeError(f"executor must be a str ({_SPEC_FORMS}), got "
                         f"{type(options['executor']).__name__}")
-    for key in ("csv", "png"):
+    for key in ("csv", "png", "export_several"):
         path = options[key]
         if path is not None and not (isinstance(path, (str, os.PathLike))
                                      or (key == "csv" and hasattr(path, "write"))):
-            raise TypeError(f"{key} must be a file path (str or os.PathLike)"
+            raise TypeError(f"{key} must be a {'folder' if key == 'export_several' else 'file'} "
+                            "path (str or os.PathLike)"
                             + (" or an open text file" if key == "csv" else "")
                             + f", got {type(path).__name__}")
     return options
@@ -138,12 +139,16 @@ def sweep_main(args):
     Keys (all optional, ``None`` meaning the default; see :data:`SWEEP_DEFAULTS`): ``n`` (list of
     int), ``d`` (list of int), ``shapes`` (list of str), ``instances``, ``seed``, ``block_size``,
     ``chunk_size``, ``grid_size`` (ints), ``executor`` (spec), ``progress`` (bool), ``csv`` (a
-    path or an open text file) and ``png`` (a path). Values are checked as by
-    :func:`~wpgd_theory.sweeps.phase.run_phase_diagram`, never coerced (``"345"`` is not a list of
-    ints, ``4.7`` not an int), and an unknown key is refused, naming the accepted ones.
+    path or an open text file), ``png`` (a path) and ``export_several`` (a folder for the
+    instances with several fixed points, :meth:`~.phase.PhaseDiagram.export_several`). Values are
+    checked as by :func:`~wpgd_theory.sweeps.phase.run_phase_diagram`, never coerced (``"345"``
+    is not a list of ints, ``4.7`` not an int), and an unknown key is refused, naming the
+    accepted ones.
 
-    Returns ``{"rows", "boundary", "csv", "png", "seconds", "instances"}``; ``boundary[shape]``
-    maps each ``d`` to the smallest ``n`` with a nonzero share of several fixed points.
+    Returns ``{"rows", "boundary", "csv", "png", "export_several", "exported", "seconds",
+    "instances", "seed", "block_size"}``; ``boundary[shape]`` maps each ``d`` to the smallest
+    ``n`` with a nonzero share of several fixed points; ``exported`` lists the files written
+    (``None`` without ``export_several``).
 
     Examples
     --------
@@ -166,7 +171,10 @@ def sweep_main(args):
     seconds = time.perf_counter() - start
     csv_path = diagram.to_csv(options["csv"]) if options["csv"] is not None else None
     png_path = diagram.plot(options["png"]) if options["png"] is not None else None
+    folder = options["export_several"]
+    exported = [str(path) for path in diagram.export_several(folder)] if folder else None
     shapes = dict.fromkeys(row["shape"] for row in diagram.rows)
     return {"rows": diagram.rows, "boundary": {shape: diagram.boundary(shape) for shape in shapes},
-            "csv": csv_path, "png": png_path, "seconds": seconds,
-            "instances": sum(row["instances"] for row in diagram.rows)}
+            "csv": csv_path, "png": png_path, "export_several": folder, "exported": exported,
+            "seconds": seconds, "instances": sum(row["instances"] for row in diagram.rows),
+            "seed": diagram.seed, "block_size": diagram.block_size}

@@ -444,12 +444,14 @@ _CONFIG_KEYS = {"model", "gating", "parameterisation", "steps", "batch_size", "l
                 "seed", "seeds", "test_prompts", "test_seed", "init_scale", "share_prompts"}
 
 
-def run_train_config(config):
+def run_train_config(config, *, progress=False, history_stride=None):
     """Run one training configuration (dict) and return a JSON-ready dict.
 
     Keys: ``model`` (see :func:`model_from_config`), and optionally ``gating``,
     ``parameterisation``, ``steps``, ``batch_size``, ``learning_rate``, ``seed`` or ``seeds``
     (a list: vmapped), ``share_prompts``, ``test_prompts``, ``test_seed``, ``init_scale``.
+    ``progress=True`` shows a tqdm bar over the training steps; ``history_stride`` is passed to
+    :meth:`TrainResult.to_dict` (the loss history every that many steps).
 
     Returns
     -------
@@ -478,6 +480,6 @@ def run_train_config(config):
         test_prompts=config.get("test_prompts", 100_000),
         test_seed=config.get("test_seed", DEFAULT_TEST_SEED),
         init_scale=config.get("init_scale", 0.1),
-        share_prompts=config.get("share_prompts", False))
-    return {"config": config, "runs": [r.to_dict() for r in results],
+        share_prompts=config.get("share_prompts", False), progress=progress)
+    return {"config": config, "runs": [r.to_dict(history_stride=history_stride) for r in results],
             "seconds": time.perf_counter() - start}

@@ -280,9 +280,11 @@ class TrainResult:
                 f"P error={self.preconditioner_error:.3f}, ω error={self.weights_error:.3f}, "
                 f"{self.seconds:.1f} s)")
 
-    def to_dict(self):
-        """JSON-ready summary (no parameters, loss history thinned to ≤ 200 points)."""
-        stride = max(1, len(self.loss_history) // 200)
+    def to_dict(self, *, history_stride=None):
+        """JSON-ready summary (no parameters); the loss history every ``history_stride``-th step
+        (default: thinned to ≤ 200 points)."""
+        stride = (max(1, len(self.loss_history) // 200) if history_stride is None
+                  else as_integer(history_stride, "history_stride", minimum=1))
         def listed(a):
             return None if a is None else np.asarray(a, float).tolist()
         return {

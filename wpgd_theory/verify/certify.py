@@ -76,7 +76,7 @@ from ..core.uniqueness import (
     Uniqueness,
     spectral_uniqueness,
 )
-from ..core.validation import as_integer
+from ..core.validation import as_bool, as_integer
 from ..multitask.model import MultitaskModel, MultitaskSolution
 from .enclosures import IntervalSpectra as _IntervalSpectra
 from .enclosures import interval_spectra as _interval_spectra
@@ -135,8 +135,11 @@ class FixedPointCertificate:
 
     def __repr__(self):
         bound = mpmath.nstr(self.contraction_bound, 6)
+        shown = ", ".join(_midpoint_radius(box) for box in self.enclosures[:4])
+        more = ", …" if len(self.enclosures) > 4 else ""
         return (f"FixedPointCertificate(unique={self.unique}, count={self.count}, "
-                f"contraction_bound={bound}, width={self.width:.3g}, rigorous={self.rigorous}, "
+                f"enclosures=[{shown}{more}], contraction_bound={bound}, "
+                f"width={self.width:.3g}, rigorous={self.rigorous}, "
                 f"undecided={len(self.undecided)}, boxes={self.boxes})")
 
     def to_dict(self):
@@ -176,8 +179,15 @@ class FixedPointCertificate:
         return len(self.enclosures) if not self.undecided else None
 
 
+def _midpoint_radius(box):
+    """An enclosure as ``midpoint ± radius`` (mpmath prints both ends alike to 17 digits, which
+    hides the width)."""
+    return (f"{mpmath.nstr(mpmath.mpf(box.mid), 17)} ± "
+            f"{mpmath.nstr(mpmath.mpf(box.delta) / 2, 2)}")
+
+
 def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refinements=64,
-                        mp_eigen_limit=40, rigorous=None):
+                        mp_eigen_limit=40, rigorous=None, progress=False):
     """Enclose every fixed point of ``φ(γ) = 1 + h₁(h₂(γ))`` and bound ``φ'`` rigorously.
 
     Parameters
@@ -202,6 +212,8 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
         ``None`` (default): ball arithmetic for models if python-flint is installed, float
         fallback (``rigorous=False``) otherwise. ``True``: ImportError naming the extra
         ``rigorous`` if python-flint is missing. ``False``: force the float fallback.
+    progress : bool, optional
+        Show a tqdm counter of the boxes examined (needs tqdm; the total is not known ahead).
 
     Returns
     -------
@@ -239,10 +251,23 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
     digits, max_boxes, contraction_refinements, mp_eigen_limit = _check_budget(
         digits, max_boxes, contraction_refinements, mp_eigen_limit)
     _check_rigorous(rigorous)
-    with _interval_dps(digits), mpmath.workdps(digits):
-        ispectra, proved, residual = _interval_spectra(spectra, digits, mp_eigen_limit, rigorous)
-        return _BranchAndBound(ispectra, digits, max_boxes, contraction_refinements).run(
-            proved, residual)
+    bar = _box_counter(as_bool(progress, "progress"))
+    try:
+        with _interval_dps(digits), mpmath.workdps(digits):
+            ispectra, proved, residual = _interval_spectra(spectra, digits, mp_eigen_limit,
+                                                           rigorous)
+            return _BranchAndBound(ispectra, digits, max_boxes, contraction_refinements,
+                                   bar).run(proved, residual)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _box_counter(progress):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(desc="certify", unit="box")
 
 
 def _check_target(value, name):
@@ -479,8 +504,8 @@ class _Leaf(NamedTuple):
 class _BranchAndBound:
     SPLIT = mpmath.mpf(0.5) - mpmath.mpf(2) ** -13   # off-centre: never split on a "nice" root
 
-    def __init__(self, spectra, digits, max_boxes, contraction_refinements):
-        self.spectra, self.digits = spectra, digits
+    def __init__(self, spectra, digits, max_boxes, contraction_refinements, bar=None):
+        self.spectra, self.digits, self.bar = spectra, digits, bar
         self.max_boxes, self.contraction_refinements = max_boxes, contraction_refinements
         self.boxes = 0
         self._phi_cache, self._h2_cache = {}, {}
@@ -527,6 +552,8 @@ class _BranchAndBound:
         while stack:
             a, b = stack.pop()
             self.boxes += 1
+            if self.bar is not None:
+                self.bar.update(1)
             slope = self.slope(a, b)
             outcome = self.classify(a, b, slope)
             if outcome == "split":

@@ -251,6 +251,7 @@ class ScalarGatingClaim(NamedTuple):
     linatt_risk: float
 
     __repr__ = compact_repr
+    _repr_fields = ("holds", "reachable", "wpgd_risk", "scalar_risk", "linatt_risk")
 
     @property
     def holds(self):
