@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,11 +31,15 @@ from ..multitask.model import MultitaskModel, solve_multitask
 from ._jax import jax, jnp, optax
 from .data import PromptSampler
 from .models import LABEL_READING_GATINGS, Architecture
+from .multilayer import MultiLayerArchitecture, as_layers, reference_optimum
+from .softmax import SoftmaxArchitecture
 
 __all__ = [
     "DEFAULT_TEST_SEED",
+    "MAX_STARTS",
     "TheoryOptimum",
     "TrainResult",
+    "build_architecture",
     "evaluate",
     "rank_one_fit",
     "shape_error",
@@ -82,8 +86,18 @@ def _per_example(model, block_weights):
 
 
 def theory_optimum(arch):
-    """:class:`TheoryOptimum` of an :class:`~wpgd_theory.training.Architecture`'s class."""
+    """:class:`TheoryOptimum` of an :class:`~wpgd_theory.training.Architecture`'s class.
+
+    For ``L > 1`` layers it is the one-layer class optimum, marked as a reference; for softmax
+    attention ``L*_WPGD``, a reference too.
+    """
+    if isinstance(arch, MultiLayerArchitecture):
+        return reference_optimum(theory_optimum(arch.layer), arch.layers)
     model = arch.model
+    if isinstance(arch, SoftmaxArchitecture):
+        wpgd = solve_multitask(model)
+        return TheoryOptimum("wpgd (reference only)", float(wpgd.risk), wpgd.preconditioner,
+                             _per_example(model, wpgd.block_weights), float(wpgd.risk), False)
     if isinstance(model, CorrelatedTaskModel):
         solution = solve_model(model)
         return TheoryOptimum("wpgd", float(solution.risk), solution.preconditioner,
@@ -177,6 +191,13 @@ class TrainResult:
         How far the learned ``P⁽ⁱ⁾`` are from the WPGD form ``ω_i P``.
     loss_history : ndarray
         Training loss (batch mean) at every step.
+    layers : int
+        Number of GLA layers (``optimum`` is the one-layer class optimum, a reference, if > 1).
+    start_runs : tuple of dict
+        With ``starts > 1``: every start's ``start``, ``train_loss`` (mean loss over the last
+        10 % of the steps, on the common prompt stream), ``test_risk``, ``test_risk_se``,
+        ``paired_gap`` and ``block_weights``; this result is the start with the lowest
+        ``train_loss``.
     """
 
     gating: str
@@ -204,6 +225,8 @@ class TrainResult:
     loss_history: np.ndarray
     seconds: float
     params: dict = field(repr=False)
+    layers: int = 1
+    start_runs: tuple = ()
 
     @property
     def relative_gap(self):
@@ -229,7 +252,10 @@ class TrainResult:
         blocks = ("" if self.block_weights is None else
                   f", block_weights={np.round(self.block_weights, 3).tolist()} "
                   f"(theory {np.round(self.theory_block_weights, 3).tolist()})")
-        return (f"TrainResult({self.parameterisation} {self.gating}, seed={self.seed}, "
+        depth = "" if self.layers == 1 else f", layers={self.layers}"
+        starts = "" if not self.start_runs else f", starts={len(self.start_runs)}"
+        return (f"TrainResult({self.parameterisation} {self.gating}{depth}, seed={self.seed}"
+                f"{starts}, "
                 f"steps={self.steps}: test_risk={self.test_risk:.4f} ± {self.test_risk_se:.4f}, "
                 f"optimum={self.optimum.risk:.4f} [{self.optimum.kind}], "
                 f"gap={100 * self.relative_gap:+.2f}% (paired "
@@ -262,7 +288,9 @@ class TrainResult:
             "weights_error": self.weights_error, "rank_one_residual": self.rank_one_residual,
             "loss_history_stride": stride,
             "loss_history": np.asarray(self.loss_history[::stride], float).tolist(),
-            "seconds": self.seconds,
+            "seconds": self.seconds, "layers": self.layers,
+            "start_runs": [{k: (listed(v) if k == "block_weights" else v)
+                            for k, v in run.items()} for run in self.start_runs],
         }
 
 
@@ -345,13 +373,20 @@ def _compiled(arch, steps, batch_size, learning_rate, mode):
     return jax.jit(first), runner
 
 
-def _fit(arch, seeds, steps, batch_size, learning_rate, progress, share_prompts=False):
-    """Train one model per seed at once (vmap); returns stacked params and losses (S, steps)."""
+def _fit(arch, seeds, steps, batch_size, learning_rate, progress, share_prompts=False,
+         edit_init=None):
+    """Train one model per seed at once (vmap); returns stacked params and losses (S, steps).
+
+    ``edit_init`` (optional) maps the stacked initial parameters to new ones (the diverse gate
+    starts of ``starts``); Adam's initial state does not depend on the parameters' values.
+    """
     # no vmap for one seed: batch axes of size 1 cost time
     mode = "single" if len(seeds) == 1 else "shared" if share_prompts else "independent"
     start, runner = _compiled(arch, steps, batch_size, learning_rate, mode)
     keys = jnp.asarray(seeds, dtype=jnp.uint32)
     carry = start(keys[0] if mode == "single" else keys)
+    if edit_init is not None:
+        carry = (edit_init(carry[0]),) + tuple(carry[1:])
 
     chunk, done, losses = _chunk_length(steps), 0, []
     bar = _progress_bar(steps, progress)
@@ -482,6 +517,12 @@ def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED)
 def _analyse(arch, params, optimum):
     """Learned ``P``, ``ω``, block weights, errors against the optimum, closed-form risk."""
     model = arch.model
+    if not isinstance(arch, Architecture):
+        # several layers or softmax attention: no per-example P⁽ⁱ⁾ to read
+        return dict(preconditioner=None, weights=None, block_weights=None,
+                    theory_block_weights=None, preconditioner_error=float("nan"),
+                    weights_error=float("nan"), rank_one_residual=float("nan"),
+                    closed_form_risk=None)
     prompts = model.sample(64, seed=0)
     per_token = arch.token_preconditioners(params, prompts).mean(axis=0)
     P, omega, residual = rank_one_fit(per_token)
@@ -503,10 +544,52 @@ def _analyse(arch, params, optimum):
                 closed_form_risk=exact)
 
 
+MAX_STARTS = 64
+"""Largest ``starts`` of :func:`train` (each start is one more vmapped model)."""
+
+
+def build_architecture(model, gating="scalar", parameterisation="constrained", init_scale=0.1,
+                       layers=1):
+    """The trainable model of ``(gating, parameterisation, layers)``: an
+    :class:`~wpgd_theory.training.Architecture` (one layer), a
+    :class:`~wpgd_theory.training.MultiLayerArchitecture` (``layers > 1``) or, for
+    ``gating="softmax"``, a :class:`~wpgd_theory.training.SoftmaxArchitecture` (one layer)."""
+    layers = as_layers(layers)
+    if isinstance(gating, str) and gating == "softmax":
+        if layers != 1:
+            raise ValueError(f"layers must be 1 for gating 'softmax', got {layers}")
+        return SoftmaxArchitecture.build(model, parameterisation, init_scale)
+    if layers == 1:
+        return Architecture.build(model, gating, parameterisation, init_scale)
+    return MultiLayerArchitecture.build(model, gating, parameterisation, init_scale,
+                                        layers=layers)
+
+
+def _gate_starts(stacked, seed):
+    """Stacked initial parameters with every ``"gate"`` array of starts ``1, 2, …`` replaced by
+    logits uniform in ``[−4, 4]`` (start 0 keeps the default initialisation)."""
+    rng = np.random.default_rng([seed, 0x57A7])
+
+    def edit(path, leaf):
+        last = path[-1] if path else None
+        if getattr(last, "key", None) != "gate":
+            return leaf
+        draws = rng.uniform(-4.0, 4.0, size=(leaf.shape[0] - 1,) + leaf.shape[1:])
+        return jnp.concatenate([leaf[:1], jnp.asarray(draws, leaf.dtype)])
+
+    return jax.tree_util.tree_map_with_path(edit, stacked)
+
+
+def _as_flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
 def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constrained",
                 steps=2000, batch_size=256, learning_rate=1e-2, test_prompts=100_000,
                 test_seed=DEFAULT_TEST_SEED, init_scale=0.1, progress=False,
-                share_prompts=False):
+                share_prompts=False, layers=1):
     """Train one model per seed at once (``jax.vmap``) and compare each with the theory.
 
     Parameters are those of :func:`train`, with ``seeds`` a sequence of ints, and
@@ -525,7 +608,15 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
     list of TrainResult
         One per seed, in order; ``seconds`` is the wall time of the whole batch.
     """
-    arch = Architecture.build(model, gating, parameterisation, init_scale)
+    arch = build_architecture(model, gating, parameterisation, init_scale, layers)
+    return _train_batch(arch, seeds, steps=steps, batch_size=batch_size,
+                        learning_rate=learning_rate, test_prompts=test_prompts,
+                        test_seed=test_seed, progress=progress,
+                        share_prompts=_as_flag(share_prompts, "share_prompts"))
+
+
+def _train_batch(arch, seeds, *, steps, batch_size, learning_rate, test_prompts, test_seed,
+                 progress, share_prompts, edit_init=None):
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
     seeds = [_seed(s, "seeds") for s in seeds]
@@ -540,16 +631,15 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
     test_seed = _seed(test_seed, "test_seed")
     learning_rate = _learning_rate(learning_rate)
     start = time.perf_counter()
-    if not isinstance(share_prompts, (bool, np.bool_)):
-        raise TypeError(f"share_prompts must be a bool, got {type(share_prompts).__name__}")
     params, losses = _fit(arch, seeds, steps, batch_size, learning_rate, progress,
-                          bool(share_prompts))
+                          share_prompts, edit_init)
     optimum = theory_optimum(arch)
     mc = _evaluate(arch, params, test_prompts, test_seed, optimum)
     if not np.all(np.isfinite(mc.mean)):
         raise FloatingPointError(f"the test risk is not finite ({mc.mean.tolist()}): the trained "
                                  "model overflows on fresh prompts; lower the learning_rate")
     seconds = time.perf_counter() - start
+    layers = getattr(arch, "layers", 1)
     results = []
     for i, seed in enumerate(seeds):
         own = jax.tree_util.tree_map(lambda a, i=i: np.asarray(a[i]), params)
@@ -559,14 +649,26 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
             test_risk_se=float(mc.se[i]), test_prompts=int(mc.total), optimum=optimum,
             optimum_test_risk=mc.optimum_mean, optimum_test_risk_se=mc.optimum_se,
             paired_gap=float(mc.paired_mean[i]), paired_gap_se=float(mc.paired_se[i]),
-            loss_history=losses[i], seconds=seconds, params=own,
+            loss_history=losses[i], seconds=seconds, params=own, layers=layers,
             **_analyse(arch, own, optimum)))
     return results
 
 
+def _best_start(results):
+    """The start with the lowest final training loss, carrying every start's summary."""
+    def final_loss(r):
+        tail = max(1, len(r.loss_history) // 10)
+        return float(np.mean(r.loss_history[-tail:]))
+    runs = tuple({"start": k, "train_loss": final_loss(r), "test_risk": r.test_risk,
+                  "test_risk_se": r.test_risk_se, "paired_gap": r.paired_gap,
+                  "block_weights": r.block_weights} for k, r in enumerate(results))
+    best = min(range(len(results)), key=lambda k: runs[k]["train_loss"])
+    return replace(results[best], seed=results[0].seed, start_runs=runs)
+
+
 def train(model, gating="scalar", *, parameterisation="constrained", steps=2000, batch_size=256,
           learning_rate=1e-2, seed=0, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED,
-          init_scale=0.1, progress=False):
+          init_scale=0.1, progress=False, layers=1, starts=1):
     """Train one GLA (or WPGD) model on fresh prompts and compare it with the theory.
 
     Parameters
@@ -593,6 +695,15 @@ def train(model, gating="scalar", *, parameterisation="constrained", steps=2000,
         Scale of the random initial projections.
     progress : bool
         Show a tqdm progress bar.
+    layers : int
+        Number of GLA layers on a residual stream (Theorem 6; 1 to 16): see
+        :class:`~wpgd_theory.training.MultiLayerArchitecture`. Not for ``"wpgd"`` or
+        ``"softmax"``.
+    starts : int
+        Gate initialisations trained side by side on the same prompt stream (1 to 64): start 0
+        is the default initialisation (the run of ``starts=1``), starts ``1, 2, …`` draw every
+        gate logit uniformly from ``[−4, 4]`` (and their own projections). The result is the
+        start with the lowest final training loss; ``start_runs`` reports all of them.
 
     Returns
     -------
@@ -615,7 +726,14 @@ def train(model, gating="scalar", *, parameterisation="constrained", steps=2000,
     >>> abs(result.relative_gap) < 0.05, result.optimum.kind
     (True, 'scalar')
     """
-    return train_seeds(model, gating, seeds=[seed], parameterisation=parameterisation,
-                       steps=steps, batch_size=batch_size, learning_rate=learning_rate,
-                       test_prompts=test_prompts, test_seed=test_seed, init_scale=init_scale,
-                       progress=progress)[0]
+    arch = build_architecture(model, gating, parameterisation, init_scale, layers)
+    starts = as_integer(starts, "starts", minimum=1, maximum=MAX_STARTS)
+    seed = _seed(seed, "seed")
+    options = dict(steps=steps, batch_size=batch_size, learning_rate=learning_rate,
+                   test_prompts=test_prompts, test_seed=test_seed, progress=progress)
+    if starts == 1:
+        return _train_batch(arch, [seed], share_prompts=False, **options)[0]
+    seeds = [(seed + k) % 2**32 for k in range(starts)]
+    results = _train_batch(arch, seeds, share_prompts=True,
+                           edit_init=lambda stacked: _gate_starts(stacked, seed), **options)
+    return _best_start(results)
