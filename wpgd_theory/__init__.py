@@ -127,6 +127,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "training.train": (
         "train", "train_seeds", "TrainResult", "TheoryOptimum", "evaluate",
     ),
+    "training.multilayer": (
+        "saa_optimum", "SAAOptimum", "MultiLayerArchitecture",
+    ),
     "training.experiments": (
         "run_train_config", "overlay_figure", "figure1_experiment",
     ),

@@ -20,7 +20,7 @@ from ..core.parallel import map_chunks
 from ..core.validation import as_integer, as_real, as_sequence
 from ..multitask.curves import CURVE_LABELS, paper_setting_model, theory_curves
 from ..multitask.model import MultitaskModel
-from .train import DEFAULT_TEST_SEED, train_seeds
+from .train import DEFAULT_TEST_SEED, MAX_STARTS, train, train_seeds
 
 __all__ = [
     "FIGURE1_CLASSES",
@@ -281,7 +281,8 @@ def model_from_config(spec):
 MAX_IDENTITY_D = 4096
 
 _CONFIG_KEYS = {"model", "gating", "parameterisation", "steps", "batch_size", "learning_rate",
-                "seed", "seeds", "test_prompts", "test_seed", "init_scale", "share_prompts"}
+                "seed", "seeds", "test_prompts", "test_seed", "init_scale", "share_prompts",
+                "layers", "starts"}
 
 
 def run_train_config(config):
@@ -289,7 +290,10 @@ def run_train_config(config):
 
     Keys: ``model`` (see :func:`model_from_config`), and optionally ``gating``,
     ``parameterisation``, ``steps``, ``batch_size``, ``learning_rate``, ``seed`` or ``seeds``
-    (a list: vmapped), ``share_prompts``, ``test_prompts``, ``test_seed``, ``init_scale``.
+    (a list: vmapped), ``share_prompts``, ``test_prompts``, ``test_seed``, ``init_scale``,
+    ``layers`` (GLA layers, default 1) and ``starts`` (gate initialisations per seed, default 1;
+    with ``starts > 1`` the seeds run one after another, each with its starts vmapped, and
+    ``share_prompts`` must be absent). ``gating`` may be ``"softmax"``.
 
     Returns
     -------
@@ -307,14 +311,26 @@ def run_train_config(config):
     model = model_from_config(config["model"])
     seeds = config.get("seeds", [config.get("seed", 0)])
     start = time.perf_counter()
-    results = train_seeds(
-        model, config.get("gating", "scalar"), seeds=seeds,
+    options = dict(
         parameterisation=config.get("parameterisation", "constrained"),
         steps=config.get("steps", 2000), batch_size=config.get("batch_size", 256),
         learning_rate=config.get("learning_rate", 1e-2),
         test_prompts=config.get("test_prompts", 100_000),
         test_seed=config.get("test_seed", DEFAULT_TEST_SEED),
-        init_scale=config.get("init_scale", 0.1),
-        share_prompts=config.get("share_prompts", False))
+        init_scale=config.get("init_scale", 0.1), layers=config.get("layers", 1))
+    gating = config.get("gating", "scalar")
+    starts = as_integer(config.get("starts", 1), "config['starts']", minimum=1,
+                        maximum=MAX_STARTS)
+    if starts == 1:
+        results = train_seeds(model, gating, seeds=seeds,
+                               share_prompts=config.get("share_prompts", False), **options)
+    else:
+        if "share_prompts" in config:
+            raise ValueError("config['share_prompts'] cannot be combined with starts > 1 (the "
+                             "starts of a seed already share its prompt stream)")
+        if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+            raise TypeError(f"config['seeds'] must be a list of ints, got "
+                            f"{type(seeds).__name__}")
+        results = [train(model, gating, seed=s, starts=starts, **options) for s in seeds]
     return {"config": config, "runs": [r.to_dict() for r in results],
             "seconds": time.perf_counter() - start}

@@ -54,7 +54,8 @@ def all_outputs(queries, keys, values, gates):
     True
     """
     T = queries.shape[-2]
-    log_g = jnp.maximum(jnp.log(gates[..., 0, :]), -80.0)              # (..., T, c)
+    log_g = jnp.maximum(jnp.log(gates[..., 0, :]), -80.0)
+    log_g = jnp.broadcast_to(log_g, log_g.shape[:-2] + (T, log_g.shape[-1]))   # (..., T, c)
     cumulative = jnp.cumsum(log_g, axis=-2)
     exponent = cumulative[..., :, None, :] - cumulative[..., None, :, :]  # (..., t, s, c)
     causal = np.tril(np.ones((T, T), bool))[:, :, None]
@@ -157,7 +158,7 @@ class MultiLayerArchitecture:
         g = jnp.asarray(self.layer.gates(p, Z), Z.dtype)
         if g.ndim < 4:                                  # linear/decay: (1, 1) → (1, 1, 1, 1)
             g = g.reshape((1,) * (4 - g.ndim) + g.shape)
-        return g
+        return jnp.broadcast_to(g, g.shape[:-3] + (Z.shape[-2],) + g.shape[-2:])   # token axis
 
     def predict(self, params, prompts):
         """``ŷ = −(Z_L)_{query, label}`` (shape ``(b,)``)."""
