@@ -7,6 +7,8 @@ Tiny seeded instances; tolerances stated at each assertion.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -50,12 +52,13 @@ def test_network_matches_numpy_multilayer_gla(gating, parameterisation):
                                         layers=3)
     params = _params(arch)
     prompts = _prompts(MODEL)
-    predicted = np.asarray(arch.predict(params, prompts), float)
+    predicted = np.asarray(jax.jit(arch.predict)(params, prompts), float)
     Z = np.asarray(arch.tokens(prompts), float)
     weights = [tuple(np.asarray(W, float) for W in triple) for triple in arch.weights(params)]
+    layer_gates = jax.jit(arch._gates)
 
     def gate(p):
-        return lambda tokens: np.asarray(arch._gates(p, jnp.asarray(tokens[None], jnp.float32)),
+        return lambda tokens: np.asarray(layer_gates(p, jnp.asarray(tokens[None], jnp.float32)),
                                          float)[0]
     gates = [gate(p) for p in params["layers"]]
     expected = np.array([-multilayer_gla(Z[b], weights, gates)[-1, arch.d]
@@ -64,7 +67,7 @@ def test_network_matches_numpy_multilayer_gla(gating, parameterisation):
     assert np.allclose(predicted, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
     # and the layers matter: a one-layer model of the same first layer predicts otherwise
     first = MultiLayerArchitecture(arch.layer, 1)
-    other = np.asarray(first.predict({"layers": params["layers"][:1]}, prompts))
+    other = np.asarray(jax.jit(first.predict)({"layers": params["layers"][:1]}, prompts))
     assert np.abs(other - predicted).max() > 1e-2 * np.abs(predicted).max()
 
 
@@ -106,7 +109,7 @@ def test_algorithm_side_matches_multilayer_wpgd_scalar():
         assert np.isclose(got[b], run.query_prediction, rtol=1e-4, atol=1e-5)   # float32
 
 
-@pytest.mark.parametrize("gating", ["vector", "decay", "linear"])
+@pytest.mark.parametrize("gating", ["vector", "decay"])
 def test_algorithm_side_matches_network(gating):
     # Theorem 6 with the trainable network's own gates: the network's prediction equals the
     # recursion with P_c = W_q,c W_k,cᵀ per key copy c and the network's gate logits.
@@ -119,9 +122,10 @@ def test_algorithm_side_matches_network(gating):
     logits = None if gating == "linear" else jnp.stack([p["gate"] for p in params["layers"]])
     if gating == "vector":
         logits = logits.reshape(2, MODEL.K, 2)
-    got = causal_wpgd_predict(MODEL, gating, P, logits, prompts.context_inputs,
-                              prompts.context_labels, prompts.query_input)
-    assert np.allclose(got, arch.predict(params, prompts), rtol=1e-4, atol=1e-5)
+    got = jax.jit(causal_wpgd_predict, static_argnums=(0, 1))(
+        MODEL, gating, P, logits, prompts.context_inputs, prompts.context_labels,
+        prompts.query_input)
+    assert np.allclose(got, jax.jit(arch.predict)(params, prompts), rtol=1e-4, atol=1e-5)
 
 
 def test_softmax_matches_numpy_formula():
@@ -139,18 +143,20 @@ def test_softmax_matches_numpy_formula():
 
 def test_saa_one_layer_matches_closed_form():
     # The SAA route at L = 1 against the closed-form scalar-gating optimum: within 2 % (the SAA
-    # risk on 100 000 fresh prompts has SE ≈ 0.6 %; the fixed-set optimiser's bias at 20 000
-    # prompts and d = 3 is ~0.5 %).
+    # risk on 100 000 fresh prompts has SE ≈ 0.6 %; the fixed-set minimiser's excess risk at
+    # 10 000 prompts and 12 parameters is ~0.1 %).
     model = paper_setting_model(8, 0.2, 0.8, 3, 0.1)
-    saa = saa_optimum(model, "scalar", train_prompts=20_000, test_prompts=100_000)
+    saa = saa_optimum(model, "scalar", train_prompts=10_000, test_prompts=100_000)
     exact = scalar_gating_optimum(model).risk
     assert abs(saa.risk - exact) < max(0.02 * exact, 3 * saa.risk_se)
 
 
+@pytest.mark.skipif(not os.environ.get("WPGD_SLOW"),
+                    reason="trains two layers for 3000 steps and runs the SAA (~2 min)")
 def test_trained_two_layers_reach_the_saa_optimum_and_beat_one_layer():
     model = MultitaskModel(np.eye(2), [0.2, 0.9], [4, 4], np.eye(2), 0.1)
-    saa = saa_optimum(model, "scalar", layers=2, train_prompts=20_000, test_prompts=100_000)
-    r = train(model, "scalar", layers=2, steps=1500, batch_size=256, learning_rate=0.02,
+    saa = saa_optimum(model, "scalar", layers=2, train_prompts=10_000, test_prompts=100_000)
+    r = train(model, "scalar", layers=2, steps=3000, batch_size=256, learning_rate=0.02,
               test_prompts=100_000)
     one = scalar_gating_optimum(model).risk
     # depth helps beyond the one-layer class optimum (measured on common prompts) ...
@@ -162,13 +168,13 @@ def test_trained_two_layers_reach_the_saa_optimum_and_beat_one_layer():
 
 
 def test_starts_report_every_start_and_pick_the_lowest_training_loss():
-    r = train(MODEL, "vector", starts=3, steps=200, batch_size=64, test_prompts=8192)
+    r = train(MODEL, "vector", starts=3, steps=50, batch_size=64, test_prompts=8192)
     assert [s["start"] for s in r.start_runs] == [0, 1, 2]
     losses = [s["train_loss"] for s in r.start_runs]
     picked = int(np.argmin(losses))
     assert r.test_risk == r.start_runs[picked]["test_risk"]
     # start 0 is the default run (same prompt stream and initialisation as starts=1)
-    default = train(MODEL, "vector", steps=200, batch_size=64, test_prompts=8192)
+    default = train(MODEL, "vector", steps=50, batch_size=64, test_prompts=8192)
     assert np.isclose(r.start_runs[0]["test_risk"], default.test_risk, rtol=1e-5)
     assert len(r.to_dict()["start_runs"]) == 3
 
@@ -187,17 +193,13 @@ def test_bad_depth_and_start_arguments_are_refused(kwargs, match):
 def test_config_keys_for_depth_starts_and_softmax():
     base = {"model": {"kind": "paper", "n": 4, "r1": 0.2, "r2": 0.8, "d": 2, "sigma2": 0.1},
             "steps": 5, "batch_size": 8, "test_prompts": 64}
-    out = run_train_config({**base, "layers": 2, "gating": "scalar"})
-    assert out["runs"][0]["layers"] == 2
-    out = run_train_config({**base, "starts": 2, "gating": "vector"})
-    assert len(out["runs"][0]["start_runs"]) == 2
-    out = run_train_config({**base, "gating": "softmax"})
-    assert out["runs"][0]["gating"] == "softmax"
-    out = run_train_config({**base, "starts": 2, "seeds": [0, 1], "gating": "vector"})
-    assert [r["seed"] for r in out["runs"]] == [0, 1]
-    with pytest.raises(ValueError, match="starts"):
-        run_train_config({**base, "starts": 0})
-    with pytest.raises(ValueError, match="share_prompts"):
-        run_train_config({**base, "starts": 2, "share_prompts": True})
-    with pytest.raises(ValueError, match="layers"):
-        run_train_config({**base, "layers": 0})
+    out = run_train_config({**base, "layers": 2, "starts": 2, "seeds": [0, 1],
+                            "gating": "vector"})
+    assert [(r["seed"], r["layers"], len(r["start_runs"])) for r in out["runs"]] == [
+        (0, 2, 2), (1, 2, 2)]
+    for bad, match in (({"starts": 0}, "starts"), ({"layers": 0}, "layers"),
+                       ({"starts": 2, "share_prompts": True}, "share_prompts"),
+                       ({"gating": "softmax", "layers": 2}, "layers"),
+                       ({"gating": "softmax", "parameterisation": "wpgd"}, "parameterisation")):
+        with pytest.raises(ValueError, match=match):
+            run_train_config({**base, **bad})
