@@ -4,7 +4,8 @@ The configuration is a JSON object, the argument of
 :func:`wpgd_theory.training.run_train_config`: ``model`` (``{"kind": "paper", "n", "r1", "r2",
 "d", "sigma2"}``, ``"multitask"`` or ``"correlated"``), and optionally ``gating``,
 ``parameterisation``, ``steps``, ``batch_size``, ``learning_rate``, ``seed`` or ``seeds``,
-``test_prompts``, ``test_seed``, ``init_scale``. Prints, per seed, the Monte Carlo test risk ±
+``test_prompts``, ``test_seed``, ``init_scale``, ``layers`` (GLA layers), ``starts`` (gate
+initialisations per seed, the best by training loss) and ``"gating": "softmax"``. Prints, per seed, the Monte Carlo test risk ±
 its standard error against the theory's optimum for the gating class. Needs the extra
 ``wpgd-theory[train]`` (JAX + optax): without it, exit status 2 and a message naming the extra.
 """
@@ -27,8 +28,13 @@ def add_parser(subparsers):
 def _text(out):
     lines = []
     for run in out["runs"]:
-        lines.append(f"{run['gating']} ({run['parameterisation']}), seed {run['seed']}: test risk "
-                     f"{run['test_risk']:.6g} ± {run['test_risk_se']:.2g} vs the class optimum "
+        depth = "" if run.get("layers", 1) == 1 else f", {run['layers']} layers"
+        starts = ("" if not run.get("start_runs") else
+                  f", best of {len(run['start_runs'])} starts")
+        lines.append(f"{run['gating']} ({run['parameterisation']}{depth}{starts}), seed "
+                     f"{run['seed']}: test risk "
+                     f"{run['test_risk']:.6g} ± {run['test_risk_se']:.2g} vs the "
+                     f"{run['optimum_kind']} optimum "
                      f"{run['optimum_risk']:.6g} (L*_WPGD = {run['wpgd_risk']:.6g}); on the "
                      f"same prompts {100 * run['paired_gap'] / run['optimum_risk']:+.2f} % ± "
                      f"{100 * run['paired_gap_se'] / run['optimum_risk']:.2f} %")

@@ -23,6 +23,7 @@ from ..multitask.model import MultitaskModel
 from .train import DEFAULT_TEST_SEED, MAX_STARTS, train, train_seeds
 
 __all__ = [
+    "BASELINE_CLASSES",
     "FIGURE1_CLASSES",
     "ROW_COLUMNS",
     "figure1_experiment",
@@ -35,6 +36,10 @@ __all__ = [
 
 FIGURE1_CLASSES = ("linatt", "gla_wo", "gla", "gla_vector")
 """The four classes of Figure 1, named as the columns of :func:`~wpgd_theory.theory_curves`."""
+
+BASELINE_CLASSES = ("softmax",)
+"""Trained baselines that :func:`figure1_experiment` can add beside the Figure-1 classes (no
+theory curve; their rows' ``optimum_risk`` is ``L*_WPGD``, a reference)."""
 
 ROW_COLUMNS = ("r1", "r2", "n", "d", "sigma2", "curve", "gating", "parameterisation", "seed",
                "steps", "batch_size", "learning_rate", "test_risk", "test_risk_se",
@@ -75,7 +80,8 @@ def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.
     d, sigma2 : int, float
         ``Σ = I_d`` and the noise variance.
     classes : sequence of str
-        Subset of :data:`FIGURE1_CLASSES`.
+        Subset of :data:`FIGURE1_CLASSES` and :data:`BASELINE_CLASSES` (``"softmax"``: one
+        layer of softmax attention on the same prompts and test set).
     parameterisation : {"constrained", "full"}
     steps, batch_size, learning_rate, test_prompts :
         As for :func:`~wpgd_theory.training.train`.
@@ -143,8 +149,9 @@ def _correlation_pair(value, name):
 
 
 def _class_name(value, name):
-    if value not in FIGURE1_CLASSES:
-        raise ValueError(f"{name} must be one of {FIGURE1_CLASSES}, got {value!r}")
+    if value not in FIGURE1_CLASSES + BASELINE_CLASSES:
+        raise ValueError(f"{name} must be one of {FIGURE1_CLASSES + BASELINE_CLASSES}, got "
+                         f"{value!r}")
     return value
 
 
@@ -229,6 +236,12 @@ def overlay_figure(rows, path, *, n_grid=None):
                 ax.errorbar(ns * offset, [p[1][0] for p in points],
                             yerr=[p[1][1] for p in points], fmt="o", color=colors[curve],
                             markersize=4, capsize=2)
+        points = sorted((k[2], v) for k, v in summary.items()
+                        if k[:2] == (r1, r2) and k[3] in BASELINE_CLASSES)
+        if points:
+            ax.errorbar([p[0] for p in points], [p[1][0] for p in points],
+                        yerr=[p[1][1] for p in points], fmt="s", color="C4", markersize=5,
+                        capsize=2, label="trained softmax attention (one layer)")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("context length n (n₁ = n₂ = n/2)")
         ax.set_ylabel("risk")
