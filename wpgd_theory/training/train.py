@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -33,6 +33,7 @@ from .data import PromptSampler
 from .models import LABEL_READING_GATINGS, Architecture
 from .multilayer import MultiLayerArchitecture, as_layers, reference_optimum
 from .softmax import SoftmaxArchitecture
+from .starts import MAX_STARTS, best_start, gate_starts
 
 __all__ = [
     "DEFAULT_TEST_SEED",
@@ -544,10 +545,6 @@ def _analyse(arch, params, optimum):
                 closed_form_risk=exact)
 
 
-MAX_STARTS = 64
-"""Largest ``starts`` of :func:`train` (each start is one more vmapped model)."""
-
-
 def build_architecture(model, gating="scalar", parameterisation="constrained", init_scale=0.1,
                        layers=1):
     """The trainable model of ``(gating, parameterisation, layers)``: an
@@ -563,21 +560,6 @@ def build_architecture(model, gating="scalar", parameterisation="constrained", i
         return Architecture.build(model, gating, parameterisation, init_scale)
     return MultiLayerArchitecture.build(model, gating, parameterisation, init_scale,
                                         layers=layers)
-
-
-def _gate_starts(stacked, seed):
-    """Stacked initial parameters with every ``"gate"`` array of starts ``1, 2, …`` replaced by
-    logits uniform in ``[−4, 4]`` (start 0 keeps the default initialisation)."""
-    rng = np.random.default_rng([seed, 0x57A7])
-
-    def edit(path, leaf):
-        last = path[-1] if path else None
-        if getattr(last, "key", None) != "gate":
-            return leaf
-        draws = rng.uniform(-4.0, 4.0, size=(leaf.shape[0] - 1,) + leaf.shape[1:])
-        return jnp.concatenate([leaf[:1], jnp.asarray(draws, leaf.dtype)])
-
-    return jax.tree_util.tree_map_with_path(edit, stacked)
 
 
 def _as_flag(value, name):
@@ -654,18 +636,6 @@ def _train_batch(arch, seeds, *, steps, batch_size, learning_rate, test_prompts,
     return results
 
 
-def _best_start(results):
-    """The start with the lowest final training loss, carrying every start's summary."""
-    def final_loss(r):
-        tail = max(1, len(r.loss_history) // 10)
-        return float(np.mean(r.loss_history[-tail:]))
-    runs = tuple({"start": k, "train_loss": final_loss(r), "test_risk": r.test_risk,
-                  "test_risk_se": r.test_risk_se, "paired_gap": r.paired_gap,
-                  "block_weights": r.block_weights} for k, r in enumerate(results))
-    best = min(range(len(results)), key=lambda k: runs[k]["train_loss"])
-    return replace(results[best], seed=results[0].seed, start_runs=runs)
-
-
 def train(model, gating="scalar", *, parameterisation="constrained", steps=2000, batch_size=256,
           learning_rate=1e-2, seed=0, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED,
           init_scale=0.1, progress=False, layers=1, starts=1):
@@ -735,5 +705,5 @@ def train(model, gating="scalar", *, parameterisation="constrained", steps=2000,
         return _train_batch(arch, [seed], share_prompts=False, **options)[0]
     seeds = [(seed + k) % 2**32 for k in range(starts)]
     results = _train_batch(arch, seeds, share_prompts=True,
-                           edit_init=lambda stacked: _gate_starts(stacked, seed), **options)
-    return _best_start(results)
+                           edit_init=lambda stacked: gate_starts(stacked, seed), **options)
+    return best_start(results)
