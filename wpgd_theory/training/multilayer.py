@@ -155,6 +155,10 @@ class MultiLayerArchitecture:
         return Z + all_outputs(q, k, Z @ W_v, gates)
 
     def _gates(self, p, Z):
+        if self.parameterisation == "constrained":
+            # constrained gates read only the delimiter features, which sit at the same positions
+            # in every prompt and which no constrained layer writes: one prompt's gates serve all
+            Z = Z[:1]
         g = jnp.asarray(self.layer.gates(p, Z), Z.dtype)
         if g.ndim < 4:                                  # linear/decay: (1, 1) → (1, 1, 1, 1)
             g = g.reshape((1,) * (4 - g.ndim) + g.shape)
