@@ -24,6 +24,8 @@ def main(argv=None):
     parser.add_argument("--gating", default="scalar")
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--skip-vmap", action="store_true")
+    parser.add_argument("--depth", type=int, default=4,
+                        help="also time an L-layer model (target: L = 4 ≤ 4× one layer); 0 skips")
     args = parser.parse_args(argv)
     model = paper_setting_model(args.n, 0.2, 0.8, args.d, 0.0)
     common = dict(steps=args.steps, batch_size=args.batch, learning_rate=0.01,
@@ -36,6 +38,14 @@ def main(argv=None):
           f"{args.steps} Adam steps, incl. compile and 65 536 test prompts): {single:.1f} s wall, "
           f"{single_cpu:.1f} s CPU (all threads; ≈ the time on one free core)")
     print(f"  {one}")
+    if args.depth > 1:
+        start, cpu = time.perf_counter(), time.process_time()
+        deep = train(model, args.gating, seed=0, layers=args.depth, **common)
+        wall, deep_cpu = time.perf_counter() - start, time.process_time() - cpu
+        print(f"{args.depth} layers, same size and steps: {wall:.1f} s wall = "
+              f"{wall / single:.2f} × one layer; CPU {deep_cpu:.1f} s = "
+              f"{deep_cpu / single_cpu:.2f} × (target ≤ 4× for L = 4)")
+        print(f"  {deep}")
     if args.skip_vmap:
         return
     start, cpu = time.perf_counter(), time.process_time()

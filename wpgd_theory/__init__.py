@@ -143,6 +143,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "train", "train_seeds", "TrainResult", "TheoryOptimum", "evaluate", "task_scale",
         "PairedEvaluation",
     ),
+    "training.multilayer": (
+        "saa_optimum", "SAAOptimum", "MultiLayerArchitecture",
+    ),
     "training.experiments": (
         "run_train_config", "overlay_figure", "figure1_experiment",
     ),

@@ -5,6 +5,8 @@ n ∈ {10, 20, 40, 80}, d = 10, σ² = 0, 3 seeds per point (vmapped). Writes
 docs/figures/training_figure1[_<parameterisation>].csv and .png and prints the wall time.
 
 Run: ``PYTHONPATH=$PWD nice python benchmarks/experiments/figure1.py [--steps 3000] [--full]``.
+The trained softmax-attention baseline is a further class: ``--classes softmax --append`` adds
+its rows to the existing CSV (same seeds, so the same training prompts, and the same test set).
 """
 from __future__ import annotations
 
@@ -15,7 +17,12 @@ import time
 import numpy as np
 
 from wpgd_theory.training import figure1_experiment, overlay_figure, write_rows_csv
-from wpgd_theory.training.experiments import FIGURE1_CLASSES, read_rows_csv, summarise
+from wpgd_theory.training.experiments import (
+    BASELINE_CLASSES,
+    FIGURE1_CLASSES,
+    read_rows_csv,
+    summarise,
+)
 
 
 def main(argv=None):
@@ -29,7 +36,8 @@ def main(argv=None):
     parser.add_argument("--out", default="docs/figures")
     parser.add_argument("--settings", nargs="+", default=["0.2,0.8", "0.8,0.2"],
                         help="(r1, r2) pairs as r1,r2")
-    parser.add_argument("--classes", nargs="+", default=list(FIGURE1_CLASSES))
+    parser.add_argument("--classes", nargs="+", default=list(FIGURE1_CLASSES),
+                        choices=list(FIGURE1_CLASSES + BASELINE_CLASSES))
     parser.add_argument("--append", action="store_true", help="add to the existing CSV")
     parser.add_argument("--from-csv", action="store_true",
                         help="no training: redraw the PNG and print the summary of the CSV")

@@ -4,10 +4,12 @@ The configuration is a JSON object, the argument of
 :func:`wpgd_theory.training.run_train_config`: ``model`` (``{"kind": "paper", "n", "r1", "r2",
 "d", "sigma2"}``, ``"multitask"`` or ``"correlated"``), and optionally ``gating``,
 ``parameterisation``, ``steps``, ``batch_size``, ``learning_rate``, ``seed`` or ``seeds``,
-``test_prompts``, ``test_seed``, ``init_scale``. Prints, per seed, the Monte Carlo test risk ±
-its standard error against the theory's optimum for the gating class, the exact closed-form risk
-of the learned predictor where it is a WPGD predictor, the paired gap on the same prompts and
-the learned against the theory's block weights. The loss history stays out of the JSON unless
+``test_prompts``, ``test_seed``, ``init_scale``, ``layers`` (GLA layers), ``starts`` (gate
+initialisations per seed, the best by training loss) and ``"gating": "softmax"``. Prints, per
+seed, the Monte Carlo test risk ± its standard error against the theory's optimum for the gating
+class, the exact closed-form risk of the learned predictor where it is a WPGD predictor, the
+paired gap on the same prompts, the Bayes-optimal floor on the same prompts, and the learned
+against the theory's block weights. The loss history stays out of the JSON unless
 ``--history-stride K`` asks for every K-th step; ``--history CSV`` writes all of it to a file.
 Needs the extra ``wpgd-theory[train]`` (JAX + optax): without it, exit status 2 and a message
 naming the extra.
@@ -60,7 +62,10 @@ def _weights(values):
 
 def _run_lines(run):
     optimum = run["optimum_risk"]
-    lines = [f"{run['gating']} ({run['parameterisation']}), seed {run['seed']}: Monte Carlo test "
+    depth = "" if run.get("layers", 1) == 1 else f", {run['layers']} layers"
+    starts = "" if not run.get("start_runs") else f", best of {len(run['start_runs'])} starts"
+    lines = [f"{run['gating']} ({run['parameterisation']}{depth}{starts}), seed {run['seed']}: "
+             f"Monte Carlo test "
              f"risk {run['test_risk']:.6g} ± {run['test_risk_se']:.2g} on "
              f"{run['test_prompts']} fresh prompts",
              f"  theory: class optimum {optimum:.6g} ({run['optimum_kind']}), "
@@ -74,6 +79,10 @@ def _run_lines(run):
                  f"{100 * run['paired_gap'] / optimum:+.3f} % ± "
                  f"{100 * run['paired_gap_se'] / optimum:.3f} % (optimum's predictor there: "
                  f"{run['optimum_test_risk']:.6g})")
+    if run.get("bayes_test_risk") is not None:
+        lines.append(f"  Bayes-optimal floor on the same prompts: {run['bayes_test_risk']:.6g} "
+                     f"(the model is {run['bayes_paired_gap']:+.4g} ± "
+                     f"{run['bayes_paired_gap_se']:.2g} above it)")
     if run["block_weights"] is not None:
         lines.append(f"  block weights: learned {_weights(run['block_weights'])}, theory "
                      f"{_weights(run['theory_block_weights'])}")

@@ -2,6 +2,9 @@
 
 * :mod:`~wpgd_theory.training.data` — JAX sampler of the package's prompt distributions, tokens;
 * :mod:`~wpgd_theory.training.models` — constrained Theorem-1/4 GLA, full GLA layer, free WPGD;
+* :mod:`~wpgd_theory.training.multilayer` — L-layer GLA (Theorem 6), the SAA optimum of L-step
+  WPGD;
+* :mod:`~wpgd_theory.training.softmax` — one-layer softmax attention, a trained baseline;
 * :mod:`~wpgd_theory.training.train` — :func:`train`, :func:`train_seeds`, :class:`TrainResult`;
 * :mod:`~wpgd_theory.training.experiments` — Figure 1 overlay, JSON configurations;
 * :mod:`~wpgd_theory.training.trap` — where training from many initialisations ends when the risk
@@ -17,9 +20,14 @@ from .experiments import *
 from .experiments import __all__ as _experiments_all
 from .models import *
 from .models import __all__ as _models_all
+from .multilayer import *
+from .multilayer import __all__ as _multilayer_all
+from .softmax import *
+from .softmax import __all__ as _softmax_all
 from .train import *
 from .train import __all__ as _train_all
 from .trap import *
 from .trap import __all__ as _trap_all
 
-__all__ = [*_data_all, *_models_all, *_train_all, *_experiments_all, *_trap_all]
+__all__ = [*_data_all, *_models_all, *_multilayer_all, *_softmax_all, *_train_all,
+           *_experiments_all, *_trap_all]

@@ -25,9 +25,10 @@ from ..multitask.curves import (
     theory_curves,
 )
 from ..multitask.model import MultitaskModel
-from .train import DEFAULT_TEST_SEED, train_seeds
+from .train import DEFAULT_TEST_SEED, MAX_STARTS, train, train_seeds
 
 __all__ = [
+    "BASELINE_CLASSES",
     "FIGURE1_CLASSES",
     "REQUIRED_ROW_COLUMNS",
     "ROW_COLUMNS",
@@ -43,6 +44,10 @@ __all__ = [
 
 FIGURE1_CLASSES = ("linatt", "gla_wo", "gla", "gla_vector")
 """The four classes of Figure 1, named as the columns of :func:`~wpgd_theory.theory_curves`."""
+
+BASELINE_CLASSES = ("softmax",)
+"""Trained baselines that :func:`figure1_experiment` can add beside the Figure-1 classes (no
+theory curve; their rows' ``optimum_risk`` is ``L*_WPGD``, a reference)."""
 
 ROW_COLUMNS = ("r1", "r2", "n", "d", "sigma2", "curve", "gating", "parameterisation", "seed",
                "steps", "batch_size", "learning_rate", "test_risk", "test_risk_se",
@@ -86,7 +91,8 @@ def figure1_experiment(n_values=(10, 20, 40, 80), settings=((0.2, 0.8), (0.8, 0.
     d, sigma2 : int, float
         ``Σ = I_d`` and the noise variance.
     classes : sequence of str
-        Subset of :data:`FIGURE1_CLASSES`.
+        Subset of :data:`FIGURE1_CLASSES` and :data:`BASELINE_CLASSES` (``"softmax"``: one
+        layer of softmax attention on the same prompts and test set).
     parameterisation : {"constrained", "full"}
     steps, batch_size, learning_rate, test_prompts :
         As for :func:`~wpgd_theory.training.train`.
@@ -154,8 +160,9 @@ def _correlation_pair(value, name):
 
 
 def _class_name(value, name):
-    if value not in FIGURE1_CLASSES:
-        raise ValueError(f"{name} must be one of {FIGURE1_CLASSES}, got {value!r}")
+    if value not in FIGURE1_CLASSES + BASELINE_CLASSES:
+        raise ValueError(f"{name} must be one of {FIGURE1_CLASSES + BASELINE_CLASSES}, got "
+                         f"{value!r}")
     return value
 
 
@@ -226,8 +233,9 @@ def _checked_row(row, where):
     for key in REQUIRED_ROW_COLUMNS:
         if row.get(key) is None or row.get(key) == "":
             raise ValueError(f"{where}: column {key} is missing or empty")
-    if row["curve"] not in FIGURE1_CLASSES:
-        raise ValueError(f"{where}: curve must be one of {FIGURE1_CLASSES}, got {row['curve']!r}")
+    if row["curve"] not in FIGURE1_CLASSES + BASELINE_CLASSES:
+        raise ValueError(f"{where}: curve must be one of {FIGURE1_CLASSES + BASELINE_CLASSES}, "
+                         f"got {row['curve']!r}")
     for key in set(ROW_COLUMNS) - set(_TEXT_COLUMNS):
         value = row.get(key)
         if value is not None:
@@ -363,6 +371,12 @@ def overlay_figure(rows, path, *, n_grid=None, bayes_draws=1000):
                 ax.errorbar(ns * offset, [p[1][0] for p in points],
                             yerr=[p[1][1] for p in points], fmt="o", color=colors[curve],
                             markersize=4, capsize=2)
+        points = sorted((k[2], v) for k, v in summary.items()
+                        if k[:2] == (r1, r2) and k[3] in BASELINE_CLASSES)
+        if points:
+            ax.errorbar([p[0] for p in points], [p[1][0] for p in points],
+                        yerr=[p[1][1] for p in points], fmt="s", color="C4", markersize=5,
+                        capsize=2, label="trained softmax attention (one layer)")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("context length n (n₁ = n₂ = n/2)")
         ax.set_ylabel("risk")
@@ -441,7 +455,8 @@ _MODEL_KEYS = {"paper": {"n", "r1", "r2", "d", "sigma2"},
 MAX_IDENTITY_D = 4096
 
 _CONFIG_KEYS = {"model", "gating", "parameterisation", "steps", "batch_size", "learning_rate",
-                "seed", "seeds", "test_prompts", "test_seed", "init_scale", "share_prompts"}
+                "seed", "seeds", "test_prompts", "test_seed", "init_scale", "share_prompts",
+                "layers", "starts"}
 
 
 def run_train_config(config, *, progress=False, history_stride=None):
@@ -449,8 +464,11 @@ def run_train_config(config, *, progress=False, history_stride=None):
 
     Keys: ``model`` (see :func:`model_from_config`), and optionally ``gating``,
     ``parameterisation``, ``steps``, ``batch_size``, ``learning_rate``, ``seed`` or ``seeds``
-    (a list: vmapped), ``share_prompts``, ``test_prompts``, ``test_seed``, ``init_scale``.
-    ``progress=True`` shows a tqdm bar over the training steps; ``history_stride`` is passed to
+    (a list: vmapped), ``share_prompts``, ``test_prompts``, ``test_seed``, ``init_scale``,
+    ``layers`` (GLA layers, default 1) and ``starts`` (gate initialisations per seed, default 1;
+    with ``starts > 1`` the seeds run one after another, each with its starts vmapped, and
+    ``share_prompts`` must be absent). ``gating`` may be ``"softmax"``. ``progress=True`` shows a
+    tqdm bar over the training steps; ``history_stride`` is passed to
     :meth:`TrainResult.to_dict` (the loss history every that many steps).
 
     Returns
@@ -472,14 +490,25 @@ def run_train_config(config, *, progress=False, history_stride=None):
     else:
         seeds = [as_integer(config.get("seed", 0), "seed", minimum=0, maximum=2**32 - 1)]
     start = time.perf_counter()
-    results = train_seeds(
-        model, config.get("gating", "scalar"), seeds=seeds,
+    options = dict(
         parameterisation=config.get("parameterisation", "constrained"),
         steps=config.get("steps", 2000), batch_size=config.get("batch_size", 256),
         learning_rate=config.get("learning_rate", 1e-2),
         test_prompts=config.get("test_prompts", 100_000),
         test_seed=config.get("test_seed", DEFAULT_TEST_SEED),
-        init_scale=config.get("init_scale", 0.1),
-        share_prompts=config.get("share_prompts", False), progress=progress)
+        init_scale=config.get("init_scale", 0.1), layers=config.get("layers", 1),
+        progress=progress)
+    gating = config.get("gating", "scalar")
+    starts = as_integer(config.get("starts", 1), "config['starts']", minimum=1,
+                        maximum=MAX_STARTS)
+    if starts == 1:
+        results = train_seeds(model, gating, seeds=seeds,
+                              share_prompts=config.get("share_prompts", False), **options)
+    else:
+        if "share_prompts" in config:
+            raise ValueError("config['share_prompts'] cannot be combined with starts > 1 (the "
+                             "starts of a seed already share its prompt stream)")
+        seeds = as_sequence(seeds, "config['seeds']", lambda s, name: s, of="int")
+        results = [train(model, gating, seed=s, starts=starts, **options) for s in seeds]
     return {"config": config, "runs": [r.to_dict(history_stride=history_stride) for r in results],
             "seconds": time.perf_counter() - start}

@@ -33,15 +33,20 @@ from ._jax import jax, jnp, optax
 from .bayes import bayes_predictor
 from .data import PromptSampler
 from .models import DATA_READING_GATINGS, LABEL_READING_GATINGS, Architecture
+from .multilayer import MultiLayerArchitecture, as_layers, reference_optimum
+from .softmax import SoftmaxArchitecture
+from .starts import MAX_STARTS, best_start, gate_starts
 
 __all__ = [
     "DEFAULT_TEST_SEED",
+    "MAX_STARTS",
     "MAX_STEPS",
     "MAX_TEST_PROMPTS",
     "MAX_TRAINING_FLOATS",
     "PairedEvaluation",
     "TheoryOptimum",
     "TrainResult",
+    "build_architecture",
     "evaluate",
     "rank_one_fit",
     "shape_error",
@@ -97,8 +102,18 @@ def _per_example(model, block_weights):
 
 
 def theory_optimum(arch):
-    """:class:`TheoryOptimum` of an :class:`~wpgd_theory.training.Architecture`'s class."""
+    """:class:`TheoryOptimum` of an :class:`~wpgd_theory.training.Architecture`'s class.
+
+    For ``L > 1`` layers it is the one-layer class optimum, marked as a reference; for softmax
+    attention ``L*_WPGD``, a reference too.
+    """
+    if isinstance(arch, MultiLayerArchitecture):
+        return reference_optimum(theory_optimum(arch.layer), arch.layers)
     model = arch.model
+    if isinstance(arch, SoftmaxArchitecture):
+        wpgd = solve_multitask(model)
+        return TheoryOptimum("wpgd (reference only)", float(wpgd.risk), wpgd.preconditioner,
+                             _per_example(model, wpgd.block_weights), float(wpgd.risk), False)
     if isinstance(model, CorrelatedTaskModel):
         solution = solve_model(model)
         return TheoryOptimum("wpgd", float(solution.risk), solution.preconditioner,
@@ -215,6 +230,13 @@ class TrainResult:
         (``Σ/s``, ``σ²/s`` with ``s =`` :func:`task_scale`; ``s = 1`` when ``tr Σ = d`` and
         ``σ² ≤ √2``): :func:`evaluate` takes them as they are. Every risk above, the loss
         history and ``preconditioner`` are in the model's own units.
+    layers : int
+        Number of GLA layers (``optimum`` is the one-layer class optimum, a reference, if > 1).
+    start_runs : tuple of dict
+        With ``starts > 1``: every start's ``start``, ``train_loss`` (mean loss over the last
+        10 % of the steps, on the common prompt stream), ``test_risk``, ``test_risk_se``,
+        ``paired_gap`` and ``block_weights``; this result is the start with the lowest
+        ``train_loss``.
     """
 
     gating: str
@@ -246,6 +268,8 @@ class TrainResult:
     bayes_test_risk_se: Any = None
     bayes_paired_gap: Any = None
     bayes_paired_gap_se: Any = None
+    layers: int = 1
+    start_runs: tuple = ()
 
     @property
     def relative_gap(self):
@@ -271,7 +295,10 @@ class TrainResult:
         blocks = ("" if self.block_weights is None else
                   f", block_weights={np.round(self.block_weights, 3).tolist()} "
                   f"(theory {np.round(self.theory_block_weights, 3).tolist()})")
-        return (f"TrainResult({self.parameterisation} {self.gating}, seed={self.seed}, "
+        depth = "" if self.layers == 1 else f", layers={self.layers}"
+        starts = "" if not self.start_runs else f", starts={len(self.start_runs)}"
+        return (f"TrainResult({self.parameterisation} {self.gating}{depth}, seed={self.seed}"
+                f"{starts}, "
                 f"steps={self.steps}: test_risk={self.test_risk:.4f} ± {self.test_risk_se:.4f}, "
                 f"optimum={self.optimum.risk:.4f} [{self.optimum.kind}], "
                 f"gap={100 * self.relative_gap:+.2f}% (paired "
@@ -309,7 +336,9 @@ class TrainResult:
             "weights_error": self.weights_error, "rank_one_residual": self.rank_one_residual,
             "loss_history_stride": stride,
             "loss_history": np.asarray(self.loss_history[::stride], float).tolist(),
-            "seconds": self.seconds,
+            "seconds": self.seconds, "layers": self.layers,
+            "start_runs": [{k: (listed(v) if k == "block_weights" else v)
+                            for k, v in run.items()} for run in self.start_runs],
         }
 
 
@@ -431,7 +460,15 @@ def _normalised(arch):
     scale = task_scale(arch.model)
     if scale == 1.0:
         return arch, 1.0
-    return dataclasses.replace(arch, model=_rescaled_model(arch.model, scale)), scale
+    return _with_model(arch, _rescaled_model(arch.model, scale)), scale
+
+
+def _with_model(arch, model):
+    """``arch`` on another model: one-layer architectures hold it, the multi-layer and softmax
+    wrappers hold their one-layer ``layer``."""
+    if isinstance(arch, Architecture):
+        return dataclasses.replace(arch, model=model)
+    return dataclasses.replace(arch, layer=_with_model(arch.layer, model))
 
 
 # ---------------------------------------------------------------------- training
@@ -498,13 +535,20 @@ def _compiled(arch, steps, batch_size, learning_rate, mode):
     return jax.jit(first), runner
 
 
-def _fit(arch, seeds, steps, batch_size, learning_rate, progress, share_prompts=False):
-    """Train one model per seed at once (vmap); returns stacked params and losses (S, steps)."""
+def _fit(arch, seeds, steps, batch_size, learning_rate, progress, share_prompts=False,
+         edit_init=None):
+    """Train one model per seed at once (vmap); returns stacked params and losses (S, steps).
+
+    ``edit_init`` (optional) maps the stacked initial parameters to new ones (the diverse gate
+    starts of ``starts``); Adam's initial state does not depend on the parameters' values.
+    """
     # no vmap for one seed: batch axes of size 1 cost time
     mode = "single" if len(seeds) == 1 else "shared" if share_prompts else "independent"
     start, runner = _compiled(arch, steps, batch_size, learning_rate, mode)
     keys = jnp.asarray(seeds, dtype=jnp.uint32)
     carry = start(keys[0] if mode == "single" else keys)
+    if edit_init is not None:
+        carry = (edit_init(carry[0]),) + tuple(carry[1:])
 
     chunk, done, losses = _chunk_length(steps), 0, []
     bar = _progress_bar(steps, progress)
@@ -701,6 +745,12 @@ def _analyse(arch, params, optimum, scale=1.0):
     ``arch`` is the architecture on the normalised model (``Σ/scale``); ``P`` and the risk are
     returned in the units of the model ``scale`` times larger, those of ``optimum``."""
     model = arch.model
+    if not isinstance(arch, Architecture):
+        # several layers or softmax attention: no per-example P⁽ⁱ⁾ to read
+        return dict(preconditioner=None, weights=None, block_weights=None,
+                    theory_block_weights=None, preconditioner_error=float("nan"),
+                    weights_error=float("nan"), rank_one_residual=float("nan"),
+                    closed_form_risk=None)
     prompts = model.sample(64, seed=0)
     per_token = arch.token_preconditioners(params, prompts, average=True)
     P, omega, residual = rank_one_fit(per_token)
@@ -723,10 +773,27 @@ def _analyse(arch, params, optimum, scale=1.0):
                 closed_form_risk=exact)
 
 
+def build_architecture(model, gating="scalar", parameterisation="constrained", init_scale=0.1,
+                       layers=1):
+    """The trainable model of ``(gating, parameterisation, layers)``: an
+    :class:`~wpgd_theory.training.Architecture` (one layer), a
+    :class:`~wpgd_theory.training.MultiLayerArchitecture` (``layers > 1``) or, for
+    ``gating="softmax"``, a :class:`~wpgd_theory.training.SoftmaxArchitecture` (one layer)."""
+    layers = as_layers(layers)
+    if isinstance(gating, str) and gating == "softmax":
+        if layers != 1:
+            raise ValueError(f"layers must be 1 for gating 'softmax', got {layers}")
+        return SoftmaxArchitecture.build(model, parameterisation, init_scale)
+    if layers == 1:
+        return Architecture.build(model, gating, parameterisation, init_scale)
+    return MultiLayerArchitecture.build(model, gating, parameterisation, init_scale,
+                                        layers=layers)
+
+
 def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constrained",
                 steps=2000, batch_size=256, learning_rate=1e-2, test_prompts=100_000,
                 test_seed=DEFAULT_TEST_SEED, init_scale=0.1, progress=False,
-                share_prompts=False):
+                share_prompts=False, layers=1):
     """Train one model per seed at once (``jax.vmap``) and compare each with the theory.
 
     Parameters are those of :func:`train`, with ``seeds`` a sequence of ints, and
@@ -745,7 +812,14 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
     list of TrainResult
         One per seed, in order; ``seconds`` is the wall time of the whole batch.
     """
-    arch = Architecture.build(model, gating, parameterisation, init_scale)
+    arch = build_architecture(model, gating, parameterisation, init_scale, layers)
+    return _train_batch(arch, seeds, steps=steps, batch_size=batch_size,
+                        learning_rate=learning_rate, test_prompts=test_prompts,
+                        test_seed=test_seed, progress=progress, share_prompts=share_prompts)
+
+
+def _train_batch(arch, seeds, *, steps, batch_size, learning_rate, test_prompts, test_seed,
+                 progress, share_prompts, edit_init=None):
     seeds = _seeds(seeds)
     steps = as_integer(steps, "steps", minimum=1, maximum=MAX_STEPS)
     batch_size = _positive_int(batch_size, "batch_size")
@@ -758,7 +832,7 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
     start = time.perf_counter()
     normal, scale = _normalised(arch)
     params, losses = _fit(normal, seeds, steps, batch_size, learning_rate, progress,
-                          share_prompts)
+                          share_prompts, edit_init)
     optimum = theory_optimum(arch)
     mc = _evaluate(normal, params, test_prompts, test_seed,
                    (optimum.preconditioner * scale, optimum.weights))
@@ -767,6 +841,7 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
                    "the paired gap's standard error": mc.paired_se * scale}, "the trained model",
                   f"; training diverged: lower the learning_rate (now {learning_rate})")
     seconds = time.perf_counter() - start
+    layers = getattr(arch, "layers", 1)
     results = []
     for i, seed in enumerate(seeds):
         own = jax.tree_util.tree_map(lambda a, i=i: np.asarray(a[i]), params)
@@ -782,14 +857,14 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
             loss_history=np.asarray(losses[i], float) * scale, seconds=seconds, params=own,
             bayes_test_risk=mc.bayes_mean * scale, bayes_test_risk_se=mc.bayes_se * scale,
             bayes_paired_gap=float(mc.bayes_paired_mean[i]) * scale,
-            bayes_paired_gap_se=float(mc.bayes_paired_se[i]) * scale,
+            bayes_paired_gap_se=float(mc.bayes_paired_se[i]) * scale, layers=layers,
             **_analyse(normal, own, optimum, scale)))
     return results
 
 
 def train(model, gating="scalar", *, parameterisation="constrained", steps=2000, batch_size=256,
           learning_rate=1e-2, seed=0, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED,
-          init_scale=0.1, progress=False):
+          init_scale=0.1, progress=False, layers=1, starts=1):
     """Train one GLA (or WPGD) model on fresh prompts and compare it with the theory.
 
     Parameters
@@ -816,6 +891,15 @@ def train(model, gating="scalar", *, parameterisation="constrained", steps=2000,
         Scale of the random initial projections.
     progress : bool
         Show a tqdm progress bar.
+    layers : int
+        Number of GLA layers on a residual stream (Theorem 6; 1 to 16): see
+        :class:`~wpgd_theory.training.MultiLayerArchitecture`. Not for ``"wpgd"`` or
+        ``"softmax"``.
+    starts : int
+        Gate initialisations trained side by side on the same prompt stream (1 to 64): start 0
+        is the default initialisation (the run of ``starts=1``), starts ``1, 2, …`` draw every
+        gate logit uniformly from ``[−4, 4]`` (and their own projections). The result is the
+        start with the lowest final training loss; ``start_runs`` reports all of them.
 
     Returns
     -------
@@ -838,8 +922,14 @@ def train(model, gating="scalar", *, parameterisation="constrained", steps=2000,
     >>> abs(result.relative_gap) < 0.05, result.optimum.kind
     (True, 'scalar')
     """
+    arch = build_architecture(model, gating, parameterisation, init_scale, layers)
+    starts = as_integer(starts, "starts", minimum=1, maximum=MAX_STARTS)
     seed = _seed(seed, "seed")
-    return train_seeds(model, gating, seeds=[seed], parameterisation=parameterisation,
-                       steps=steps, batch_size=batch_size, learning_rate=learning_rate,
-                       test_prompts=test_prompts, test_seed=test_seed, init_scale=init_scale,
-                       progress=progress)[0]
+    options = dict(steps=steps, batch_size=batch_size, learning_rate=learning_rate,
+                   test_prompts=test_prompts, test_seed=test_seed, progress=progress)
+    if starts == 1:
+        return _train_batch(arch, [seed], share_prompts=False, **options)[0]
+    seeds = [(seed + k) % 2**32 for k in range(starts)]
+    results = _train_batch(arch, seeds, share_prompts=True,
+                           edit_init=lambda stacked: gate_starts(stacked, seed), **options)
+    return best_start(results)
