@@ -349,13 +349,14 @@ def report(examples=20, seed=0):
     instances += [counterexample(name) for name in COUNTEREXAMPLES]
     theorem = [check_theorem4(i) for i in instances]
     rule = [check_corrected_rule(i) for i in instances[: max(3, examples // 2)]]
-    monte_carlo = check_monte_carlo(counterexample(next(iter(COUNTEREXAMPLES))),
-                                    num_prompts=10_000)
+    # Monte Carlo on two instances (the third counterexample's decay construction is slow).
+    monte_carlo = [check_monte_carlo(counterexample(name), num_prompts=10_000, seed=k)
+                   for k, name in enumerate(list(COUNTEREXAMPLES)[:2])]
     claims = [check_scalar_claim(i) for i in instances]
     anisotropic = [MultitaskInstance(MultitaskModel(**ANISOTROPIC_INSTANCE), "issue #21")]
     anisotropic += [i for i in instances if not _isotropic(i.model)]
     vector = [check_vector_optimum(i) for i in anisotropic[: max(3, examples // 4)]]
-    failed = next((check for check in theorem + rule + vector + [monte_carlo] if not check), None)
+    failed = next((check for check in theorem + rule + vector + monte_carlo if not check), None)
     measurements = [
         Measurement.of("GLA constructions vs their predictors; ordering; L*_vector = L*_WPGD "
                        "if Σ ∝ I", "relative", theorem),
@@ -367,7 +368,7 @@ def report(examples=20, seed=0):
         Measurement.of("|exact scalar optimum − brute force / Q-projection| / max(1, M)",
                        "relative", rule),
         Measurement.of("|Monte Carlo (gla_forward) − closed form|", "standard errors",
-                       [monte_carlo])]
+                       monte_carlo)]
     unreachable = [c for c in claims if np.any(c.details["wpgd_weights"])
                    and not in_monotone_cone(c.details["wpgd_weights"])]
     violations = [check for check in claims if not check]
@@ -381,7 +382,8 @@ def report(examples=20, seed=0):
     paper_violations = [c for c in violations if c.witness.setting == "paper"]
     shown = next((c for c in violations if c.witness.setting in COUNTEREXAMPLES), violations[0])
     witness, risks = shown.witness, shown.details["risks"]
-    notes = (f"the claim fails on {len(violations)}/{len(claims)} instances, "
+    notes = (f"the claim fails on {len(violations)}/{len(unreachable)} instances whose ω* is not "
+             f"monotone (of {len(claims)} instances), "
              f"{len(paper_violations)} in the paper's K=2 corr=0 r>=0 setting; e.g. {witness!r}: "
              f"L*_WPGD={risks['wpgd']:.6g} < L*_scalar={risks['scalar']:.6g} < "
              f"L*_ATT={risks['linatt']:.6g}")
