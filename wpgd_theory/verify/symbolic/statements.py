@@ -343,7 +343,8 @@ def _moment_hypotheses():
     omega = MatrixSymbol("omega", n, 1)
     return (Eq(A_, omega.T * MatrixSymbol("r", n, 1), evaluate=False),
             Eq(B_, omega.T * (MatrixSymbol("R", n, n) + Identity(n)) * omega, evaluate=False),
-            Eq(C_, M * omega.T * omega, evaluate=False), B_ >= 0, C_ > 0)
+            Eq(C_, M * omega.T * omega, evaluate=False), sympy.Ge(B_, 0, evaluate=False),
+            C_ > 0)
 
 
 def risk_of_weights_statement(d_terms=None):
