@@ -142,6 +142,11 @@ class Statement:
     def _numeric(self):
         return self.lambdify()
 
+    @property
+    def _defined_lhs(self):
+        return (isinstance(self.conclusion, Eq)
+                and any(definition.lhs == self.conclusion.lhs for definition in self.definitions))
+
     def _instance(self, model, parameters):
         if self.instance is None:
             raise TypeError(f"{self.name!r} has no numeric instance: pass integer sizes for the "
@@ -174,7 +179,10 @@ class Statement:
             When the model's sizes do not match the statement's.
         """
         arguments, finish = self._instance(model, parameters)
-        values = finish(self._numeric(*arguments))
+        raw = self._numeric(*arguments)
+        if self._defined_lhs:       # GLA statements: the named left side is computed too
+            raw = (raw, self.lambdify(self.conclusion.lhs)(*arguments))
+        values = finish(raw)
         names = [_symbol_name(symbol) for symbol in self.symbols]
         return Evaluation(self.name, values, dict(zip(names, arguments)))
 

@@ -29,6 +29,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
+from . import instances
 from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 from .theorem1 import gla_recurrence_expression
 
@@ -148,7 +149,8 @@ def delimiter_weights_statement(d_size=1, sizes=(1, 2), gating="scalar"):
     return Statement(f"{theorem} delimiter gates give block weights (d={d_size}, "
                      f"sizes={list(sizes)})", hypotheses,
                      Eq(name, _wpgd(parts, weights), evaluate=False), variables,
-                     definitions=(Eq(name, output, evaluate=False),))
+                     definitions=(Eq(name, output, evaluate=False),),
+                     instance=instances.delimiter_weights_instance(d_size, tuple(sizes), vector))
 
 
 @lru_cache(maxsize=None)

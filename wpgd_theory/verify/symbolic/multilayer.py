@@ -20,6 +20,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
+from . import instances
 from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 from .theorem1 import _gate_symbols, gla_recurrence_expression, symbolic_gates
 
@@ -127,7 +128,8 @@ def multilayer_statement(d_size=1, n_size=2, layers=2, gating="vector"):
     return Statement(f"Theorem 6 (derived): {layers}-layer causal GLA = coupled WPGD "
                      f"(d={d_size}, n={n_size}, {gating} gates)", hypotheses,
                      Eq(-Symbol("(z^{(L)}_{n+1})_{d+1}"), prediction, evaluate=False), variables,
-                     definitions=(Eq(-Symbol("(z^{(L)}_{n+1})_{d+1}"), output, evaluate=False),))
+                     definitions=(Eq(-Symbol("(z^{(L)}_{n+1})_{d+1}"), output, evaluate=False),),
+                     instance=instances.multilayer_instance(d_size, n_size, layers, gating))
 
 
 @lru_cache(maxsize=None)

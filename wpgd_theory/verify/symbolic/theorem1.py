@@ -20,6 +20,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
+from . import instances
 from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 
 __all__ = [
@@ -148,7 +149,8 @@ def theorem1_statement(d_size=1, n_size=2, gating="matrix"):
     output = Symbol("(o_{n+1})_{d+1}")
     return Statement(f"Theorem 1: GLA = DWPGD (d={d_size}, n={n_size}, {gating} gates)",
                      hypotheses, Eq(output, parts["dwpgd"], evaluate=False), variables,
-                     definitions=(Eq(output, parts["gla"], evaluate=False),))
+                     definitions=(Eq(output, parts["gla"], evaluate=False),),
+                     instance=instances.theorem1_instance(d_size, n_size, gating))
 
 
 def _gate_symbols(gates, gating):
