@@ -33,7 +33,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import differential_evolution
 
-from wpgd_theory.core.risk import risk, risk_gradient
+from wpgd_theory.core.risk import risk
 from wpgd_theory.core.solver import solve_model
 from wpgd_theory.core.spectral import (
     fixed_point_bracket,
@@ -48,6 +48,7 @@ from ._report import CheckReport, Measurement, StatementReport
 from .check_theorem2 import (
     _range_projector,
     _scaled_fit_residual,
+    newton_polish,
     polish,
     random_model,
     relative_gradient,
@@ -70,7 +71,7 @@ UNIQUENESS_TOLERANCE = 1e-9
 """Risk and direction agreement between the BFGS end points and the solver. BFGS alone stops at
 a relative gradient of ~1e-8, which leaves direction errors up to ~1e-6 (gradient × the
 conditioning of the minimum) — a tolerance of 1e-6 was met at 9.9e-7 on one machine, i.e. not
-controlled. Each end point is therefore finished by Newton steps (:func:`newton_polish`), which
+controlled. Each end point is therefore finished by Newton steps (:func:`proofs_checks.check_theorem2.newton_polish`), which
 drive the relative gradient to roundoff (≲ 1e-15, required ≤ ``NEWTON_GRADIENT``); the fits left
 are roundoff × conditioning, ≤ 2e-13 on the report's instances, four orders below 1e-9."""
 
@@ -172,31 +173,6 @@ def check_unique_minimum(model, *, starts=3, seed=0, tolerance=UNIQUENESS_TOLERA
     return CheckReport(passed, residual, tolerance, model,
                        {"end_risks": end_risks, "solver_risk": solution.risk,
                         "polished_gradients": gradients})
-
-
-def newton_polish(model, P, weights, *, steps=4, step=1e-6):
-    """Newton steps on ``∇L(P, ω) = 0`` from a (BFGS) point near a stationary point.
-
-    The Hessian is the central difference (``step``) of the analytic gradient; it is singular
-    along the rescaling ``(cP, ω/c)`` and along ``ker Σ``, so each step is the least-squares
-    (pseudo-inverse) solution, which moves nowhere along those flat directions. ``(P, ω)`` is
-    first re-balanced to ``‖ω‖ = 1``. Convergence is quadratic: four steps take a relative
-    gradient of 1e-8 to roundoff.
-    """
-    d = model.d
-
-    def gradient(z):
-        grad_P, grad_w = risk_gradient(model, z[: d * d].reshape(d, d), z[d * d:])
-        return np.concatenate([grad_P.ravel(), grad_w])
-
-    norm = np.linalg.norm(weights)
-    z = np.concatenate([(P * norm).ravel(), weights / norm]) if norm > 0 else \
-        np.concatenate([P.ravel(), weights])
-    eye = np.eye(z.size) * step
-    for _ in range(steps):
-        hessian = np.column_stack([(gradient(z + e) - gradient(z - e)) / (2 * step) for e in eye])
-        z = z - np.linalg.lstsq((hessian + hessian.T) / 2, gradient(z), rcond=1e-9)[0]
-    return z[: d * d].reshape(d, d), z[d * d:]
 
 
 def check_kernel_freedom(model):
