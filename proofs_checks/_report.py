@@ -5,7 +5,9 @@ Each module ``proofs_checks/check_<statement>.py`` exposes
 * plain check functions ``check_...(instance, ...) -> CheckReport`` for one instance,
 * Hypothesis strategies producing valid instances,
 * ``STATEMENT`` (one line naming the statement) and ``report(examples=20, seed=0) ->
-  StatementReport`` which runs the checks on ``examples`` seeded random instances, and
+  StatementReport`` which runs the checks on ``examples`` seeded random instances — or a list
+  of them, one per part, when the parts of a theorem differ in verdict (Theorem 3's T1/T2,
+  Theorems 4 and 5) — and
 * ``test_*`` functions, so that ``pytest`` at the repository root runs the proofs.
 
 A :class:`StatementReport` lists its :class:`Measurement` s — what was measured, in which unit,
@@ -21,8 +23,12 @@ three verdicts (:data:`VERDICTS`):
     a measurement of the statement (as printed or corrected) exceeds its tolerance; ``witness``
     holds the instance.
 
-:func:`run_report` prints every module's report and a summary line (``python -m proofs_checks``
-and ``wpgd-theory check``).
+:func:`run_report` prints every module's report and a summary line with the
+:class:`Provenance` (``python -m proofs_checks`` and ``wpgd-theory check`` print the same);
+:func:`report_text` without the wall time is the block of ``docs/proofs.md``
+(``python -m proofs_checks --markdown docs/proofs.md``, checked by ``tests/test_proofs_report.py``).
+For a ``refutes_printed`` measurement the report shows on how many instances the printed
+statement is refuted and the *smallest* refuting departure.
 """
 from __future__ import annotations
 

@@ -55,6 +55,8 @@ def test_refuting_rows_count_instances_and_show_the_smallest_departure(default_r
     verdicts = {row.statement.split(":")[0]: row.verdict for row in rows}
     assert verdicts["Theorem 3 (T1)"] == "holds"
     assert verdicts["Theorem 3 (T2)"] == "holds as corrected"
+    assert verdicts["Theorem 4"] == "holds"
+    assert verdicts["Theorem 4's claim"] == verdicts["Theorem 5"] == "holds as corrected"
 
 
 def test_refutation_statistics_against_a_hand_count():
