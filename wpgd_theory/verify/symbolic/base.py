@@ -142,6 +142,10 @@ class Statement:
     def _numeric(self):
         return self.lambdify()
 
+    @cached_property
+    def _numeric_lhs(self):
+        return self.lambdify(self.conclusion.lhs)
+
     @property
     def _defined_lhs(self):
         return (isinstance(self.conclusion, Eq)
@@ -181,7 +185,7 @@ class Statement:
         arguments, finish = self._instance(model, parameters)
         raw = self._numeric(*arguments)
         if self._defined_lhs:       # GLA statements: the named left side is computed too
-            raw = (raw, self.lambdify(self.conclusion.lhs)(*arguments))
+            raw = (raw, self._numeric_lhs(*arguments))
         values = finish(raw)
         names = [_symbol_name(symbol) for symbol in self.symbols]
         return Evaluation(self.name, values, dict(zip(names, arguments)))
