@@ -92,9 +92,13 @@ def test_undecided_when_budget_is_tiny(three):
     assert cert.unique is None and cert.undecided and "undecided" in cert.message
 
 
-@pytest.mark.parametrize("kwargs", [{"digits": 10}, {"digits": 30.0}, {"max_boxes": -1}])
-def test_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kwargs, error", [
+    ({"digits": 10}, ValueError), ({"digits": 30.0}, TypeError), ({"digits": True}, TypeError),
+    ({"max_boxes": -1}, ValueError),
+    ({"digits": 10**6}, ValueError),     # capped as the certify verb: 10⁶ digits ran for hours
+])
+def test_bad_arguments(kwargs, error):
+    with pytest.raises(error, match=next(iter(kwargs))):
         certify_fixed_point(SpectralInstance([1.0], 0.0, [1.0], [0.5]), **kwargs)
 
 

@@ -317,7 +317,8 @@ def test_npz_reads_only_the_named_members(tmp_path, monkeypatch):
 
 
 def test_npz_member_size_is_checked_before_reading(tmp_path, monkeypatch, capsys):
-    path = write_npz(tmp_path / "p.npz", {**PROBLEM, "R": np.eye(64)})     # R: 32 kB
+    path = write_npz(tmp_path / "p.npz", {**PROBLEM, "R": np.eye(64),       # R: 32 kB
+                                          "r": np.full(64, 0.1)})
     read = []
     original = np.lib.npyio.NpzFile.__getitem__
     monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__",
@@ -327,6 +328,19 @@ def test_npz_member_size_is_checked_before_reading(tmp_path, monkeypatch, capsys
     assert_one_line_error(2, capsys.readouterr().err, "array R is 32896 bytes uncompressed, more "
                                                       "than the limit 4096")
     assert read == ["Sigma"]
+
+
+def test_npz_shapes_are_checked_from_headers_before_reading(tmp_path, monkeypatch, capsys):
+    # Fuzz table (Dec 2026): a 1 MB archive of zeros reached 1.8 GB before its mismatch was
+    # refused. Here no member is read at all: the shapes come from the .npy headers.
+    path = write_npz(tmp_path / "p.npz", {**PROBLEM, "R": np.eye(3)})       # r has n = 2
+    read = []
+    original = np.lib.npyio.NpzFile.__getitem__
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__",
+                        lambda self, key: read.append(key) or original(self, key))
+    assert main(["solve", str(path)]) == 2
+    assert_one_line_error(2, capsys.readouterr().err, "r must have shape (3,) to match R (3, 3)")
+    assert read == []
 
 
 # --------------------------------------------------------------------------- curves

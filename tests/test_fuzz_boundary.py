@@ -178,6 +178,7 @@ def _valid_calls():
         "clopper_pearson": ((1, 10), {}),
         "wilson_interval": ((1, 10), {}),
         "train": ((multitask, "scalar"), {"steps": 2, "batch_size": 4, "test_prompts": 16}),
+        "task_scale": ((multitask,), {}),
         "train_seeds": ((multitask, "scalar"), {"seeds": (0, 1), "steps": 2, "batch_size": 4,
                                                 "test_prompts": 16}),
         "gla_last_output": ((q, k, v, 0.5), {}),
@@ -215,6 +216,7 @@ NOT_VALIDATED = {
     # JSON-config and plotting entry points of training: tests/test_training.py, tests/test_cli.py
     "run_train_config", "overlay_figure",
     "evaluate",      # takes a trained Architecture and its parameters: tests/test_training.py
+    "PairedEvaluation",   # evaluate()'s result record
 }
 
 VALID = _valid_calls()
@@ -476,7 +478,8 @@ def _large_training_results():
 
 
 #: Result classes outside core with their own short repr (small records) or owned elsewhere.
-REPR_EXEMPT = {"GateFamily", "MonotoneFace", "FixedPointCertificate"}
+REPR_EXEMPT = {"GateFamily", "MonotoneFace", "FixedPointCertificate",
+               "PairedEvaluation"}   # six scalars whatever the input size
 
 
 def test_result_reprs_are_compact_for_large_inputs():

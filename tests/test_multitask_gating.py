@@ -123,7 +123,10 @@ def test_scalar_construction_forward_pass_is_wpgd(instance, data):
 def test_vector_construction_forward_pass_is_wpgd_for_any_weights(instance, data):
     model = instance.model
     w = np.array(data.draw(st.lists(st.floats(-2, 2), min_size=model.K, max_size=model.K)))
-    if not np.any(w):
+    # P(ω) = P(ω/c)/c: weights whose largest entry is below ~1e-300 have a preconditioner that
+    # overflows float64, which block_preconditioner refuses by design (the thorough profile drew
+    # w = [5e-324]).
+    if np.max(np.abs(w)) < 1e-300:
         return
     features = np.random.default_rng(model.n).standard_normal((model.K, model.K + 2))
     construction = vector_gla_construction(model, w, features)

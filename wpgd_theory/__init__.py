@@ -132,7 +132,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     # Optional extra wpgd-theory[train] (JAX + optax): imported only when these are used.
     "training.train": (
-        "train", "train_seeds", "TrainResult", "TheoryOptimum", "evaluate",
+        "train", "train_seeds", "TrainResult", "TheoryOptimum", "evaluate", "task_scale",
+        "PairedEvaluation",
     ),
     "training.experiments": (
         "run_train_config", "overlay_figure", "figure1_experiment",

@@ -5,6 +5,9 @@ n = 200, d = 50: global minimum, saddle, non-global local minimum 0.23 % above i
 
 * exact descent — Adam on the closed-form risk ``L(P, ω)`` (``population_descent``);
 * trained — free ``(P, ω)`` by Adam on fresh prompts (``trap_experiment``, shared prompt stream);
+* exact descent on the GLA's parameters — the same Adam on the exact risk, but over the
+  constrained scalar-gated GLA's own parameters ``(W_q, W_k, θ)`` from the GLA's initialisations
+  (``population_descent(..., gating="scalar")``, part ``gla-exact``);
 * trained gated GLA — the constrained scalar-gated GLA (delimiter gates) on the two-block
   multitask instance with the same landscape (``three_fixed_point_multitask_instance``), whose
   three stationary weightings all lie in the monotone cone, so the gates reach each exactly;
@@ -13,7 +16,7 @@ each from ``--inits`` initialisations at each ``--scales`` (``init_scale``), run
 stationary points by the direction of the learned ``ω``. Prints Markdown tables (the text of
 docs/figures/trap.txt).
 
-Run: ``PYTHONPATH=$PWD nice python benchmarks/experiments/trap.py [--parts exact wpgd gla]``.
+Run: ``PYTHONPATH=$PWD nice python benchmarks/experiments/trap.py [--parts exact wpgd gla-exact gla]``.
 """
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ def row(route, scale, basins, nearest, cosines, risks, quenched, seconds, points
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--parts", nargs="+", default=["exact", "wpgd", "gla"])
+    parser.add_argument("--parts", nargs="+", default=["exact", "wpgd", "gla-exact", "gla"])
     parser.add_argument("--scales", type=float, nargs="+", default=[0.1, 1.0])
     parser.add_argument("--inits", type=int, default=8)
     parser.add_argument("--steps", type=int, default=4000)
@@ -68,6 +71,9 @@ def main(argv=None):
     directions = stationary_directions(model, points)
     print("stationary points (dense model): " + ", ".join(
         f"{p.kind} γ = {p.gamma:.4f}, L = {p.risk:.7f}" for p in points))
+    gla_dense = three_fixed_point_multitask_instance().to_correlated_task_model()
+    print("stationary points (multitask instance, GLA rows): " + ", ".join(
+        f"{p.kind} γ = {p.gamma:.4f}, L = {p.risk:.7f}" for p in stationary_points(gla_dense)))
     print()
     print(HEADER)
     for scale in args.scales:
@@ -85,9 +91,24 @@ def main(argv=None):
             print(row(f"trained on prompts (batch {args.batch}), free (P, ω)", scale,
                       out.basins, out.nearest, out.cosines, out.risks, out.quenched_risks,
                       out.seconds, points), flush=True)
+        multitask = three_fixed_point_multitask_instance()
+        gla_points = stationary_points(multitask.to_correlated_task_model())
+        if "gla-exact" in args.parts:
+            start = time.perf_counter()
+            ends = population_descent(multitask, range(args.gla_inits), gating="scalar",
+                                      steps=args.gla_steps, learning_rate=args.gla_lr,
+                                      init_scale=scale)
+            gla_directions = stationary_directions(multitask, gla_points)
+            cosines, nearest = match_stationary_points([w for _, w in ends], gla_directions)
+            dense = multitask.to_correlated_task_model()
+            risks = np.array([risk(dense, P, w) for P, w in ends])
+            print(row("exact descent, scalar-gated GLA parameters (W_q, W_k, θ), multitask "
+                      "instance", scale, nearest, nearest, cosines, risks, risks,
+                      time.perf_counter() - start, gla_points), flush=True)
+            ratios = [float(w[0] / w[-1]) for _, w in ends]
+            print(f"|   w1/w2 at the ends: {', '.join(f'{x:.4f}' for x in ratios)} | | | | | | | "
+                  "| | | |", flush=True)
         if "gla" in args.parts:
-            multitask = three_fixed_point_multitask_instance()
-            gla_points = stationary_points(multitask.to_correlated_task_model())
             out = trap_experiment(multitask, "scalar", inits=args.gla_inits,
                                   steps=args.gla_steps, batch_size=args.gla_batch,
                                   learning_rate=args.gla_lr, init_scale=scale,

@@ -3,7 +3,8 @@
 Each verb module exposes ``NAME``, ``add_parser(subparsers)`` and ``run(args) -> int``; adding a
 verb is adding its module to :data:`VERBS`. Exit status: 0 ok, 1 a check failed (or an optional
 output could not be produced), 2 bad input. Errors are one line on stderr
-(``wpgd-theory: error: ...``), never a traceback. Heavy imports happen inside ``run``.
+(``wpgd-theory: error: ...``), never a traceback or a warning before it (warnings raised by a
+verb that succeeds are shown after it). Heavy imports happen inside ``run``.
 
 Examples
 --------
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from . import certify, check, curves, figure, solve, sweep, train
 from ._io import InputError, load_problem
@@ -59,7 +61,13 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     run = {verb.NAME: verb.run for verb in VERBS}[args.command]
     try:
-        return run(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            status = run(args)
+        for warning in caught:             # shown after a success; a failure is one line
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+        return status
     except RecursionError:
         return _fail("input nested too deeply")
     except (ValueError, TypeError, ArithmeticError, OSError, MemoryError) as exc:

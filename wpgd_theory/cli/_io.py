@@ -107,6 +107,17 @@ def _reject_constant(name):
     raise InputError(f"non-finite number {name} is not allowed")
 
 
+def _unique_keys(pairs):
+    """``object_pairs_hook``: a JSON object as a dict, refusing a key given twice."""
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise InputError(f"duplicate key {key!r} in a JSON object (the value given last "
+                             "would silently win)")
+        data[key] = value
+    return data
+
+
 def _read_json(path, expected=None):
     """The JSON object in ``path`` (strictly read); ``expected`` describes it in errors."""
     _check_regular_file(path, MAX_FILE_BYTES)
@@ -115,7 +126,7 @@ def _read_json(path, expected=None):
     except UnicodeDecodeError:
         raise InputError(f"{path}: is not UTF-8 text (corrupt JSON?)") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno}, column "
                          f"{exc.colno})") from None
@@ -203,7 +214,43 @@ def _read_npz(path):
                          f"arrays (numpy.savez)")
     with archive:
         kind, keys = _select_keys(set(archive.files), path)
+        _check_npz_shapes({key: _npz_shape(archive, key, path) for key in keys})
         return kind, {key: _npz_member(archive, key, path) for key in keys}
+
+
+def _npz_shape(archive, key, path):
+    """The shape in a member's .npy header, read without loading its data (``None`` for a
+    format version without a public header reader: that member is checked after loading)."""
+    member = key + ".npy" if key + ".npy" in archive.zip.namelist() else key
+    readers = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
+    try:
+        with archive.zip.open(member) as handle:
+            reader = readers.get(np.lib.format.read_magic(handle))
+            return None if reader is None else tuple(reader(handle)[0])
+    except Exception as exc:  # noqa: BLE001 (a corrupt header: format, zlib, EOF errors)
+        raise InputError(f"{path}: {key} is not a readable array ({type(exc).__name__}: "
+                         f"{_one_line(exc)})") from None
+
+
+def _check_npz_shapes(shapes):
+    """Refuse mismatched shapes from the headers, before any array is read into memory."""
+    shapes = {key: shape for key, shape in shapes.items() if shape is not None}
+    for key, shape in shapes.items():
+        if len(shape) != _NDIM[key]:
+            raise InputError(f"{key} must be {_NDIM[key]}-dimensional, got shape {shape}")
+    square = [key for key in ("Sigma", "R", "C") if key in shapes]
+    for key in square:
+        if shapes[key][0] != shapes[key][1]:
+            raise InputError(f"{key} must be square, got shape {shapes[key]}")
+    n_key = "R" if "R" in shapes else "C"
+    if n_key not in shapes:
+        return
+    n = shapes[n_key][0]
+    for key in ("r", "c", "sizes"):
+        if key in shapes and shapes[key] != (n,):
+            raise InputError(f"{key} must have shape ({n},) to match {n_key} {shapes[n_key]}, "
+                             f"got shape {shapes[key]}")
 
 
 def _npz_member(archive, key, path):

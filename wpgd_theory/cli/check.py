@@ -17,7 +17,8 @@ def add_parser(subparsers):
                                               "fails)", description=__doc__)
     parser.add_argument("--examples", type=int_in(1, 10**4), default=20, metavar="N",
                         help="random instances per statement (default 20)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the instances (default 0)")
+    parser.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0,
+                        help="seed of the instances (default 0)")
     add_json_flag(parser)
 
 

@@ -35,8 +35,18 @@ def add_setting_arguments(parser, defaults=None):
 def compute(args):
     """The :class:`~wpgd_theory.multitask.curves.TheoryCurves` of the parsed setting."""
     from ..multitask.curves import theory_curves
-    return theory_curves(args.n, args.r1, args.r2, d=args.d, sigma2=args.sigma2,
-                         normalize=args.normalize)
+    from ._io import InputError
+    try:
+        return theory_curves(args.n, args.r1, args.r2, d=args.d, sigma2=args.sigma2,
+                             normalize=args.normalize)
+    except ArithmeticError as exc:
+        raise InputError(f"--sigma2 {args.sigma2:g} with --d {args.d}: the theory's risks are "
+                         f"not computable in float64 ({exc})") from None
+    except ValueError as exc:
+        if "NaN or inf" not in str(exc):
+            raise
+        raise InputError(f"--sigma2 {args.sigma2:g} with --d {args.d}: the theory's risks are "
+                         f"not computable in float64 (an intermediate {exc})") from None
 
 
 def curves_payload(curves):

@@ -20,7 +20,7 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(NAME, help="draw Figure 1 (theory curves) to a PNG",
                                    description=__doc__)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="PNG",
-                        help="image file to write")
+                        help="image file to write (a path ending in .png)")
     add_setting_arguments(parser, FIGURE1)
     parser.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True,
                         help="divide risks by d (default: yes)")
@@ -40,15 +40,27 @@ def _run_trained(args):
         raise InputError(str(exc)) from None
     try:
         rows = read_rows_csv(args.trained)
-    except (KeyError, ValueError) as exc:
-        raise InputError(f"{args.trained}: not a training-rows CSV ({exc})") from None
-    overlay_figure(rows, args.output)
+        overlay_figure(rows, args.output)
+    except (KeyError, ValueError, TypeError) as exc:
+        message = str(exc).removeprefix(str(args.trained)).lstrip(":, ")
+        raise InputError(f"{args.trained}: not a training-rows CSV: {message}") from None
     emit(args, {"png": str(args.output), "rows": len(rows)},
          f"wrote {args.output} ({len(rows)} trained runs over the theory curves)")
     return 0
 
 
+def _check_output(path):
+    """``-o`` must name a .png file (matplotlib would append '.png' to any other name, and the
+    output would not be where it was reported)."""
+    from ._io import InputError
+    if path.is_dir():
+        raise InputError(f"-o {path}: is a directory, expected a .png file name")
+    if path.suffix.lower() != ".png":
+        raise InputError(f"-o {path}: must end in .png, got suffix {path.suffix or 'none'!r}")
+
+
 def run(args):
+    _check_output(args.output)
     if args.trained is not None:
         return _run_trained(args)
     from ..multitask.curves import plot_curves

@@ -5,6 +5,8 @@ compares it against, ``γ*``, ``h₂(γ*)``, every fixed point of ``φ``, Theore
 the residuals and the optimal weights and preconditioner (block values for multitask input). For
 multitask input also ``L*_vector``, the optimum of key-wise (vector) gating, which every
 eigen-direction of ``Σ`` gets its own block weights from (``< L*`` for anisotropic ``Σ``).
+With ``--precision DIGITS`` every multiprecision number is printed (text) and emitted (JSON) as a
+decimal string of DIGITS significant digits (a JSON float would round it to double precision).
 """
 from __future__ import annotations
 
@@ -64,26 +66,58 @@ def run(args):
         weights_name: np.asarray(weights, dtype=float),
         "preconditioner": np.asarray(solution.preconditioner, dtype=float),
     }
+    if args.precision is not None:
+        payload = _decimal_strings(dict(payload, **{weights_name: weights,
+                                                    "preconditioner": solution.preconditioner}),
+                                   args.precision)
     emit(args, payload, _text(payload, weights_name))
     return 0
 
 
+def _decimal_strings(value, digits):
+    """Every ``mpmath.mpf`` in ``value`` (nested dicts, lists, object arrays) as a decimal string
+    of ``digits`` significant digits (:func:`mpmath.nstr`); other values unchanged."""
+    import mpmath
+    if isinstance(value, mpmath.mpf):
+        return mpmath.nstr(value, digits)
+    if isinstance(value, dict):
+        return {key: _decimal_strings(item, digits) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray)
+                                            and value.dtype == object):
+        return [_decimal_strings(item, digits) for item in value]
+    return value
+
+
+def _number(value, spec):
+    """``value`` formatted with ``spec``, or as it is if it is already a decimal string."""
+    return value if isinstance(value, str) else format(value, spec)
+
+
 def _text(p, weights_name):
     sizes = f", K = {p['K']}, sizes = {p['sizes']}" if p["kind"] == "multitask" else ""
-    gammas = ", ".join(f"{point['gamma']:.10g}" for point in p["fixed_points"]) or "none"
+    gammas = ", ".join(_number(point["gamma"], ".10g") for point in p["fixed_points"]) or "none"
+    exact = (lambda v: v) if isinstance(p["risk"], str) else repr
     with np.printoptions(precision=10, threshold=50):
         return "\n".join([
             f"{p['kind']} problem: d = {p['d']}, n = {p['n']}{sizes}",
-            f"optimal WPGD risk      L*    = {p['risk']!r}",
+            f"optimal WPGD risk      L*    = {exact(p['risk'])}",
             f"linear-attention risk  L_ATT = {p['linear_attention_risk']!r}",
             *([f"key-wise gating risk   L*_vector = {p['vector_gating_risk']!r}"]
               if "vector_gating_risk" in p else []),
-            f"gamma_star = {p['gamma_star']!r}, h2_star = {p['h2_star']!r}",
+            f"gamma_star = {exact(p['gamma_star'])}, h2_star = {exact(p['h2_star'])}",
             f"fixed points of phi: {len(p['fixed_points'])} (gamma = {gammas})",
             f"uniqueness guaranteed (Theorem 3): {p['uniqueness_guaranteed']}",
-            (f"residuals: fixed point {p['fixed_point_residual']:.3g}, "
-             f"stationarity {p['stationarity_residual']:.3g}"),
+            (f"residuals: fixed point {_number(p['fixed_point_residual'], '.3g')}, "
+             f"stationarity {_number(p['stationarity_residual'], '.3g')}"),
             p["message"],
-            f"{weights_name} = {np.asarray(p[weights_name])}",
-            f"preconditioner (d × d) =\n{np.asarray(p['preconditioner'])}",
+            f"{weights_name} = {_array_text(p[weights_name])}",
+            f"preconditioner (d × d) =\n{_array_text(p['preconditioner'])}",
         ])
+
+
+def _array_text(value):
+    """An array as NumPy prints it; decimal strings (``--precision``) one row per line."""
+    if isinstance(value, list):
+        rows = value if value and isinstance(value[0], list) else [value]
+        return "\n".join("[" + " ".join(row) + "]" for row in rows)
+    return str(np.asarray(value))

@@ -42,6 +42,14 @@ def run(args):
         from ..training import run_train_config
     except ImportError as exc:
         raise InputError(str(exc)) from None
-    out = run_train_config(config)
+    try:
+        out = run_train_config(config)
+    except Exception as exc:
+        if "RESOURCE_EXHAUSTED" not in str(exc) and "out of memory" not in str(exc).lower():
+            raise
+        # past the footprint estimate of training.MAX_TRAINING_FLOATS: still one clean line
+        raise MemoryError(f"JAX ran out of memory training {args.config} "
+                          f"({type(exc).__name__}); lower batch_size, the number of seeds or "
+                          "the model's size") from None
     emit(args, out, _text(out))
     return 0

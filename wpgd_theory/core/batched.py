@@ -32,7 +32,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .batched_validation import (
+    MAX_BATCH_ELEMENTS,
     as_stack,
+    check_batch_size,
     check_suspects,
     clip_psd,
     index_text,
@@ -42,9 +44,10 @@ from .batched_validation import (
 from .model import CorrelatedTaskModel
 from .risk import (
     moments_from_coefficients,
+    normalised_weights,
     preconditioner_eigenvalues,
     risk_from_moments,
-    weights_gradient_from_coefficients,
+    stationarity_residual,
 )
 
 # The unvalidated spectral kernels: the batch is validated once, at the boundary, and the public
@@ -58,12 +61,14 @@ from .uniqueness import relaxed_uniqueness_bound
 
 __all__ = [
     "solve_batched", "solve_batched_models", "solve_spectra_batched", "BatchedWPGDSolution", "BatchedFixedPoints",
-    "has_batch_axes",
+    "has_batch_axes", "MAX_BATCH_ELEMENTS",
 ]
 
 _EPS = np.finfo(float).eps
 #: Instances per block of the grid evaluation (keeps the (block, grid, d) temporaries in cache).
 _GRID_BLOCK = 256
+#: Most numbers in one grid temporary (32 MB of float64): fewer instances per block at large d, n.
+_GRID_ELEMENTS = 2**22
 
 
 class _Spectra(NamedTuple):
@@ -139,8 +144,11 @@ def _grid_pieces(spectra, rows, lo, hi, grid_size):
     unit = np.linspace(0.0, 1.0, grid_size)
     found = {key: [] for key in ("owner", "a", "b", "Fa", "Fb", "dFa", "dFb")}
     zeros_owner, zeros = [], []
-    for start in range(0, rows.size, _GRID_BLOCK):
-        block = rows[start:start + _GRID_BLOCK]
+    # (block, grid, max(d, n)) temporaries: at most _GRID_ELEMENTS numbers each, whatever d, n.
+    width = max(spectra.sigma_eigenvalues.shape[-1], spectra.R_eigenvalues.shape[-1])
+    step = max(1, min(_GRID_BLOCK, _GRID_ELEMENTS // (grid_size * width)))
+    for start in range(0, rows.size, step):
+        block = rows[start:start + step]
         grid = lo[block, None] + (hi[block] - lo[block])[:, None] * unit
         grid[:, -1] = hi[block]
         local = _rows(spectra, block, axis=True)
@@ -314,7 +322,9 @@ def _fixed_points_flat(s, sigma2, lam, a, grid_size):
         h_bar = h2(gammas, wide.sigma_eigenvalues, 1.0)
         coefficients = a[:, None, :] / (1 + lam[:, None, :] * h_bar[..., None])
         raw = _Spectra(s[:, None, :], M[:, None], lam[:, None, :], a[:, None, :])
-        risks = risk_from_moments(*moments_from_coefficients(coefficients, raw), raw)
+        # At max|ω̃| = 1 (as stationary_point): tiny or huge r cannot under- or overflow B, C.
+        unit = normalised_weights(coefficients, axis=-1)[0]
+        risks = risk_from_moments(*moments_from_coefficients(unit, raw), raw)
     risks = np.where(np.arange(k) < count[:, None], risks, np.nan)
     best = np.argmin(np.where(np.isnan(risks), np.inf, risks), axis=-1)
     pick = (np.arange(N), best)
@@ -349,6 +359,9 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
     lam = as_stack(R_eigenvalues, "R_eigenvalues", 1, "(..., n)")
     a = as_stack(r_coefficients, "r_coefficients", 1, "(..., n)")
     grid_size = as_grid_size(grid_size)
+    for name, values in (("sigma_eigenvalues", s), ("R_eigenvalues", lam)):
+        if values.shape[-1] == 0:
+            raise ValueError(f"{name} must have at least one eigenvalue, got shape {values.shape}")
     if a.shape[-1] != lam.shape[-1]:
         raise ValueError(f"r_coefficients must have shape (..., n) = (..., {lam.shape[-1]}) to "
                          f"match R_eigenvalues, got {a.shape}")
@@ -361,18 +374,22 @@ def solve_spectra_batched(sigma_eigenvalues, sigma2, R_eigenvalues, r_coefficien
         raise ValueError(f"{' and '.join(odd)} must have {common} batch axes like the other "
                          "stacks (or none, to share one instance), got batch shapes "
                          + ", ".join(f"{name} {shape}" for name, shape in batches.items()))
-    for name, values, bad in (("sigma_eigenvalues", s, np.any(s < 0, axis=-1)
-                               | ~np.any(s > 0, axis=-1)),
-                              ("sigma2", sigma2, sigma2 < 0),
-                              ("R_eigenvalues", lam, np.any(lam < 0, axis=-1))):
+    for name, bad, condition in (
+            ("sigma_eigenvalues", np.any(s < 0, axis=-1) | ~np.any(s > 0, axis=-1),
+             "must be >= 0 and not all zero"),
+            ("sigma2", sigma2 < 0, "must be >= 0"),
+            ("R_eigenvalues", np.any(lam < 0, axis=-1), "must be >= 0")):
         if np.any(bad):
             index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
-            raise ValueError(f"{name}{index_text(index)} must be >= 0 (and s not all zero)")
+            where = index_text(index) if index else ""
+            raise ValueError(f"{name}{where} {condition}")
     try:
         batch = np.broadcast_shapes(*batches.values())
     except ValueError:
         raise ValueError("batch shapes do not broadcast: " + ", ".join(
             f"{name} {shape}" for name, shape in batches.items())) from None
+    d, n = s.shape[-1], lam.shape[-1]
+    check_batch_size(batch, d + n, f"d = {d}, n = {n} (d + n numbers per instance)")
     out = _solve_flat_spectra(s, sigma2, lam, a, batch, grid_size)
     return BatchedFixedPoints(*out)
 
@@ -442,6 +459,22 @@ def _effective_gap(values):
     return np.where(np.any(nonzero, axis=-1), high - low, 0.0)
 
 
+def _as_given(value):
+    # The instance as given: a float32 input keeps its dtype, hence the model's float32 tolerances.
+    array = np.asarray(value)
+    return array if np.issubdtype(array.dtype, np.floating) else array.astype(float)
+
+
+def _check_finite_preconditioner(p, weight_scale):
+    """The single solver's refusal (:func:`~.risk.scaled_preconditioner`), naming the instance."""
+    bad = ~np.all(np.isfinite(p), axis=-1)
+    if np.any(bad):
+        index = np.unravel_index(int(np.flatnonzero(bad)[0]), bad.shape)
+        raise ValueError(f"instance {index_text(index)}: weights are too small (max |weights| = "
+                         f"{float(weight_scale[index]):.3g}): the preconditioner P(ω) = P(ω/c)/c "
+                         "overflows float64; rescale Sigma and sigma2")
+
+
 def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
     """:func:`~wpgd_theory.core.solver.solve_optimal_wpgd` for stacks of instances.
 
@@ -485,7 +518,7 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
         E.shape[:-2], r.shape[:-1]) + E.shape[-2:]), r)
     suspect = suspects(flags, R, r, sigma2, s, lam, a, batch)
     if np.any(suspect):
-        check_suspects(suspect, *(np.asarray(x, dtype=float) for x in given), batch)
+        check_suspects(suspect, *(_as_given(x) for x in given), batch)
     s, lam = clip_psd(s), clip_psd(lam)
     d, n = s.shape[-1], lam.shape[-1]
     (gammas, slopes, _h_values, risks, count, _best, gamma_star, h_star, risk_star, coefficients,
@@ -495,18 +528,18 @@ def solve_batched(Sigma, R, r, sigma2, *, grid_size=129):
     a_b = np.broadcast_to(a, batch + (n,))
     spectra = _Spectra(s_b, M, lam_b, a_b)
     informative = count > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        moments = moments_from_coefficients(coefficients, spectra)
-        p = preconditioner_eigenvalues(*moments, spectra)
-        p = np.where(informative[..., None], p, 0.0)
-        coefficients = np.where(informative[..., None], coefficients, 0.0)
-        # ‖∂L/∂ω‖ relative to its first term 2|tr(P*Σ²)| ‖a‖, as WPGDSolution's residual.
-        grad = weights_gradient_from_coefficients(coefficients, p, spectra)
-        scale = 2 * np.abs(np.sum(p * s_b**2, axis=-1)) * np.linalg.norm(a_b, axis=-1)
-        stationarity = np.where(informative, np.linalg.norm(grad, axis=-1) / scale, 0.0)
+    coefficients = np.where(informative[..., None], coefficients, 0.0)
+    # As the single solver: P of the unit weights ω/c is c·P(ω) (nothing under- or overflows).
+    unit, weight_scale = normalised_weights(coefficients, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        p_unit = preconditioner_eigenvalues(*moments_from_coefficients(unit, spectra), spectra)
+        p_unit = np.where(informative[..., None], p_unit, 0.0)
+        stationarity = np.where(informative, stationarity_residual(spectra, unit, p_unit), 0.0)
+        p = p_unit / weight_scale[..., None]
         normalised = _Spectra(s_b / M[..., None], 1.0, lam_b, a_b)
         residual = np.where(informative, np.abs(
             fixed_point_map(gamma_star, normalised) - gamma_star), 0.0)
+    _check_finite_preconditioner(p, weight_scale)
     U_b = np.broadcast_to(U, batch + (d, d))
     E_b = np.broadcast_to(E, batch + (n, n))
     delta_sigma, delta_R = _effective_gap(s_b), _effective_gap(lam_b)

@@ -38,7 +38,25 @@ def with_index(message, index, names=("Sigma", "R", "r", "sigma2")):
     return f"instance {where}: {message}"
 
 
+#: Most numbers a batched solve holds per array (``prod(batch) × (d² + n²)`` for matrices,
+#: ``prod(batch) × (d + n)`` for spectra; 2²⁶ float64 = 512 MB): beyond it, refused before
+#: anything is allocated — solve in smaller batches.
+MAX_BATCH_ELEMENTS = 2**26
+
+
+def check_batch_size(batch, per_instance, what):
+    """Refuse a broadcast batch whose arrays would exceed :data:`MAX_BATCH_ELEMENTS`."""
+    total = int(np.prod(batch, dtype=object)) * per_instance
+    if total > MAX_BATCH_ELEMENTS:
+        raise ValueError(f"the broadcast batch shape {tuple(batch)} with {what} needs {total} "
+                         f"numbers per array > MAX_BATCH_ELEMENTS = {MAX_BATCH_ELEMENTS}; solve "
+                         "it in smaller batches")
+
+
 def as_stack(value, name, core_ndim, layout):
+    if isinstance(value, np.ndarray) and value.size > MAX_BATCH_ELEMENTS:   # before any copy
+        raise ValueError(f"{name} has {value.size} elements > MAX_BATCH_ELEMENTS = "
+                         f"{MAX_BATCH_ELEMENTS}; solve it in smaller batches")
     try:
         array = as_real_array(value, name)
     except ValueError as exc:
@@ -73,6 +91,8 @@ def validate(Sigma, R, r, sigma2):
         raise ValueError(
             f"batch shapes do not broadcast: Sigma {Sigma.shape[:-2]}, R {R.shape[:-2]}, "
             f"r {r.shape[:-1]}, sigma2 {sigma2.shape}") from None
+    d = Sigma.shape[-1]
+    check_batch_size(batch, d * d + n * n, f"d = {d}, n = {n} (d² + n² numbers per instance)")
     flags = []
     for matrix in (Sigma, R):  # asymmetric beyond half of as_symmetric_matrix's tolerance
         scale = np.max(np.abs(matrix), axis=(-1, -2))

@@ -29,14 +29,20 @@ Examples
 from __future__ import annotations
 
 import math
-from concurrent.futures import Executor, as_completed
+import pickle
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from typing import NamedTuple
 
 import numpy as np
 
-from .validation import as_integer
+from .validation import as_bool, as_integer
 
-__all__ = ["map_chunks", "SeedBlock", "ChunkPlan", "seed_blocks", "as_executor"]
+__all__ = ["map_chunks", "SeedBlock", "ChunkPlan", "seed_blocks", "as_executor",
+           "MAX_SEED_BLOCKS"]
+
+#: Most seed blocks a sweep is cut into (each holds a ``SeedSequence``, a few hundred bytes):
+#: beyond it the block list alone would take gigabytes; raise ``block_size`` instead.
+MAX_SEED_BLOCKS = 10**6
 
 
 class SeedBlock(NamedTuple):
@@ -97,6 +103,11 @@ def seed_blocks(num_items, *, seed=0, block_size=1024):
     num_items = _positive_int(num_items, "num_items", allow_zero=True)
     block_size = _positive_int(block_size, "block_size")
     root = _root_seed(seed)
+    num_blocks = -(-num_items // block_size)
+    if num_blocks > MAX_SEED_BLOCKS:
+        raise ValueError(f"num_items = {num_items} in blocks of block_size = {block_size} makes "
+                         f"{num_blocks} seed blocks > MAX_SEED_BLOCKS = {MAX_SEED_BLOCKS}; raise "
+                         "block_size or split the sweep")
     return [SeedBlock(b, start, min(start + block_size, num_items),
                       np.random.SeedSequence(root.entropy, spawn_key=root.spawn_key + (b,)))
             for b, start in enumerate(range(0, num_items, block_size))]
@@ -157,11 +168,13 @@ def map_chunks(fn, num_items, *, seed=0, block_size=1024, chunk_size=None, execu
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    progress = as_bool(progress, "progress")
     blocks = seed_blocks(num_items, seed=seed, block_size=block_size)
     plan = _plan(len(blocks), num_items, block_size, chunk_size)
     chunks = [blocks[k:k + plan.blocks_per_chunk]
               for k in range(0, len(blocks), plan.blocks_per_chunk)]
     pool = as_executor(executor)
+    _check_picklable(fn, pool)
     bar = _progress_bar(num_items, progress, description)
     results = [None] * len(chunks)
     try:
@@ -171,7 +184,7 @@ def map_chunks(fn, num_items, *, seed=0, block_size=1024, chunk_size=None, execu
                 if bar is not None:
                     bar.update(chunk[-1].stop - chunk[0].start)
         else:
-            futures = {pool.submit(_run_chunk, fn, chunk): k for k, chunk in enumerate(chunks)}
+            futures = _submit_all(pool, fn, chunks)
             for future in as_completed(futures):
                 k = futures[future]
                 results[k] = future.result()
@@ -181,6 +194,31 @@ def map_chunks(fn, num_items, *, seed=0, block_size=1024, chunk_size=None, execu
         if bar is not None:
             bar.close()
     return [value for chunk in results for value in chunk]
+
+
+def _check_picklable(fn, pool):
+    """A process pool pickles ``fn`` (Dask uses cloudpickle, threads share it): refuse early."""
+    if not isinstance(pool, ProcessPoolExecutor):
+        return
+    try:
+        pickle.dumps(fn)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise TypeError(f"fn must be picklable to run on a ProcessPoolExecutor (a module-level "
+                        f"function or a functools.partial of one, not a lambda or a local "
+                        f"function); pickling {fn!r} failed: {exc}") from None
+
+
+def _submit_all(pool, fn, chunks):
+    futures = {}
+    for k, chunk in enumerate(chunks):
+        try:
+            futures[pool.submit(_run_chunk, fn, chunk)] = k
+        except RuntimeError as exc:    # "cannot schedule new futures after shutdown"
+            for future in futures:
+                future.cancel()
+            raise ValueError(f"executor {type(pool).__name__} cannot take work ({exc}): pass an "
+                             "open executor (not one that has been shut down)") from None
+    return futures
 
 
 def _plan(num_blocks, num_items, block_size, chunk_size):

@@ -28,7 +28,7 @@ from .predictor import wpgd_predict
 from .validation import as_integer, as_real_array, check_spectra
 
 __all__ = [
-    "normalised_weights", "weights_gradient_from_coefficients", "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
+    "normalised_weights", "stationarity_residual", "weights_gradient_from_coefficients", "weight_moments", "risk", "risk_gradient", "optimal_preconditioner", "risk_of_weights",
     "risk_of_weights_gradient", "linear_attention_risk", "monte_carlo_risk",
     "MonteCarloEstimate",
 ]
@@ -76,13 +76,24 @@ def _as_preconditioner(model, preconditioner):
     return P
 
 
-def normalised_weights(weights):
+def normalised_weights(weights, axis=None):
     """``(ω/c, c)`` with ``c = max|ω|`` (``c = 1`` for ``ω = 0``).
 
     ``L(ω) = L(ω/c)`` and ``P(ω) = P(ω/c)/c``: working at ``max|ω| = 1`` keeps the quadratic
-    moments from underflowing (tiny ω) or overflowing (huge ω).
+    moments from underflowing (tiny ω) or overflowing (huge ω). ``axis=-1`` normalises each
+    vector of a float stack ``(..., n)`` on its own (``c`` of shape ``(...)``, core.batched).
+
+    Examples
+    --------
+    >>> normalised_weights([[2.0, -4.0], [0.0, 0.0]], axis=-1)
+    (array([[ 0.5, -1. ],
+           [ 0. ,  0. ]]), array([4., 1.]))
     """
     weights = np.asarray(weights)
+    if axis is not None:
+        scale = np.max(np.abs(weights), axis=axis, keepdims=True)
+        scale = np.where(scale > 0, scale, 1.0)
+        return weights / scale, np.squeeze(scale, axis=axis)
     scale = max(np.abs(weights).ravel().tolist(), default=0.0)  # keeps mpmath numbers exact
     return (weights / scale, scale) if scale > 0 else (weights, 1.0)
 
@@ -156,6 +167,33 @@ def weights_gradient_from_coefficients(coefficients, p, spectra):
     return 2 * _last(M) * (-_last(np.sum(q * x**2, axis=-1)) * a
                            + _last(np.sum(q**2 * x**3, axis=-1)) * (lam + 1) * coefficients
                            + _last(np.sum(q**2 * x**2, axis=-1)) * coefficients)
+
+
+class _SpectraOf(NamedTuple):
+    sigma_eigenvalues: object
+    M: object
+    R_eigenvalues: object
+    r_coefficients: object
+
+
+def stationarity_residual(spectra, coefficients, p):
+    """``‖∂L/∂ω‖`` relative to its first term ``2|tr(PΣ²)| ‖a‖`` at ``ω = Eω̃``, ``P = U diag(p) Uᵀ``.
+
+    ``∂L/∂P`` vanishes by construction of ``p``. Invariant under ``(ω, P) → (cω, P/c)`` and
+    ``(a, P) → (a/α, P/α)``, so evaluated at unit weights and unit ``a``, both divided by ``M``:
+    nothing under- or overflows at any scale of ``Σ`` or ``r``. ``coefficients`` must have
+    ``max|ω̃| = 1`` with ``p`` the eigenvalues of ``P`` for them. Broadcasts over batch axes
+    (core.batched); valid for object arrays of mpmath numbers.
+    """
+    check_spectra(spectra)
+    a, alpha = normalised_weights(spectra.r_coefficients, axis=None if np.ndim(
+        spectra.r_coefficients) == 1 else -1)
+    unit = _SpectraOf(spectra.sigma_eigenvalues, spectra.M, spectra.R_eigenvalues, a)
+    p = p / _last(alpha) if np.ndim(alpha) else p / alpha
+    grad = weights_gradient_from_coefficients(coefficients, p, unit) / _last(spectra.M)
+    trace = np.sum(p * _last(spectra.M) * unit_sigma(unit) ** 2, axis=-1)     # tr(PΣ²) / M
+    return (np.sqrt(np.sum(grad * grad, axis=-1))
+            / (2 * np.abs(trace) * np.sqrt(np.sum(a * a, axis=-1))))
 
 
 def weight_moments(model, weights):

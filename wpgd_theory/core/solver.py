@@ -27,8 +27,7 @@ from .risk import (
     preconditioner_eigenvalues,
     risk_from_moments,
     scaled_preconditioner,
-    unit_sigma,
-    weights_gradient_from_coefficients,
+    stationarity_residual,
 )
 from .spectral import (
     SpectralGapTest,
@@ -228,7 +227,8 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
     best = min(candidates, key=lambda c: c[0])
     risk_star, gamma, h_bar, coefficients, moments, _ = best
     unit, scale = normalised_weights(coefficients)
-    p = preconditioner_eigenvalues(*moments, spectra)   # of P(ω/scale) = scale · P(ω)
+    with np.errstate(over="ignore"):    # an overflow is refused by scaled_preconditioner
+        p = preconditioner_eigenvalues(*moments, spectra)   # of P(ω/scale) = scale · P(ω)
     return WPGDSolution(
         preconditioner=scaled_preconditioner(p, spectra.sigma_eigenvectors, scale),
         weights=spectra.R_eigenvectors @ coefficients,
@@ -236,23 +236,11 @@ def _assemble(model, spectra, roots, slopes, gap, scalar):
         fixed_points=tuple(FixedPoint(c[1], c[2], c[0], float(c[5])) for c in candidates),
         uniqueness=spectral_uniqueness(model, fixed_points=len(candidates), gap=gap),
         spectral_gap=gap, fixed_point_residual=scalar(abs(fixed_point_map(gamma, spectra) - gamma)),
-        stationarity_residual=scalar(_stationarity_residual(spectra, unit, p)),
+        stationarity_residual=scalar(stationarity_residual(spectra, unit, p)),
         message=(f"{len(candidates)} fixed point(s) on [1 + λ_min, 1 + λ_max]; "
                  "returned the one of lowest risk"),
         model=model,
     )
-
-
-def _stationarity_residual(spectra, coefficients, p):
-    # ‖∂L/∂ω‖ relative to its first term 2|tr(PΣ²)|‖a‖ (∂L/∂P vanishes by construction of p).
-    # Invariant under (ω, P) → (cω, P/c) and under (a, P) → (a/α, P/α), so evaluated at unit
-    # weights and unit a, both divided by M (nothing under- or overflows).
-    a, alpha = normalised_weights(spectra.r_coefficients)
-    unit = _Spectra(spectra.sigma_eigenvalues, None, spectra.M, spectra.R_eigenvalues, None, a)
-    p = p / alpha
-    grad = weights_gradient_from_coefficients(coefficients, p, unit) / spectra.M
-    trace = np.sum(p * spectra.M * unit_sigma(unit) ** 2)          # tr(PΣ²) / M
-    return np.sqrt(np.sum(grad * grad)) / (2 * abs(trace) * np.sqrt(np.sum(a * a)))
 
 
 def _solve_uninformative(model, gap, precision):

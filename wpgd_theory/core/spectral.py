@@ -65,47 +65,102 @@ def _unit_direction(r_coefficients):
     a = np.asarray(r_coefficients)
     if a.dtype.kind != "f":
         return a
-    scale = np.max(np.abs(a), initial=0.0)
-    return a / scale if scale > 0 else a
+    scale = np.max(np.abs(a), axis=-1, keepdims=True, initial=0.0)
+    return a / np.where(scale > 0, scale, 1.0)
+
+
+#: Beyond this |argument| the maps are evaluated in homogeneous form. Below it every power the
+#: kernels form stays far from under- or overflow (γ, h̄ ≤ 1e20 with λ ≤ 1e50, |a| ≤ 1, x ≤ 1),
+#: and the plain form is exact and faster — the solvers only reach γ ≤ 1 + λ_max, h̄ < 1.
+_HOMOGENEOUS_FROM = 1e20
+#: Below this largest ``x = s/M`` (σ² ≫ tr Σ) h₂'s weights are rescaled to a largest weight 1.
+_TINY_X = 1e-30
+
+
+def _homogeneous(t):
+    """``(u, v) = (1/c, t/c)`` with ``c = max(1, |t|)`` for float ``t`` beyond
+    :data:`_HOMOGENEOUS_FROM`, so that ``1 + λt = c(u + λv)`` never overflows; ``(1, t)``
+    otherwise and for mpmath numbers (unbounded exponent; intervals stay exact)."""
+    if t.dtype.kind != "f" or not np.max(np.abs(t), initial=0.0) > _HOMOGENEOUS_FROM:
+        return 1, t
+    c = np.maximum(np.abs(t), 1.0)
+    return 1 / c, t / c
+
+
+def _largest_q(x, u, v):
+    """The largest ``q = x/(u + xv)`` of each row — at ``x_max``, as q increases with x for
+    γ ≥ 0 — when ``x_max < _TINY_X`` (its fifth power would underflow); else 1."""
+    if x.dtype.kind != "f":
+        return 1
+    x_max = np.max(x, axis=-1, keepdims=True)
+    if not np.min(x_max, initial=np.inf) < _TINY_X:
+        return 1
+    Q = x_max / (x_max * v + u)
+    return np.where(Q > 0, Q, 1.0)
+
+
+def _squeeze(u):
+    return u[..., 0] if np.ndim(u) else u
 
 
 # The kernels (underscored) take validated values and run in the root searches' inner loops;
-# the public functions validate their arguments, then call them.
+# the public functions validate their arguments, then call them. Each weight is formed as a
+# ratio before it is squared and, beyond |argument| 1e20, in homogeneous form with the largest
+# weights O(1) (h₁ and h₂ are invariant to a common factor of their weights), so every argument
+# up to the float maximum gives a finite value — squaring 1 + xγ overflowed from γ ≈ 1e155.
 
 def _h1_weights(h_bar, lam, a):
-    lam, hb = np.asarray(lam), _column(h_bar)
-    return lam, hb, _unit_direction(a) ** 2 / (1 + lam * hb) ** 2
+    # w_i ∝ (a_i / (1 + λ_i h̄))², scaled by (1 + λ_min h̄)² with λ_min over the directions
+    # carrying a, so that the largest weights are O(1) at any h̄ >= 0.
+    lam, a = np.asarray(lam), _unit_direction(a)
+    u, v = _homogeneous(_column(h_bar))
+    if np.ndim(u):
+        lam_min = np.min(np.where(a != 0, lam, np.inf), axis=-1, keepdims=True)
+        lam_min = np.where(np.isfinite(lam_min), np.maximum(lam_min, 0.0), 0.0)
+        t = (a / (lam * v + u)) * (lam_min * np.maximum(v, 0.0) + u)
+    else:
+        t = a / (lam * v + u)                     # array on the left: mpmath.iv scalars
+    return lam, u, v, t * t
 
 
 def _h1(h_bar, lam, a):
-    lam, _, w = _h1_weights(h_bar, lam, a)
+    lam, _, _, w = _h1_weights(h_bar, lam, a)
     return _scalar_or_array(_sum_last(lam * w) / _sum_last(w))
 
 
 def _h1_derivative(h_bar, lam, a):
-    lam, hb, w = _h1_weights(h_bar, lam, a)
-    damp = lam * w / (1 + lam * hb)
+    # −2 [Σλ²w/(1 + λh̄) · Σw − Σλw · Σλw/(1 + λh̄)] / (Σw)², with 1/(1 + λh̄) = c⁻¹/(u + λv).
+    lam, u, v, w = _h1_weights(h_bar, lam, a)
+    damp = lam * w / (lam * v + u)
     W, N = _sum_last(w), _sum_last(lam * w)
-    return _scalar_or_array(-2 * (_sum_last(lam * damp) * W - N * _sum_last(damp)) / W**2)
+    return _scalar_or_array(-2 * _squeeze(u) * (_sum_last(lam * damp) * W - N * _sum_last(damp))
+                            / W**2)
 
 
 def _h2_sums(gamma, s, M):
-    # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)): S_k = Σ x^k / (1 + xγ)².
-    x, g = np.asarray(s) / M, _column(gamma)  # array on the left: mpmath.iv scalars
-    denominator = (x * g + 1) ** 2             # mishandle arrays
-    return x, g, _sum_last(x**2 / denominator), _sum_last(x**3 / denominator)
+    # In x = s/M (h₂ is invariant under (s, M) → (ts, tM)), q = x/(u + xv) = c x/(1 + xγ),
+    # divided by its row maximum Q when that is tiny: S_k = Σ x^k/(1 + xγ)² = (Q/c)² Σ x^{k-2} q²,
+    # returned without the common factor (Q/c)², and the factor Q/c of h₂'.
+    x, g = np.asarray(s) / M, _column(gamma)
+    u, v = _homogeneous(g)
+    Q = _largest_q(x, u, v)
+    q = x / (x * v + u) / Q                      # array on the left: mpmath.iv scalars
+    q2 = q * q
+    return x, q, _squeeze(u * Q), _sum_last(q2), _sum_last(x * q2)
 
 
 def _h2(gamma, s, M):
-    _, _, S2, S3 = _h2_sums(gamma, s, M)
+    _, _, _, S2, S3 = _h2_sums(gamma, s, M)
     return _scalar_or_array(S3 / (S3 + S2))
 
 
 def _h2_derivative(gamma, s, M):
-    x, g, S2, S3 = _h2_sums(gamma, s, M)
-    cube = (x * g + 1) ** 3
-    dS2, dS3 = -2 * _sum_last(x**3 / cube), -2 * _sum_last(x**4 / cube)
-    return _scalar_or_array((dS3 * S2 - S3 * dS2) / (S3 + S2) ** 2)
+    # dS_k/dγ = −2 Σ x^{k+1}/(1 + xγ)³ = −2 (Q/c)³ Σ x^{k-2} q³, so with the sums of q:
+    # h₂' = 2 (Q/c) (S₃ Σq³ − S₂ Σxq³) / (S₃ + S₂)².
+    x, q, factor, S2, S3 = _h2_sums(gamma, s, M)
+    q3 = q * q * q
+    return _scalar_or_array(2 * factor * (S3 * _sum_last(q3) - S2 * _sum_last(x * q3))
+                            / (S3 + S2) ** 2)
 
 
 class _Values(NamedTuple):
@@ -137,7 +192,27 @@ def _sigma_values(sigma_eigenvalues, M):
     if s.ndim != 1 or M.ndim != 0:
         raise ValueError(f"sigma_eigenvalues must be 1-d and M a scalar, got shapes {s.shape} "
                          f"and {M.shape}")
+    if M.dtype.kind == "f" and not M > 0:
+        raise ValueError(f"M = σ² + tr Σ must be > 0, got {M.item():g}")
     return s, M.item()
+
+
+_POLES = {"gamma": "1 + s_i gamma/M vanishes (gamma = -M/s_i)",
+          "h_bar": "1 + λ_i h_bar vanishes (h_bar = -1/λ_i)"}
+
+
+def _checked(kernel, argument, name, *rest):
+    """``kernel(argument, *rest)``, or a ValueError naming ``name`` at a pole. Only negative
+    arguments reach one: every finite argument ``>= 0`` gives a finite value."""
+    with np.errstate(all="ignore"):
+        value = kernel(argument, *rest)
+    array = np.asarray(value)
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        where = np.asarray(argument, dtype=float)
+        bad = where if where.ndim == 0 else where[~np.isfinite(array)][0]
+        raise ValueError(f"{name} = {float(bad):.17g} is at (or within round-off of) a pole: "
+                         f"{_POLES[name]}; the maps are defined for {name} >= 0")
+    return value
 
 
 def _spectral_values(spectra):
@@ -159,13 +234,13 @@ def h1(h_bar, R_eigenvalues, r_coefficients):
     >>> h1(0.5, np.array([0.5, 1.5]), np.array([1.0, 0.0]))   # only λ = 0.5 is seen
     0.5
     """
-    return _h1(as_values(h_bar, "h_bar"),
-               *_matching(R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients"))
+    return _checked(_h1, as_values(h_bar, "h_bar"), "h_bar", *_matching(
+        R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients"))
 
 
 def h1_derivative(h_bar, R_eigenvalues, r_coefficients):
     """``dh₁/dh̄ = −2 [Σλ²w/(1+λh̄) · Σw − Σλw · Σλw/(1+λh̄)] / (Σw)²``, ``w = a²/(1+λh̄)²``."""
-    return _h1_derivative(as_values(h_bar, "h_bar"), *_matching(
+    return _checked(_h1_derivative, as_values(h_bar, "h_bar"), "h_bar", *_matching(
         R_eigenvalues, r_coefficients, "R_eigenvalues", "r_coefficients"))
 
 
@@ -180,22 +255,25 @@ def h2(gamma, sigma_eigenvalues, M):
     >>> h2(2.0, np.array([1.0, 1.0]), 3.0)   # Σ = I: h₂ ≡ 1/(1 + M)
     0.25
     """
-    return _h2(as_values(gamma, "gamma"), *_sigma_values(sigma_eigenvalues, M))
+    return _checked(_h2, as_values(gamma, "gamma"), "gamma",
+                    *_sigma_values(sigma_eigenvalues, M))
 
 
 def h2_derivative(gamma, sigma_eigenvalues, M):
     """``dh₂/dγ = (S₃' S₂ − S₃ S₂') / (S₃ + S₂)²`` with ``S_k' = −2 Σ x^{k+1}/(1 + xγ)³``."""
-    return _h2_derivative(as_values(gamma, "gamma"), *_sigma_values(sigma_eigenvalues, M))
+    return _checked(_h2_derivative, as_values(gamma, "gamma"), "gamma",
+                    *_sigma_values(sigma_eigenvalues, M))
 
 
 def fixed_point_map(gamma, spectra):
     """The map ``φ(γ) = 1 + h₁(h₂(γ))`` whose fixed points are the stationary ``γ*``."""
-    return _phi(as_values(gamma, "gamma"), _spectral_values(spectra))
+    return _checked(_phi, as_values(gamma, "gamma"), "gamma", _spectral_values(spectra))
 
 
 def fixed_point_map_derivative(gamma, spectra):
     """``φ'(γ) = h₁'(h₂(γ)) · h₂'(γ)`` (chain rule; ≥ 0 since both factors are ≤ 0)."""
-    return _phi_derivative(as_values(gamma, "gamma"), _spectral_values(spectra))
+    return _checked(_phi_derivative, as_values(gamma, "gamma"), "gamma",
+                    _spectral_values(spectra))
 
 
 def relevant_R_eigenvalues(spectra):

@@ -101,10 +101,18 @@ def as_integer(value, name, *, minimum=None, maximum=None):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be >= {minimum}, got {_int_text(value)}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+        raise ValueError(f"{name} must be <= {maximum}, got {_int_text(value)}")
     return value
+
+
+def _int_text(value):
+    # A huge int in a message as a power of ten, not hundreds of digits.
+    digits = str(abs(value))
+    if len(digits) <= 20:
+        return str(value)
+    return f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:3]}e+{len(digits) - 1}"
 
 
 def as_real(value, name, *, minimum=None, maximum=None, strict_minimum=False):
@@ -145,8 +153,10 @@ def as_sequence(values, name, check, *, of="values"):
     ...
     ValueError: n_values is empty
     """
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
-        raise TypeError(f"{name} must be a sequence of {of}, got {type(values).__name__}")
+    if (isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray))
+            or np.ndim(values) == 0):
+        raise TypeError(f"{name} must be a sequence of {of}, got {type(values).__name__}"
+                        + (" of shape ()" if isinstance(values, np.ndarray) else ""))
     if len(values) == 0:
         raise ValueError(f"{name} is empty")
     return [check(value, f"{name}[{k}]") for k, value in enumerate(values)]
@@ -155,7 +165,8 @@ def as_sequence(values, name, check, *, of="values"):
 def as_real_array(value, name, *, ndim=None):
     """Convert ``value`` to a finite float array, or raise naming ``name``.
 
-    Lists and integer arrays are accepted; complex, object, NaN and inf are rejected.
+    Lists and integer arrays are accepted; bool, complex, object, timedelta/datetime, NaN and
+    inf are rejected.
 
     Examples
     --------
@@ -174,8 +185,9 @@ def as_real_array(value, name, *, ndim=None):
         raise ValueError(f"{name} is not a rectangular array: {exc}") from None
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must be a real numeric array, got complex dtype {array.dtype}")
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
-                                     or array.dtype == np.bool_):
+    # bool is not a number here, and timedelta64 (a NumPy "integer") is a duration, not a number.
+    if (array.dtype == object or array.dtype.kind in "bmM"
+            or not np.issubdtype(array.dtype, np.number)):
         raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
     array = array.astype(float)
     if ndim is not None and array.ndim != ndim:
@@ -229,7 +241,8 @@ def as_nonnegative_scalar(value, name):
     ...
     ValueError: sigma2 must be >= 0, got -0.1
     """
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (numbers.Real, np.ndarray, np.generic)):
         raise TypeError(f"{name} must be a real scalar, got {type(value).__name__}")
     array = as_real_array(value, name)
     if array.ndim != 0:
@@ -263,12 +276,21 @@ def eigenvalue_tolerance(eigenvalues, eps=_EPS):
     return tolerance if eigenvalues.ndim > 1 else float(tolerance)
 
 
-def check_psd_eigenvalues(eigenvalues, name, eps=_EPS):
+def check_psd_eigenvalues(eigenvalues, name, eps=_EPS, *, inherited=0.0):
     """Raise unless ``eigenvalues ≥ -tol``; return them with round-off negatives set to 0.
 
-    ``tol`` is :func:`eigenvalue_tolerance` at the input's round-off ``eps``.
+    The one PSD rule of the package: ``tol`` is :func:`eigenvalue_tolerance` at the input's
+    round-off ``eps``, plus ``inherited`` for a matrix derived from an accepted one by a
+    congruence ``B = TᵀAT``: ``λ_min(B) ≥ λ_min(A) ‖T‖²``, so ``inherited = tol_A ‖T‖²`` (with
+    ``tol_A`` the tolerance ``A`` was accepted with) accepts ``B`` whenever ``A`` was — a model is
+    valid everywhere or nowhere (the multitask block spectra, ``D^{1/2} C D^{1/2}``).
+
+    Examples
+    --------
+    >>> check_psd_eigenvalues(np.array([-1e-12, 1.0]), "B", inherited=1e-11)
+    array([0., 1.])
     """
-    tol = eigenvalue_tolerance(eigenvalues, eps)
+    tol = eigenvalue_tolerance(eigenvalues, eps) + inherited
     smallest = float(np.min(eigenvalues))
     if smallest < -tol:
         raise ValueError(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_real_array, namespace_of
+from ..core.validation import as_bool, as_real_array, namespace_of
 from ..core.validation import require_ndim as _require_ndim
 
 __all__ = [
@@ -133,6 +133,7 @@ def gla_recurrence(queries, keys, values, gates, *, return_state=False):
     >>> gla_recurrence(q, k, v, 0.5)[-1]   # scalar gate: S_2 = 0.5 S_1 + v_2 k_2ᵀ
     array([2.5])
     """
+    return_state = as_bool(return_state, "return_state")
     xp = namespace_of(queries, keys, values, gates)
     q, k, v, g = _qkvg(queries, keys, values, gates, xp)
     batch, T, d_k, d_v = q.shape[:-2], q.shape[-2], q.shape[-1], v.shape[-1]
@@ -334,6 +335,7 @@ def gla_forward(Z, W_q, W_k, W_v, gates, *, return_state=False):
     array([[1., 0.],
            [3., 2.]])
     """
+    return_state = as_bool(return_state, "return_state")
     xp = namespace_of(Z, W_q, W_k, W_v, None if callable(gates) else gates)
     if xp is not np:                       # inside JAX transformations: no NumPy validation
         G = gates(Z) if callable(gates) else gates

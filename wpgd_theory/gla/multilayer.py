@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core._repr import compact_repr
-from ..core.validation import as_real_array
+from ..core.validation import as_bool, as_real_array
 from .forward import cumulative_gates, gla_forward
 from .theorem1 import theorem1_projections
 
@@ -228,6 +228,7 @@ def multilayer_gla(Z, weights, gates=None, *, causal=True, return_all=False):
     >>> multilayer_gla(Z, multilayer_construction([[[0.2]]], [[[1.0]]]))[-1]
     array([ 1., -1.])
     """
+    causal, return_all = as_bool(causal, "causal"), as_bool(return_all, "return_all")
     Z = as_real_array(Z, "Z", ndim=2)
     T, D = Z.shape
     if T < 2:
@@ -335,6 +336,7 @@ def multilayer_wpgd(x, X, y, P_q, P_k, gates=None, *, causal=True):
     >>> multilayer_wpgd(x, X, y, P_q, P_k).predictions[:, -1]
     array([0.  , 1.  , 0.96])
     """
+    causal = as_bool(causal, "causal")
     x, X, y = _context(x, X, y)
     n, d = X.shape
     P_k, P_q = _key_query_blocks(P_k, P_q, d)

@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.parallel import map_chunks
-from ..core.validation import as_nonnegative_scalar
+from ..core.validation import as_bool, as_nonnegative_scalar
 from .gating import (
     decay_gating_optimum,
     linear_attention_optimum,
@@ -298,6 +298,7 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
       4 1.3586 1.2600 1.2654 1.2600
      40 1.0742 0.6581 0.6768 0.6581
     """
+    normalize = as_bool(normalize, "normalize")
     paper = (r1, r2, d, sigma2)
     if family is None:
         if any(value is None for value in paper):
@@ -317,7 +318,7 @@ def theory_curves(n_values, r1=None, r2=None, *, d=None, sigma2=None, family=Non
     c = family.query_correlation
     r1, r2 = (float(c[0]), float(c[1])) if family.K == 2 else (None, None)
     return TheoryCurves(n, **arrays, r1=r1, r2=r2, d=family.d, sigma2=family.sigma2,
-                        normalized=bool(normalize), family=family)
+                        normalized=normalize, family=family)
 
 
 def write_curves_csv(curves, file):

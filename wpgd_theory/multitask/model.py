@@ -61,6 +61,7 @@ from ..core.validation import (
     as_real_array,
     as_symmetric_matrix,
     check_psd_eigenvalues,
+    eigenvalue_tolerance,
     input_epsilon,
 )
 
@@ -181,9 +182,12 @@ class MultitaskModel(GaussianFeatures):
         check_unit_diagonal(self.task_correlation, "task_correlation", "C_kk", self._task_eps)
         check_correlations_bounded(self.query_correlation, "query_correlation", "c_k",
                                    self._task_eps)
-        check_psd_eigenvalues(np.linalg.eigvalsh(self.joint_correlation),
-                              "joint correlation [[task_correlation, query_correlation], "
+        joint = np.linalg.eigvalsh(self.joint_correlation)
+        check_psd_eigenvalues(joint, "joint correlation [[task_correlation, query_correlation], "
                               "[query_correlationᵀ, 1]]", self._task_eps)
+        # The slack C was accepted with (C is a principal block of the joint correlation, so
+        # λ_min(C) ≥ λ_min(joint) ≥ −tol): every matrix derived from C inherits it.
+        self._psd_tolerance = eigenvalue_tolerance(joint, self._task_eps)
 
     # ------------------------------------------------------------------ sizes and constants
     @property
@@ -228,7 +232,10 @@ class MultitaskModel(GaussianFeatures):
         gram = weighted.T @ self.task_correlation @ weighted         # SᵀDCDS
         reduced = inv_sqrt[:, None] * gram * inv_sqrt[None, :]
         mu, V = np.linalg.eigh((reduced + reduced.T) / 2)
-        mu = check_psd_eigenvalues(mu, "the block correlation D^{1/2} C D^{1/2}")
+        # reduced = TᵀCT with T = D S D_S^{-1/2}: ‖T‖² ≤ the largest column norm² Σ_g n_k²/N_g.
+        gain = float(np.max((n_k**2) @ S * inv_sqrt**2, initial=0.0))
+        mu = check_psd_eigenvalues(mu, "the block correlation D^{1/2} C D^{1/2}",
+                                   inherited=self._psd_tolerance * gain)
         r_reduced = inv_sqrt * (weighted.T @ self.query_correlation)  # D_S^{-1/2} SᵀDc
         return BlockSpectra(self.sigma_eigenvalues, self.sigma_eigenvectors, self.M, mu,
                             S @ (inv_sqrt[:, None] * V), V.T @ r_reduced)

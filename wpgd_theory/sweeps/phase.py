@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -26,7 +27,7 @@ import numpy as np
 from ..core.batched import solve_spectra_batched
 from ..core.parallel import map_chunks
 from ..core.spectral import as_grid_size
-from ..core.validation import as_integer, as_real, as_sequence
+from ..core.validation import MAX_EXACT_INT, as_bool, as_integer, as_real, as_sequence
 from ..verify.search import (
     _PARAMETER_BOUNDS,
     MAX_SPECTRUM_SIZE,
@@ -34,8 +35,9 @@ from ..verify.search import (
     random_instance,
 )
 
-__all__ = ["SHAPES", "DEFAULT_SHAPES", "TIGHT_BOUNDS", "run_phase_diagram", "PhaseDiagram",
-           "clopper_pearson", "wilson_interval", "draw_spectra"]
+__all__ = ["SHAPES", "DEFAULT_SHAPES", "TIGHT_BOUNDS", "PLOT_VALUES", "MAX_DRAW_ELEMENTS",
+           "MAX_PHASE_INSTANCES", "run_phase_diagram", "PhaseDiagram", "clopper_pearson",
+           "wilson_interval", "draw_spectra"]
 
 #: The spectral families of the diagram.
 SHAPES = ("two_cluster", "two_cluster_tight", "log_uniform")
@@ -56,7 +58,7 @@ _COLUMNS = ("shape", "n", "d", "instances", "several", "share", "share_low", "sh
 def _binomial_counts(successes, trials, confidence):
     """Checked ``(successes, trials, confidence)``: ints ``0 <= successes <= trials``,
     ``trials >= 1`` and ``0 < confidence < 1``."""
-    trials = as_integer(trials, "trials", minimum=1)
+    trials = as_integer(trials, "trials", minimum=1, maximum=MAX_EXACT_INT)
     successes = as_integer(successes, "successes", minimum=0, maximum=trials)
     confidence = as_real(confidence, "confidence", minimum=0.0, strict_minimum=True, maximum=1.0)
     if confidence == 1.0:
@@ -100,25 +102,54 @@ def wilson_interval(successes, trials, confidence=0.95):
     z = float(norm.ppf(1 - (1 - confidence) / 2))
     p = successes / trials
     centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials**2)) / (1 + z * z / trials)
+    half = (z * math.sqrt(p * (1 - p) / trials + z * z / (4 * float(trials) ** 2))
+            / (1 + z * z / trials))
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def draw_spectra(shape, n, d, rng, count):
-    """``count`` random instances of a family, stacked: ``(s, σ², λ, a)`` arrays."""
+    """``count ≥ 1`` random instances of a family, stacked: ``(s, σ², λ, a)`` arrays.
+
+    ``shape`` is one of :data:`SHAPES`, ``n ≥ 3``, ``d ≥ 2`` and ``rng`` a
+    ``numpy.random.Generator``; at most ``MAX_DRAW_ELEMENTS`` numbers ``count · (d + 2n)``.
+
+    Examples
+    --------
+    >>> s, sigma2, lam, a = draw_spectra("log_uniform", 5, 3, np.random.default_rng(0), 2)
+    >>> s.shape, sigma2.shape, lam.shape, a.shape
+    ((2, 3), (2,), (2, 5), (2, 5))
+    """
+    shape = _shape(shape, "shape")
+    n = as_integer(n, "n", minimum=3, maximum=MAX_SPECTRUM_SIZE)
+    d = as_integer(d, "d", minimum=2, maximum=MAX_SPECTRUM_SIZE)
+    count = as_integer(count, "count", minimum=1)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    _check_block_size(count, n, d, "count")
     if shape in ("two_cluster", "two_cluster_tight"):
         bounds = _PARAMETER_BOUNDS if shape == "two_cluster" else TIGHT_BOUNDS
         low, high = np.array([bounds[key] for key in _PARAMETER_BOUNDS]).T
         instances = [_instance_from_parameters(n, d, rng.uniform(low, high))[1]
                      for _ in range(count)]
-    elif shape == "log_uniform":
-        instances = [random_instance(rng, n, d) for _ in range(count)]
     else:
-        raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+        instances = [random_instance(rng, n, d) for _ in range(count)]
     return (np.stack([x.sigma_eigenvalues for x in instances]),
             np.array([x.sigma2 for x in instances]),
             np.stack([x.R_eigenvalues for x in instances]),
             np.stack([x.r_coefficients for x in instances]))
+
+
+#: Most numbers one block of the sweep draws (``block_size · (d + 2n)``; 256 MB of float64).
+MAX_DRAW_ELEMENTS = 2**25
+#: Most instances a phase diagram solves in all (``cells × instances``; ~10⁴ per second).
+MAX_PHASE_INSTANCES = 10**8
+
+
+def _check_block_size(count, n, d, name):
+    if count * (d + 2 * n) > MAX_DRAW_ELEMENTS:
+        raise ValueError(f"{name} = {count} instances of n = {n}, d = {d} would draw "
+                         f"{count * (d + 2 * n)} numbers at once > MAX_DRAW_ELEMENTS = "
+                         f"{MAX_DRAW_ELEMENTS}; lower {name}")
 
 
 def _phase_block(cells, instances, grid_size, block):
@@ -162,16 +193,38 @@ class PhaseDiagram:
         return curve
 
     def to_csv(self, path):
-        """Write the table (one line per cell) and return the path."""
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=self.columns)
-            writer.writeheader()
-            for row in self.rows:
-                writer.writerow({key: row[key] for key in self.columns})
+        """Write the table (one line per cell) and return ``path``.
+
+        ``path`` is a file path (``str`` or ``os.PathLike``) or an open text file, which is
+        written to and left open. An int is refused (``open`` would take it for a file
+        descriptor and close the caller's file).
+        """
+        if isinstance(path, (str, os.PathLike)):
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                self._write_csv(handle)
+        elif hasattr(path, "write") and not isinstance(path, (bytes, bytearray)):
+            self._write_csv(path)
+        else:
+            raise TypeError("path must be a file path (str or os.PathLike) or an open text "
+                            f"file, got {type(path).__name__}")
         return path
 
+    def _write_csv(self, handle):
+        writer = csv.DictWriter(handle, fieldnames=self.columns)
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({key: row[key] for key in self.columns})
+
     def plot(self, path, *, values=("share", "max_slope")):
-        """Heat maps (one column per shape, one row per value; ``n`` across, ``d`` up), as PNG."""
+        """Heat maps (one column per shape, one row per value; ``n`` across, ``d`` up), as PNG.
+
+        ``path`` is a file path (``str`` or ``os.PathLike``); ``values`` a non-empty sequence of
+        numeric columns from :data:`PLOT_VALUES`.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file path (str or os.PathLike), got "
+                            f"{type(path).__name__}")
+        values = as_sequence(values, "values", _plot_value, of=f"str from {PLOT_VALUES}")
         try:
             import matplotlib
             matplotlib.use("Agg")
@@ -208,6 +261,16 @@ class PhaseDiagram:
         ax.set_ylabel("d (features)")
         ax.set_title(f"{shape}: {value}")
         ax.figure.colorbar(image, ax=ax)
+
+
+#: The numeric columns :meth:`PhaseDiagram.plot` can draw.
+PLOT_VALUES = ("share", "share_low", "share_high", "several", "max_slope", "slope_q99")
+
+
+def _plot_value(value, name):
+    if not isinstance(value, str) or value not in PLOT_VALUES:
+        raise ValueError(f"{name} must be one of {PLOT_VALUES}, got {value!r}")
+    return value
 
 
 def _int_sequence(values, name, minimum):
@@ -264,8 +327,15 @@ def run_phase_diagram(n_values, d_values, shapes=DEFAULT_SHAPES, *, instances=10
     instances = as_integer(instances, "instances", minimum=1)
     block_size = min(as_integer(block_size, "block_size", minimum=1), instances)
     grid_size = as_grid_size(grid_size)
+    progress = as_bool(progress, "progress")
     _binomial_counts(0, 1, confidence)   # checks confidence before the sweep
     cells = [(shape, n, d) for shape in shapes for n in n_values for d in d_values]
+    if len(cells) * instances > MAX_PHASE_INSTANCES:
+        raise ValueError(f"{len(cells)} cells × instances = {instances} is "
+                         f"{len(cells) * instances} instances > MAX_PHASE_INSTANCES = "
+                         f"{MAX_PHASE_INSTANCES} (hours of work); lower instances or split the "
+                         "grid")
+    _check_block_size(block_size, max(n_values), max(d_values), "block_size")
     if instances % block_size:
         raise ValueError(f"instances ({instances}) must be a multiple of block_size "
                          f"({block_size}) so that seed blocks do not straddle cells")

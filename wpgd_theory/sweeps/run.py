@@ -14,12 +14,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
-from .phase import DEFAULT_SHAPES, run_phase_diagram
+from .phase import DEFAULT_SHAPES, _int_sequence, run_phase_diagram
 
-__all__ = ["open_executor", "sweep_main"]
+__all__ = ["open_executor", "sweep_main", "SWEEP_DEFAULTS"]
 
 
 def _dask():
@@ -99,12 +100,47 @@ def _opened(kind, workers=None, address=None):
             yield client
 
 
+#: The keys :func:`sweep_main` accepts and their defaults (``None`` or a missing key: default).
+SWEEP_DEFAULTS = {"n": (20, 50, 100, 200, 500), "d": (5, 20, 50), "shapes": DEFAULT_SHAPES,
+                  "instances": 1000, "seed": 0, "block_size": 500, "chunk_size": None,
+                  "grid_size": 129, "executor": "none", "progress": False, "csv": None,
+                  "png": None}
+
+
+def _sweep_options(args):
+    if not isinstance(args, Mapping):
+        raise TypeError(f"args must be a dict of options (keys {', '.join(SWEEP_DEFAULTS)}), got "
+                        f"{type(args).__name__}")
+    unknown = [key for key in args if key not in SWEEP_DEFAULTS]
+    if unknown:
+        raise ValueError(f"unknown sweep option(s) {', '.join(map(repr, unknown))}: the options "
+                         f"are {', '.join(SWEEP_DEFAULTS)}")
+    options = {key: default if args.get(key) is None else args[key]
+               for key, default in SWEEP_DEFAULTS.items()}
+    options["n"] = _int_sequence(options["n"], "n", minimum=3)    # named as the keys
+    options["d"] = _int_sequence(options["d"], "d", minimum=2)
+    if not isinstance(options["executor"], str):
+        raise TypeError(f"executor must be a str ({_SPEC_FORMS}), got "
+                        f"{type(options['executor']).__name__}")
+    for key in ("csv", "png"):
+        path = options[key]
+        if path is not None and not (isinstance(path, (str, os.PathLike))
+                                     or (key == "csv" and hasattr(path, "write"))):
+            raise TypeError(f"{key} must be a file path (str or os.PathLike)"
+                            + (" or an open text file" if key == "csv" else "")
+                            + f", got {type(path).__name__}")
+    return options
+
+
 def sweep_main(args):
     """Run the uniqueness phase diagram from a dict of options; return a summary dict.
 
-    Keys (all optional): ``n`` (list of int), ``d`` (list of int), ``shapes`` (list of str),
-    ``instances``, ``seed``, ``block_size``, ``chunk_size``, ``grid_size``, ``executor`` (spec),
-    ``progress`` (bool), ``csv`` and ``png`` (output paths).
+    Keys (all optional, ``None`` meaning the default; see :data:`SWEEP_DEFAULTS`): ``n`` (list of
+    int), ``d`` (list of int), ``shapes`` (list of str), ``instances``, ``seed``, ``block_size``,
+    ``chunk_size``, ``grid_size`` (ints), ``executor`` (spec), ``progress`` (bool), ``csv`` (a
+    path or an open text file) and ``png`` (a path). Values are checked as by
+    :func:`~wpgd_theory.sweeps.phase.run_phase_diagram`, never coerced (``"345"`` is not a list of
+    ints, ``4.7`` not an int), and an unknown key is refused, naming the accepted ones.
 
     Returns ``{"rows", "boundary", "csv", "png", "seconds", "instances"}``; ``boundary[shape]``
     maps each ``d`` to the smallest ``n`` with a nonzero share of several fixed points.
@@ -114,22 +150,23 @@ def sweep_main(args):
     >>> out = sweep_main({"n": [10], "d": [3], "instances": 20, "block_size": 20})
     >>> out["instances"], out["boundary"]
     (40, {'two_cluster': {3: None}, 'log_uniform': {3: None}})
+    >>> sweep_main({"n": [10], "intances": 20})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown sweep option(s) 'intances': the options are n, d, shapes, instances, ...
     """
-    options = dict(args)
-    shapes = tuple(options.get("shapes") or DEFAULT_SHAPES)
+    options = _sweep_options(args)
     start = time.perf_counter()
-    with open_executor(options.get("executor") or "none") as executor:
+    with open_executor(options["executor"]) as executor:
         diagram = run_phase_diagram(
-            [int(v) for v in options.get("n", (20, 50, 100, 200, 500))],
-            [int(v) for v in options.get("d", (5, 20, 50))], shapes,
-            instances=int(options.get("instances", 1000)), seed=int(options.get("seed", 0)),
-            block_size=int(options.get("block_size", 500)),
-            chunk_size=options.get("chunk_size"), executor=executor,
-            progress=bool(options.get("progress", False)),
-            grid_size=int(options.get("grid_size", 129)))
+            options["n"], options["d"], options["shapes"], instances=options["instances"],
+            seed=options["seed"], block_size=options["block_size"],
+            chunk_size=options["chunk_size"], executor=executor, progress=options["progress"],
+            grid_size=options["grid_size"])
     seconds = time.perf_counter() - start
-    csv_path = diagram.to_csv(options["csv"]) if options.get("csv") else None
-    png_path = diagram.plot(options["png"]) if options.get("png") else None
+    csv_path = diagram.to_csv(options["csv"]) if options["csv"] is not None else None
+    png_path = diagram.plot(options["png"]) if options["png"] is not None else None
+    shapes = dict.fromkeys(row["shape"] for row in diagram.rows)
     return {"rows": diagram.rows, "boundary": {shape: diagram.boundary(shape) for shape in shapes},
             "csv": csv_path, "png": png_path, "seconds": seconds,
             "instances": sum(row["instances"] for row in diagram.rows)}

@@ -24,12 +24,15 @@ from .train import DEFAULT_TEST_SEED, train_seeds
 
 __all__ = [
     "FIGURE1_CLASSES",
+    "REQUIRED_ROW_COLUMNS",
     "ROW_COLUMNS",
     "figure1_experiment",
     "model_from_config",
+    "ordering_violations",
     "overlay_figure",
     "read_rows_csv",
     "run_train_config",
+    "seed_gaps",
     "write_rows_csv",
 ]
 
@@ -150,6 +153,10 @@ def _class_name(value, name):
 
 def write_rows_csv(rows, path):
     """Write experiment rows (:data:`ROW_COLUMNS`) to a CSV file."""
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"rows must be a sequence of dicts (rows of figure1_experiment), got "
+                        f"{type(rows).__name__}")
+    rows = [_row_dict(row, f"rows[{k}]") for k, row in enumerate(rows)]
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, ROW_COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -158,8 +165,12 @@ def write_rows_csv(rows, path):
 
 
 def read_rows_csv(path):
-    """Read rows written by :func:`write_rows_csv` (numbers parsed, empty cells → None)."""
-    text_columns = {"curve", "gating", "parameterisation"}
+    """Read rows written by :func:`write_rows_csv` (numbers parsed, empty cells → None).
+
+    Every row is checked as :func:`overlay_figure` needs it (a ``ValueError`` names the line and
+    the column): the columns :data:`REQUIRED_ROW_COLUMNS` filled, numbers finite, ``n`` and
+    ``d`` integers, ``curve`` one of :data:`FIGURE1_CLASSES`; a file without rows is refused.
+    """
     rows = []
     with open(path, newline="") as handle:
         reader = csv.DictReader(handle)
@@ -168,9 +179,63 @@ def read_rows_csv(path):
             raise ValueError(f"{path} is not a file of experiment rows: missing columns "
                              f"{sorted(missing)}")
         for raw in reader:
-            rows.append({k: (v if k in text_columns else (None if v == "" else float(v)))
-                         for k, v in raw.items()})
+            where = f"{path}, line {reader.line_num}"
+            if None in raw or None in raw.values():
+                raise ValueError(f"{where}: expected {len(reader.fieldnames)} cells, got "
+                                 f"{'more' if None in raw else 'fewer'}")
+            rows.append(_checked_row({k: _cell(k, v, where) for k, v in raw.items()}, where))
+    if not rows:
+        raise ValueError(f"{path} has a header but no rows")
     return rows
+
+
+_TEXT_COLUMNS = ("curve", "gating", "parameterisation")
+REQUIRED_ROW_COLUMNS = ("r1", "r2", "n", "d", "sigma2", "curve", "test_risk", "test_risk_se",
+                        "optimum_risk")
+"""Columns every row needs (to draw it and its theory curve)."""
+
+
+def _cell(key, text, where):
+    if key in _TEXT_COLUMNS or text == "":
+        return text if key in _TEXT_COLUMNS else None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{where}: column {key} must be a number, got {text!r}") from None
+
+
+def _row_dict(row, name):
+    if not isinstance(row, dict):
+        raise TypeError(f"{name} must be a dict (a row of figure1_experiment), got "
+                        f"{type(row).__name__}")
+    return row
+
+
+def _checked_row(row, where):
+    """``row`` if it can be drawn: the required columns filled, numbers finite, n and d
+    integers, a known curve."""
+    _row_dict(row, where)
+    for key in REQUIRED_ROW_COLUMNS:
+        if row.get(key) is None or row.get(key) == "":
+            raise ValueError(f"{where}: column {key} is missing or empty")
+    if row["curve"] not in FIGURE1_CLASSES:
+        raise ValueError(f"{where}: curve must be one of {FIGURE1_CLASSES}, got {row['curve']!r}")
+    for key in set(ROW_COLUMNS) - set(_TEXT_COLUMNS):
+        value = row.get(key)
+        if value is not None:
+            number = as_real(value, f"{where}: column {key}")
+            if key in ("n", "d", "seed", "steps", "batch_size") and number != int(number):
+                raise ValueError(f"{where}: column {key} must be an integer, got {value!r}")
+    return row
+
+
+def _one_setting(rows):
+    """``(d, σ²)`` shared by every row (the theory curves are drawn for one setting)."""
+    settings = sorted({(int(row["d"]), float(row["sigma2"])) for row in rows})
+    if len(settings) > 1:
+        raise ValueError(f"rows mix {len(settings)} settings (d, sigma2) = "
+                         f"{', '.join(map(str, settings[:5]))}: draw one setting per figure")
+    return settings[0]
 
 
 def seed_mean(values, errors):
@@ -195,11 +260,68 @@ def summarise(rows, column="test_risk"):
             for key, members in groups.items()}
 
 
+def seed_gaps(rows):
+    """Per-run gaps to the class optimum, in % of it: one dict per row with ``key``
+    ``(r1, r2, n, curve)``, ``seed``, ``paired`` and ``paired_se`` (the paired gap on common test
+    prompts) and ``exact`` (the closed-form risk of the learned predictor, ``None`` where it has
+    none, e.g. vector gating).
+
+    Examples
+    --------
+    >>> row = dict(r1=0.2, r2=0.8, n=10.0, curve="gla", seed=1.0, optimum_risk=2.0,
+    ...            paired_gap=0.004, paired_gap_se=0.001, closed_form_risk=2.006)
+    >>> [round(v, 6) for v in (lambda g: (g["paired"], g["paired_se"], g["exact"]))(
+    ...     seed_gaps([row])[0])]
+    [0.2, 0.05, 0.3]
+    """
+    gaps = []
+    for row in rows:
+        optimum = float(row["optimum_risk"])
+        exact = row.get("closed_form_risk")
+        gaps.append(dict(key=(row["r1"], row["r2"], int(row["n"]), row["curve"]),
+                         seed=int(row["seed"]), paired=100 * row["paired_gap"] / optimum,
+                         paired_se=100 * row["paired_gap_se"] / optimum,
+                         exact=None if exact is None else 100 * (exact / optimum - 1)))
+    return gaps
+
+
+def ordering_violations(rows, column="test_risk", order=FIGURE1_CLASSES, tolerance=0.0):
+    """Points ``(r1, r2, n)`` where the seed means of ``column`` are not ordered as ``order``
+    (largest first: ``LinAtt ≥ GLA-wo ≥ scalar ≥ vector``); ``column="optimum_risk"`` checks the
+    theory's optima; rows without ``column`` are left out. A pair counts as out of order when the later class exceeds the earlier by
+    more than ``tolerance``.
+
+    Examples
+    --------
+    >>> rows = [dict(r1=0.8, r2=0.2, n=10.0, curve=c, optimum_risk=v, test_risk=t)
+    ...         for c, v, t in (("linatt", 3.0, 3.01), ("gla_wo", 3.0, 3.02), ("gla", 3.0, 3.0),
+    ...                         ("gla_vector", 2.0, 2.1))]
+    >>> ordering_violations(rows, "optimum_risk"), ordering_violations(rows)
+    ([], [(0.8, 0.2, 10)])
+    """
+    means = {}
+    for row in rows:
+        if row.get(column) is None:                   # e.g. no closed-form risk (vector gating)
+            continue
+        key = (row["r1"], row["r2"], int(row["n"]))
+        means.setdefault(key, {}).setdefault(row["curve"], []).append(float(row[column]))
+    bad = []
+    for key, classes in sorted(means.items()):
+        values = [np.mean(classes[c]) for c in order if c in classes]
+        if any(later > earlier + tolerance for earlier, later in zip(values, values[1:])):
+            bad.append(key)
+    return bad
+
+
 def overlay_figure(rows, path, *, n_grid=None):
     """Trained risks (mean ± SE over seeds) overlaid on :func:`~wpgd_theory.theory_curves`.
 
-    One panel per ``(r₁, r₂)``; needs matplotlib (extra ``wpgd-theory[plot]``).
+    One panel per ``(r₁, r₂)``; needs matplotlib (extra ``wpgd-theory[plot]``). ``rows`` must be
+    a non-empty list of rows (dicts with :data:`REQUIRED_ROW_COLUMNS`) of one setting
+    ``(d, σ²)``: the theory curves are drawn for it, so mixed settings are refused.
     """
+    rows = as_sequence(rows, "rows", _checked_row, of="dicts (rows of figure1_experiment)")
+    d, sigma2 = _one_setting(rows)
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -209,7 +331,6 @@ def overlay_figure(rows, path, *, n_grid=None):
             from exc
     summary = summarise(rows)
     settings = sorted({(k[0], k[1]) for k in summary})
-    d, sigma2 = int(rows[0]["d"]), float(rows[0]["sigma2"])
     n_trained = sorted({k[2] for k in summary})
     if n_grid is None:
         n_grid = np.unique(2 * np.round(np.geomspace(min(n_trained), max(n_trained), 40) / 2))
@@ -257,6 +378,11 @@ def model_from_config(spec):
     if not isinstance(spec, dict):
         raise TypeError(f"model must be a dict, got {type(spec).__name__}")
     kind = spec.get("kind", "paper")
+    if not isinstance(kind, str) or kind not in _MODEL_KEYS:
+        raise ValueError(f"model kind must be 'paper', 'multitask' or 'correlated', got {kind!r}")
+    check_keys(spec, _MODEL_KEYS[kind] | {"kind"}, f"model (kind {kind!r})")
+    if kind != "paper" and "Sigma" in spec and "d" in spec:
+        raise ValueError("model has both 'd' and 'Sigma': give one ('d' means Sigma = I_d)")
     def sigma():
         if "Sigma" in spec:
             return spec["Sigma"]                 # validated by the model, like every entry
@@ -274,7 +400,28 @@ def model_from_config(spec):
             return CorrelatedTaskModel(sigma(), spec["R"], spec["r"], spec.get("sigma2", 0.0))
     except KeyError as exc:
         raise ValueError(f"model of kind {kind!r} is missing the key {exc.args[0]!r}") from None
-    raise ValueError(f"model kind must be 'paper', 'multitask' or 'correlated', got {kind!r}")
+
+
+def check_keys(mapping, allowed, where):
+    """Raise ``ValueError`` naming the unknown keys of ``mapping`` and the accepted ones.
+
+    Examples
+    --------
+    >>> check_keys({"sigma_2": 0.5}, {"sigma2"}, "model")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown model keys 'sigma_2'; accepted: 'sigma2'
+    """
+    unknown = sorted(set(mapping) - set(allowed), key=str)
+    if unknown:
+        raise ValueError(f"unknown {where} keys {', '.join(map(repr, unknown))}; accepted: "
+                         f"{', '.join(map(repr, sorted(allowed)))}")
+
+
+_MODEL_KEYS = {"paper": {"n", "r1", "r2", "d", "sigma2"},
+               "multitask": {"task_correlation", "query_correlation", "sizes", "d", "Sigma",
+                             "sigma2"},
+               "correlated": {"R", "r", "d", "Sigma", "sigma2"}}
 
 
 #: Largest ``d`` of a ``{"d": ...}`` model spec (``Σ = I_d`` is formed).
@@ -298,14 +445,17 @@ def run_train_config(config):
     """
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
-    unknown = set(config) - _CONFIG_KEYS
-    if unknown:
-        raise ValueError(f"unknown config keys {sorted(unknown)}; allowed: "
-                         f"{sorted(_CONFIG_KEYS)}")
+    check_keys(config, _CONFIG_KEYS, "config")
     if "model" not in config:
         raise ValueError("config needs a 'model' entry")
+    if "seed" in config and "seeds" in config:
+        raise ValueError("config has both 'seed' and 'seeds': give one (a list 'seeds' trains "
+                         "one model per seed)")
     model = model_from_config(config["model"])
-    seeds = config.get("seeds", [config.get("seed", 0)])
+    if "seeds" in config:
+        seeds = config["seeds"]
+    else:
+        seeds = [as_integer(config.get("seed", 0), "seed", minimum=0, maximum=2**32 - 1)]
     start = time.perf_counter()
     results = train_seeds(
         model, config.get("gating", "scalar"), seeds=seeds,

@@ -12,7 +12,9 @@ Parameterisations (``Architecture.parameterisation``):
   theory describes exactly). Gatings: ``"linear"`` (``G ≡ 1``), ``"decay"`` (one constant gate
   ``σ(θ)`` on every token, prompts *without* delimiters: GLA-wo), ``"scalar"`` (delimiter ``k``
   applies ``σ(θ_k)``, data tokens 1 — :class:`~wpgd_theory.multitask.gating.DelimiterGate`'s form
-  ``1 + z_cᵀU``), ``"vector"`` (two key copies, width ``2d``, each copy with its own delimiter
+  ``1 + z_cᵀU``), ``"scalar_x"`` (the same delimiter gates, and data token ``j`` applies
+  ``σ(b + vᵀx_j)``: a gate that reads ``x`` but not the label, outside the WPGD classes),
+  ``"vector"`` (two key copies, width ``2d``, each copy with its own delimiter
   gates ``σ(Θ_{k,c})`` shared by its ``d`` coordinates: the form of Theorem 5's construction).
 * ``"full"`` — free ``W_q, W_k`` (``D × d_k``) and ``w_v`` (``D``; the output is one channel).
   Gatings: ``"linear"``, ``"decay"``, ``"scalar"`` (``σ(w·z_c + b)`` on the delimiter features
@@ -30,6 +32,7 @@ import numpy as np
 
 from ..core.model import CorrelatedTaskModel
 from ..core.predictor import wpgd_predict
+from ..core.validation import as_real
 from ..gla.forward import gla_last_output
 from ..gla.gates import GATE_FAMILIES, gla_gate, mlstm_gate
 from ..gla.theorem1 import induced_weights
@@ -39,18 +42,22 @@ from .data import prompt_tokens, token_layout
 
 __all__ = [
     "CONSTRAINED_GATINGS",
+    "DATA_READING_GATINGS",
     "FULL_GATINGS",
     "LABEL_READING_GATINGS",
     "PARAMETERISATIONS",
     "Architecture",
 ]
 
-CONSTRAINED_GATINGS = ("linear", "decay", "scalar", "vector")
+CONSTRAINED_GATINGS = ("linear", "decay", "scalar", "vector", "scalar_x")
 FULL_GATINGS = ("linear", "decay", "scalar", "scalar_token", "scalar_features",
                 "vector") + tuple(GATE_FAMILIES)
 PARAMETERISATIONS = ("constrained", "full", "wpgd")
 LABEL_READING_GATINGS = ("scalar_token",) + tuple(GATE_FAMILIES)
 """Full-layer gatings whose gates read the label coordinate: outside the WPGD classes."""
+DATA_READING_GATINGS = ("scalar_features", "scalar_x")
+"""Gatings whose gates read ``x`` but not the label: predictors linear in ``y`` with
+``x``-dependent weights, also outside the WPGD classes."""
 
 FAMILY_HYPERPARAMETERS = {"mamba2": {"a": 0.0}, "gated_retention": {"tau": 1.0},
                           "gla": {"tau": 1.0}, "hgrn2": {"gamma": 0.5}}
@@ -119,9 +126,7 @@ class Architecture:
         if model.n > 4096:
             raise ValueError(f"model has n = {model.n} context examples; training forms prompts "
                              "explicitly, use n <= 4096")
-        scale = float(init_scale)
-        if not np.isfinite(scale) or scale <= 0:
-            raise ValueError(f"init_scale must be positive and finite, got {init_scale!r}")
+        scale = as_real(init_scale, "init_scale", minimum=0.0, strict_minimum=True)
         return cls(model, gating, parameterisation, scale)
 
     # ------------------------------------------------------------------ shapes
@@ -184,6 +189,9 @@ class Architecture:
             params["gate"] = jnp.asarray(float(np.log(4.0 * self.n)))
         elif self.parameterisation == "constrained" and g == "scalar":
             params["gate"] = 1.0 + noise[:, 0]
+        elif g == "scalar_x":                    # [θ (K); v (d); b]: delimiters σ(θ), data σ(3)
+            params["gate"] = jnp.concatenate([1.0 + noise[:, 0], 0.01 * noise[0, :d],
+                                              jnp.asarray([3.0])])
         elif self.parameterisation == "constrained" and g == "vector":
             # One logit per (delimiter, key copy). Copy 1 starts open at every delimiter (σ(4):
             # near-uniform weights); copy 2 half-closed at the first delimiter and open after it
@@ -233,14 +241,19 @@ class Architecture:
         if g == "decay":
             return jax.nn.sigmoid(params["gate"]) * jnp.ones((1, 1), Z.dtype)
         features = Z[..., d + 1:]                                 # z_c: 0 except on delimiters
+        if g == "scalar_x":
+            K = self.model.K
+            delimiter = self._delimiter_gates(params["gate"][:K], features)[..., None, None]
+            data = jax.nn.sigmoid(Z[..., :d] @ params["gate"][K:K + d] + params["gate"][-1])
+            rows = np.zeros(self.T, bool)
+            rows[np.argsort(token_layout(self.model.sizes, True))[:self.n]] = True
+            return jnp.where(jnp.asarray(rows)[:, None, None], data[..., None, None], delimiter)
         if self.parameterisation == "constrained":
             # DelimiterGate: G(z) = 1 + z_cᵀU with 1 + c^kᵀU = σ(θ_k), i.e. U = F⁺(σ(θ) − 1).
-            F_pinv = jnp.asarray(np.linalg.pinv(as_delimiter_features(None, self.model.K)),
-                                 Z.dtype)
             logits = params["gate"]
             if g == "vector":                     # Theorem 5: each key copy has its own gates
                 logits = jnp.repeat(logits, self.d, axis=1)
-            values = 1.0 + features @ (F_pinv @ (jax.nn.sigmoid(logits) - 1.0))
+            values = self._delimiter_gates(logits, features)
             return values[..., None, None] if g == "scalar" else values[..., None, :]
         if g == "scalar":
             return mlstm_gate(_with_one(features), params["gate"])
@@ -252,6 +265,13 @@ class Architecture:
             return gla_gate(_with_one(features), params["gate"], jnp.eye(self.d_k), 1.0)
         return GATE_FAMILIES[g].function(_with_one(Z), **params["gate"],
                                          **FAMILY_HYPERPARAMETERS.get(g, {}))
+
+    def _delimiter_gates(self, logits, features):
+        """:class:`~wpgd_theory.multitask.gating.DelimiterGate`: ``G(z) = 1 + z_cᵀU`` with
+        ``1 + c^kᵀU = σ(θ_k)`` (``U = F⁺(σ(θ) − 1)``): ``σ(θ_k)`` on delimiter ``k``, 1 elsewhere."""
+        F_pinv = jnp.asarray(np.linalg.pinv(as_delimiter_features(None, self.model.K)),
+                             features.dtype)
+        return 1.0 + features @ (F_pinv @ (jax.nn.sigmoid(logits) - 1.0))
 
     def predict(self, params, prompts):
         """Predictions ``ŷ`` (shape ``(b,)``) for a batch of prompts."""
@@ -266,8 +286,41 @@ class Architecture:
                                self.gates(params, Z))[..., 0]
 
     # ------------------------------------------------------------------ learned weights
-    def token_preconditioners(self, params, prompts):
-        """Per-context-example preconditioners ``P⁽ⁱ⁾`` (NumPy, shape ``(b, n, d, d)``).
+    def wpgd_form(self, params):
+        """The learned predictor as WPGD, ``(P, ω)`` with ``P⁽ⁱ⁾ = ω_i P`` (Theorem 1), as a
+        differentiable ``jax.numpy`` function of the parameters.
+
+        For the constrained ``"linear"``, ``"decay"`` and ``"scalar"`` GLA, whose gates do not
+        read the data: ``P = W_q,x W_k,xᵀ`` and ``ω`` the gate products of the data tokens (what
+        :meth:`token_preconditioners` gives per prompt, here without a prompt).
+
+        Examples
+        --------
+        >>> from wpgd_theory import paper_setting_model
+        >>> arch = Architecture.build(paper_setting_model(4, 0.2, 0.8, 2, 0.1), "scalar")
+        >>> params = arch.init(jax.random.PRNGKey(0))
+        >>> P, omega = arch.wpgd_form(params)
+        >>> per_example = arch.token_preconditioners(params, arch.model.sample(2, seed=1))
+        >>> bool(np.allclose(per_example, np.asarray(omega)[:, None, None] * np.asarray(P),
+        ...                  rtol=1e-5, atol=1e-7))
+        True
+        """
+        if self.parameterisation != "constrained" or self.gating in ("vector", "scalar_x"):
+            raise ValueError(f"wpgd_form needs a constrained GLA with scalar gates ('linear', "
+                             f"'decay' or 'scalar'), got {self.gating!r} ({self.parameterisation})")
+        Z = jnp.asarray(self.tokens(self.model.sample(1, seed=0)), jnp.float32)
+        G = jnp.broadcast_to(self.gates(params, Z), Z.shape[:2] + (1, self.d_k))
+        padded = jnp.concatenate([G, jnp.ones(G.shape[:-1] + (1,), G.dtype)], axis=-1)
+        data_rows = np.argsort(token_layout(self.model.sizes, self.delimiters))[:self.n]
+        omega = induced_weights(padded, self.d_k)[0, data_rows, 0]
+        W_q, W_k, W_v = self.projections(params)
+        d = self.d
+        return W_v[d, 0] * (W_q[:d] @ W_k[:d].T), omega
+
+    def token_preconditioners(self, params, prompts, *, average=False):
+        """Per-context-example preconditioners ``P⁽ⁱ⁾`` (NumPy, shape ``(b, n, d, d)``; with
+        ``average=True`` their mean over the prompts, shape ``(n, d, d)``, formed without the
+        ``b × n × d × d`` stack).
 
         The label part of the prediction is ``Σ_i y_i xᵀ P⁽ⁱ⁾ x_i``. For GLA models
         ``P⁽ⁱ⁾ = w_v,label · W_q,x diag(Ω_i) W_k,xᵀ`` with ``Ω`` from
@@ -278,6 +331,8 @@ class Architecture:
         params = jax.tree_util.tree_map(np.asarray, params)
         if self.parameterisation == "wpgd":
             P, omega = params["P"], params["omega"]
+            if average:
+                return omega[:, None, None] * P
             b = np.shape(prompts.query_input)[0]
             return np.broadcast_to(omega[:, None, None] * P, (b, self.n, self.d, self.d))
         Z = self.tokens(prompts)
@@ -288,4 +343,6 @@ class Architecture:
         Omega = Omega[:, data_rows]                               # rows of the n data tokens
         W_q, W_k, W_v = (np.asarray(W, float) for W in self.projections(params))
         d = self.d
+        if average:                                   # P⁽ⁱ⁾ is linear in Ω: average Ω first
+            return W_v[d, 0] * np.einsum("ib,nb,jb->nij", W_q[:d], Omega.mean(axis=0), W_k[:d])
         return W_v[d, 0] * np.einsum("ib,snb,jb->snij", W_q[:d], Omega, W_k[:d])

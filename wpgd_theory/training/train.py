@@ -9,6 +9,7 @@ and compared with the optimum of the model's class after the best scale.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from ..core.model import CorrelatedTaskModel
 from ..core.predictor import wpgd_predict
 from ..core.risk import risk as closed_form_risk
 from ..core.solver import solve_model
-from ..core.validation import as_integer, as_real
+from ..core.validation import as_bool, as_integer, as_real, as_real_array, as_sequence
 from ..multitask.gating import (
     decay_gating_optimum,
     linear_attention_optimum,
@@ -30,15 +31,20 @@ from ..multitask.model import MultitaskModel, solve_multitask
 from ..multitask.vector_gating import vector_gating_optimum
 from ._jax import jax, jnp, optax
 from .data import PromptSampler
-from .models import LABEL_READING_GATINGS, Architecture
+from .models import DATA_READING_GATINGS, LABEL_READING_GATINGS, Architecture
 
 __all__ = [
     "DEFAULT_TEST_SEED",
+    "MAX_STEPS",
+    "MAX_TEST_PROMPTS",
+    "MAX_TRAINING_FLOATS",
+    "PairedEvaluation",
     "TheoryOptimum",
     "TrainResult",
     "evaluate",
     "rank_one_fit",
     "shape_error",
+    "task_scale",
     "theory_optimum",
     "train",
     "train_seeds",
@@ -46,6 +52,14 @@ __all__ = [
 
 DEFAULT_TEST_SEED = 20_251_201
 """Key of the test prompts (shared by all runs; training keys come from ``seed``)."""
+MAX_STEPS = 10**6
+"""Largest ``steps`` of one run (refused beyond, rather than running for days)."""
+MAX_TEST_PROMPTS = 10**8
+"""Largest ``test_prompts`` (streamed in chunks of at most 8192; refused beyond)."""
+MAX_TRAINING_FLOATS = 2**29
+"""Largest estimated working set of one training call, in float32 numbers (2 GiB): parameters
+and Adam state, one step's prompts and tokens forward and backward per seed, an evaluation chunk
+per seed and the float64 analysis. A call beyond it is refused before anything is allocated."""
 
 
 # ---------------------------------------------------------------------- theory side
@@ -89,7 +103,7 @@ def theory_optimum(arch):
         return TheoryOptimum("wpgd", float(solution.risk), solution.preconditioner,
                              np.asarray(solution.weights, float), float(solution.risk))
     wpgd = solve_multitask(model)
-    if arch.gating in ("wpgd", "scalar_features", *LABEL_READING_GATINGS):
+    if arch.gating in ("wpgd", *DATA_READING_GATINGS, *LABEL_READING_GATINGS):
         return TheoryOptimum("wpgd" if arch.gating == "wpgd" else "wpgd (reference only)",
                              float(wpgd.risk), wpgd.preconditioner,
                              _per_example(model, wpgd.block_weights), float(wpgd.risk),
@@ -142,12 +156,17 @@ def rank_one_fit(token_preconditioners):
     (array([[2., 0.],
            [0., 2.]]), array([0.5, 1. ]), True)
     """
-    stack = np.asarray(token_preconditioners, float)
+    stack = as_real_array(token_preconditioners, "token_preconditioners", ndim=3)
     n, d = stack.shape[0], stack.shape[-1]
+    if n == 0 or d == 0 or stack.shape[1] != d:
+        raise ValueError(f"token_preconditioners must have shape (n, d, d) with n, d >= 1, got "
+                         f"{stack.shape}")
     U, s, Vt = np.linalg.svd(stack.reshape(n, d * d), full_matrices=False)
     omega, P = U[:, 0] * s[0], Vt[0].reshape(d, d)
     pivot = omega[-1] if abs(omega[-1]) > 1e-9 * np.max(np.abs(omega)) else omega[
         np.argmax(np.abs(omega))]
+    if s[0] == 0:
+        raise ValueError("token_preconditioners are all zero: no rank-one fit P, ω exists")
     total = float(np.sqrt(np.sum(s**2)))
     residual = float(np.sqrt(np.sum(s[1:] ** 2)) / total) if total > 0 else 0.0
     return P * pivot, omega / pivot, residual
@@ -184,6 +203,11 @@ class TrainResult:
         How far the learned ``P⁽ⁱ⁾`` are from the WPGD form ``ω_i P``.
     loss_history : ndarray
         Training loss (batch mean) at every step.
+    params : dict
+        The trained parameters, in the units of the normalised model that training runs on
+        (``Σ/s``, ``σ²/s`` with ``s =`` :func:`task_scale`; ``s = 1`` when ``tr Σ = d`` and
+        ``σ² ≤ √2``): :func:`evaluate` takes them as they are. Every risk above, the loss
+        history and ``preconditioner`` are in the model's own units.
     """
 
     gating: str
@@ -288,6 +312,112 @@ def _learning_rate(value):
     return as_real(value, "learning_rate", minimum=0.0, strict_minimum=True)
 
 
+def _test_prompts(value):
+    value = as_integer(value, "test_prompts", minimum=2, maximum=MAX_TEST_PROMPTS)
+    return value
+
+
+def _seeds(seeds):
+    return as_sequence(seeds, "seeds", _seed, of="int")
+
+
+def _architecture(arch):
+    if not isinstance(arch, Architecture):
+        raise TypeError(f"arch must be an Architecture (Architecture.build(model, ...)), got "
+                        f"{type(arch).__name__}")
+    return arch
+
+
+def _check_params(arch, params):
+    """``params`` as float32 arrays with exactly the names and shapes of ``arch.init``."""
+    expected = jax.eval_shape(arch.init, jax.random.PRNGKey(0))
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict like TrainResult.params, got "
+                        f"{type(params).__name__}")
+    names = jax.tree_util.tree_structure(expected)
+    try:
+        leaves = names.flatten_up_to(params)
+    except (ValueError, TypeError, KeyError):
+        raise ValueError(f"params must have the entries of this architecture's parameters "
+                         f"{sorted(expected)} (nested as in arch.init), got {sorted(params)}"
+                         ) from None
+    paths = [jax.tree_util.keystr(path) for path, _ in
+             jax.tree_util.tree_flatten_with_path(expected)[0]]
+    checked = []
+    for path, leaf, shape in zip(paths, leaves, jax.tree_util.tree_leaves(expected)):
+        array = as_real_array(np.asarray(leaf), f"params{path}")
+        if array.shape != shape.shape:
+            raise ValueError(f"params{path} must have shape {shape.shape}, got {array.shape}")
+        checked.append(jnp.asarray(array, jnp.float32))
+    return jax.tree_util.tree_unflatten(names, checked)
+
+
+def _per_prompt_floats(arch):
+    """float32 numbers of one prompt's tokens and projections: ``T × (D + 2d_k + 1)``."""
+    return arch.T * (arch.D + 2 * arch.d_k + 1)
+
+
+def _check_footprint(arch, seeds, batch_size):
+    """Refuse, before allocating, a call whose estimated working set exceeds the limit."""
+    parameters = sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(
+        jax.eval_shape(arch.init, jax.random.PRNGKey(0))))
+    per_prompt = _per_prompt_floats(arch)
+    # training: parameters, gradients and Adam's two moments, and a step's prompts forward
+    # and backward (×4); evaluation: a chunk of test prompts (×3); analysis: n d×d in float64
+    floats = (seeds * (4 * parameters + 4 * batch_size * per_prompt
+                       + 3 * _chunk_size(arch) * per_prompt) + 2 * arch.n * arch.d**2)
+    if floats > MAX_TRAINING_FLOATS:
+        raise ValueError(
+            f"training {arch} with {seeds} seed(s) and batch_size {batch_size} needs an "
+            f"estimated {floats:.3g} float32 numbers ({parameters} parameters, {per_prompt} per "
+            f"prompt) > MAX_TRAINING_FLOATS = {MAX_TRAINING_FLOATS} (2 GiB); lower batch_size, "
+            "the number of seeds or the model's size")
+
+
+# ---------------------------------------------------------------------- scale
+
+def task_scale(model):
+    """The scale ``s = max(tr Σ / d, σ² / 2⁴⁰)`` at which training runs the model.
+
+    The risk is homogeneous: the model ``(tΣ, tσ²)`` has ``t`` times the risk of ``(Σ, σ²)`` at
+    ``P/t``. Training and its Monte Carlo evaluation run on ``(Σ/s, σ²/s)``, whose prompts are
+    O(1) in float32 whatever the user's units (the noise term keeps the squared errors of a
+    noise-dominated model below float32's range), and every risk, loss and learned ``P`` is
+    reported back in the model's own units. ``s = 1`` when ``tr Σ = d`` and ``σ² ≤ 2⁴⁰`` (then
+    nothing is rescaled), and ``s`` is proportional to ``t``, so a rescaled model trains on the
+    same normalised model: training is scale-free.
+
+    Examples
+    --------
+    >>> from wpgd_theory import MultitaskModel
+    >>> task_scale(MultitaskModel(np.eye(1), [0.5], [2], 1e-150 * np.eye(3), 0.0))
+    1e-150
+    >>> task_scale(MultitaskModel(np.eye(1), [0.5], [2], np.eye(3), 0.1))
+    1.0
+    """
+    if not isinstance(model, (MultitaskModel, CorrelatedTaskModel)):
+        raise TypeError(f"model must be a MultitaskModel or CorrelatedTaskModel, got "
+                        f"{type(model).__name__}")
+    return max(float(np.sum(model.sigma_eigenvalues)) / model.d, model.sigma2 / 2.0**40)
+
+
+def _rescaled_model(model, scale):
+    """The model with ``Σ/scale`` and ``σ²/scale`` (same tasks, same sizes)."""
+    if isinstance(model, MultitaskModel):
+        return MultitaskModel(model.task_correlation, model.query_correlation, model.sizes,
+                              model.Sigma / scale, model.sigma2 / scale)
+    return CorrelatedTaskModel(model.Sigma / scale, model.R, model.r, model.sigma2 / scale)
+
+
+@functools.lru_cache(maxsize=32)
+def _normalised(arch):
+    """``(architecture on the normalised model, s)`` (cached: compiled code is reused)."""
+    scale = task_scale(arch.model)
+    if scale == 1.0:
+        return arch, 1.0
+    return dataclasses.replace(arch, model=_rescaled_model(arch.model, scale)), scale
+
+
 # ---------------------------------------------------------------------- training
 
 def _chunk_length(steps, limit=1000):
@@ -371,6 +501,11 @@ def _fit(arch, seeds, steps, batch_size, learning_rate, progress, share_prompts=
         bad = ~np.isfinite(loss)
         if bad.any():
             s, t = np.argwhere(bad)[0]
+            if done + t == 0:
+                raise FloatingPointError(
+                    f"the loss of seed {seeds[s]} is {loss[s, t]} at step 0, before any update: "
+                    f"the initial predictions overflow float32 (init_scale {arch.init_scale}); "
+                    "lower init_scale")
             raise FloatingPointError(
                 f"training diverged: the loss of seed {seeds[s]} became {loss[s, t]} at step "
                 f"{done + t} (gating {arch.gating!r}, learning_rate {learning_rate}); lower the "
@@ -387,7 +522,7 @@ def _fit(arch, seeds, steps, batch_size, learning_rate, progress, share_prompts=
 
 
 def _progress_bar(total, progress):
-    if not progress:
+    if not as_bool(progress, "progress"):
         return None
     try:
         from tqdm.auto import tqdm
@@ -440,20 +575,20 @@ def _chunk_size(arch, limit=8192, floats=2**25):
     """Test prompts per evaluation chunk: 8192, halved while one seed's projected tokens
     (``T × (D + 2d_k + 1)`` floats a prompt) would exceed ``2²⁵`` floats (128 MB). Depends on the
     architecture only, so every run of it sees the same test prompts."""
-    per_prompt = arch.T * (arch.D + 2 * arch.d_k + 1)
+    per_prompt = _per_prompt_floats(arch)
     chunk = limit
     while chunk > 64 and chunk * per_prompt > floats:
         chunk //= 2
     return chunk
 
 
-def _evaluate(arch, stacked_params, num_prompts, test_seed, optimum):
-    """Monte Carlo risks ``E(y − ŷ)²`` per seed and of the optimum, on shared fresh prompts."""
+def _evaluate(arch, stacked_params, num_prompts, test_seed, reference):
+    """Monte Carlo risks ``E(y − ŷ)²`` per seed and of the WPGD predictor ``reference = (P, ω)``
+    (the optimum), on shared fresh prompts of ``arch.model``."""
     chunk = min(_chunk_size(arch), num_prompts)
     num_chunks = -(-num_prompts // chunk)
     sums = _evaluator(arch, chunk, test_seed)
-    reference = (jnp.asarray(optimum.preconditioner, jnp.float32),
-                 jnp.asarray(optimum.weights, jnp.float32))
+    reference = (jnp.asarray(reference[0], jnp.float32), jnp.asarray(reference[1], jnp.float32))
     totals = [0.0] * 6
     for index in range(num_chunks):
         totals = [t + np.asarray(s, float) for t, s in zip(totals, sums(stacked_params,
@@ -466,8 +601,23 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, optimum):
                        total)
 
 
+class PairedEvaluation(NamedTuple):
+    """:func:`evaluate`'s result: the model's Monte Carlo risk and the paired gap to the optimum.
+
+    ``paired_gap`` is the mean of ``(y − ŷ)² − (y − ŷ*)²`` on the same prompts, ``ŷ*`` the class
+    optimum's predictor (for label-reading gates the WPGD optimum, a reference only).
+    """
+
+    risk: float
+    risk_se: float
+    prompts: int
+    optimum_risk: float
+    paired_gap: float
+    paired_gap_se: float
+
+
 def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED):
-    """Monte Carlo risk ``E(y − ŷ)²`` and its standard error for one parameter set.
+    """Monte Carlo risk ``E(y − ŷ)²`` of one parameter set, and its paired gap to the optimum.
 
     Parameters
     ----------
@@ -475,23 +625,59 @@ def evaluate(arch, params, *, test_prompts=100_000, test_seed=DEFAULT_TEST_SEED)
     params : dict
         E.g. ``TrainResult.params`` (possibly edited, for ablations).
 
+        Parameters are in the units of the normalised model that training runs on
+        (:func:`task_scale`); the risk is reported in the model's own units.
+    test_prompts : int
+        At least 2 (a standard error needs two), at most :data:`MAX_TEST_PROMPTS`.
+
     Returns
     -------
-    (float, float, int)
-        Mean, standard error, number of prompts.
+    PairedEvaluation
+        ``(risk, risk_se, prompts, optimum_risk, paired_gap, paired_gap_se)``, in the model's own
+        units: the paired gap resolves differences far below ``risk_se`` (common prompts).
+
+    Raises
+    ------
+    FloatingPointError
+        If the predictions overflow float32 (the risk would not be finite).
     """
+    arch = _architecture(arch)
+    params = _check_params(arch, params)
+    test_prompts, test_seed = _test_prompts(test_prompts), _seed(test_seed, "test_seed")
+    _check_footprint(arch, 1, 0)
+    normal, scale = _normalised(arch)
+    optimum = theory_optimum(arch)
     stacked = jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], params)
-    result = _evaluate(arch, stacked, _positive_int(test_prompts, "test_prompts"),
-                       _seed(test_seed, "test_seed"), theory_optimum(arch))
-    return float(result.mean[0]), float(result.se[0]), result.total
+    result = _evaluate(normal, stacked, test_prompts, test_seed,
+                       (optimum.preconditioner * scale, optimum.weights))
+    evaluation = PairedEvaluation(
+        float(result.mean[0]) * scale, float(result.se[0]) * scale, result.total,
+        result.optimum_mean * scale, float(result.paired_mean[0]) * scale,
+        float(result.paired_se[0]) * scale)
+    _check_finite({"test risk": evaluation.risk, "its standard error": evaluation.risk_se,
+                   "paired gap": evaluation.paired_gap}, "these params")
+    return evaluation
 
 
-def _analyse(arch, params, optimum):
-    """Learned ``P``, ``ω``, block weights, errors against the optimum, closed-form risk."""
+def _check_finite(values, what, hint=""):
+    """Raise FloatingPointError if any of the named Monte Carlo values is not finite."""
+    bad = {k: v for k, v in values.items() if not np.all(np.isfinite(v))}
+    if bad:
+        listed = ", ".join(f"{k} {np.asarray(v).tolist()}" for k, v in bad.items())
+        raise FloatingPointError(f"the Monte Carlo evaluation of {what} is not finite ({listed}):"
+                                 f" the predictions overflow float32{hint}")
+
+
+def _analyse(arch, params, optimum, scale=1.0):
+    """Learned ``P``, ``ω``, block weights, errors against the optimum, closed-form risk.
+
+    ``arch`` is the architecture on the normalised model (``Σ/scale``); ``P`` and the risk are
+    returned in the units of the model ``scale`` times larger, those of ``optimum``."""
     model = arch.model
     prompts = model.sample(64, seed=0)
-    per_token = arch.token_preconditioners(params, prompts).mean(axis=0)
+    per_token = arch.token_preconditioners(params, prompts, average=True)
     P, omega, residual = rank_one_fit(per_token)
+    P = P / scale
     blocks = theory_blocks = None
     if isinstance(model, MultitaskModel):
         edges = np.concatenate([[0], np.cumsum(model.sizes)])
@@ -501,8 +687,8 @@ def _analyse(arch, params, optimum):
         blocks, theory_blocks = block_means(omega), block_means(optimum.weights)
     exact = None
     if arch.parameterisation == "wpgd" or (arch.parameterisation == "constrained"
-                                           and arch.gating != "vector"):
-        exact = float(closed_form_risk(dense_model(model), P, omega))
+                                           and arch.gating not in ("vector", "scalar_x")):
+        exact = float(closed_form_risk(dense_model(model), P * scale, omega)) * scale
     return dict(preconditioner=P, weights=omega, block_weights=blocks,
                 theory_block_weights=theory_blocks,
                 preconditioner_error=shape_error(P, optimum.preconditioner),
@@ -533,41 +719,41 @@ def train_seeds(model, gating="scalar", *, seeds=(0,), parameterisation="constra
         One per seed, in order; ``seconds`` is the wall time of the whole batch.
     """
     arch = Architecture.build(model, gating, parameterisation, init_scale)
-    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
-        raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
-    seeds = [_seed(s, "seeds") for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    steps = _positive_int(steps, "steps")
+    seeds = _seeds(seeds)
+    steps = as_integer(steps, "steps", minimum=1, maximum=MAX_STEPS)
     batch_size = _positive_int(batch_size, "batch_size")
-    test_prompts = _positive_int(test_prompts, "test_prompts")
-    if test_prompts < 2:
-        raise ValueError(f"test_prompts must be >= 2 (a standard error needs two), got "
-                         f"{test_prompts}")
+    test_prompts = _test_prompts(test_prompts)
     test_seed = _seed(test_seed, "test_seed")
     learning_rate = _learning_rate(learning_rate)
+    share_prompts = as_bool(share_prompts, "share_prompts")
+    as_bool(progress, "progress")
+    _check_footprint(arch, len(seeds), batch_size)
     start = time.perf_counter()
-    if not isinstance(share_prompts, (bool, np.bool_)):
-        raise TypeError(f"share_prompts must be a bool, got {type(share_prompts).__name__}")
-    params, losses = _fit(arch, seeds, steps, batch_size, learning_rate, progress,
-                          bool(share_prompts))
+    normal, scale = _normalised(arch)
+    params, losses = _fit(normal, seeds, steps, batch_size, learning_rate, progress,
+                          share_prompts)
     optimum = theory_optimum(arch)
-    mc = _evaluate(arch, params, test_prompts, test_seed, optimum)
-    if not np.all(np.isfinite(mc.mean)):
-        raise FloatingPointError(f"the test risk is not finite ({mc.mean.tolist()}): the trained "
-                                 "model overflows on fresh prompts; lower the learning_rate")
+    mc = _evaluate(normal, params, test_prompts, test_seed,
+                   (optimum.preconditioner * scale, optimum.weights))
+    _check_finite({"test risk": mc.mean * scale, "its standard error": mc.se * scale,
+                   "paired gap": mc.paired_mean * scale,
+                   "the paired gap's standard error": mc.paired_se * scale}, "the trained model",
+                  f"; training diverged: lower the learning_rate (now {learning_rate})")
     seconds = time.perf_counter() - start
     results = []
     for i, seed in enumerate(seeds):
         own = jax.tree_util.tree_map(lambda a, i=i: np.asarray(a[i]), params)
         results.append(TrainResult(
             gating=arch.gating, parameterisation=arch.parameterisation, seed=seed, steps=steps,
-            batch_size=batch_size, learning_rate=learning_rate, test_risk=float(mc.mean[i]),
-            test_risk_se=float(mc.se[i]), test_prompts=int(mc.total), optimum=optimum,
-            optimum_test_risk=mc.optimum_mean, optimum_test_risk_se=mc.optimum_se,
-            paired_gap=float(mc.paired_mean[i]), paired_gap_se=float(mc.paired_se[i]),
-            loss_history=losses[i], seconds=seconds, params=own,
-            **_analyse(arch, own, optimum)))
+            batch_size=batch_size, learning_rate=learning_rate,
+            test_risk=float(mc.mean[i]) * scale, test_risk_se=float(mc.se[i]) * scale,
+            test_prompts=int(mc.total), optimum=optimum,
+            optimum_test_risk=mc.optimum_mean * scale,
+            optimum_test_risk_se=mc.optimum_se * scale,
+            paired_gap=float(mc.paired_mean[i]) * scale,
+            paired_gap_se=float(mc.paired_se[i]) * scale,
+            loss_history=np.asarray(losses[i], float) * scale, seconds=seconds, params=own,
+            **_analyse(normal, own, optimum, scale)))
     return results
 
 
@@ -622,6 +808,7 @@ def train(model, gating="scalar", *, parameterisation="constrained", steps=2000,
     >>> abs(result.relative_gap) < 0.05, result.optimum.kind
     (True, 'scalar')
     """
+    seed = _seed(seed, "seed")
     return train_seeds(model, gating, seeds=[seed], parameterisation=parameterisation,
                        steps=steps, batch_size=batch_size, learning_rate=learning_rate,
                        test_prompts=test_prompts, test_seed=test_seed, init_scale=init_scale,

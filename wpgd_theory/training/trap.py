@@ -215,17 +215,39 @@ def _adam_descent(dense, P, omega, steps, learning_rate):
     return params["P"], params["omega"]
 
 
-def population_descent(model, seeds, *, steps=4000, learning_rate=1e-2, init_scale=0.1):
-    """Adam on the exact risk ``L(P, ω)`` from the free-WPGD initialisations of ``seeds``.
+def _adam_descent_gla(arch, params, steps, learning_rate):
+    """Adam (the training schedule) on the exact risk of a constrained GLA's parameters: the
+    exact gradient ``∇L(P, ω)`` (float64) pulled back through ``(P, ω) = arch.wpgd_form``."""
+    optimizer, update = _adam(steps, learning_rate)
+    dense = dense_model(arch.model)
+    form = jax.jit(arch.wpgd_form)
+    pullback = jax.jit(lambda p, cotangent: jax.vjp(arch.wpgd_form, p)[1](cotangent)[0])
+    state = optimizer.init(params)
+    for _ in range(steps):
+        P, omega = (np.asarray(a, float) for a in form(params))
+        grads = pullback(params, tuple(jnp.asarray(g, jnp.float32)
+                                       for g in risk_gradient(dense, P, omega)))
+        updates, state = update(grads, state)
+        params = optax.apply_updates(params, updates)
+    return tuple(np.asarray(a, float) for a in form(params))
 
-    The same initial ``(P, ω)`` as ``train(model, parameterisation="wpgd", seed=s,
-    init_scale=...)`` and the same optimiser and schedule, with the exact gradient
-    (:func:`~wpgd_theory.risk_gradient`, float64) in place of the sampled one.
+
+def population_descent(model, seeds, *, gating="wpgd", steps=4000, learning_rate=1e-2,
+                       init_scale=0.1):
+    """Adam on the exact risk from the initialisations of ``seeds``.
+
+    The same initial parameters as ``train(model, gating, seed=s, init_scale=...)`` and the same
+    optimiser and schedule, with the exact gradient (:func:`~wpgd_theory.risk_gradient`,
+    float64) in place of the sampled one. ``gating="wpgd"`` descends on the free ``(P, ω)``;
+    ``"linear"``, ``"decay"`` or ``"scalar"`` (a :class:`~wpgd_theory.training.MultitaskModel`
+    only) on the constrained GLA's own parameters ``(W_q, W_k, gate logits)``, through the
+    predictor's WPGD form (:meth:`~wpgd_theory.training.Architecture.wpgd_form`): the landscape
+    seen by the GLA's parameters, not by ``(P, ω)``.
 
     Returns
     -------
     list of (P, ω) ndarray pairs
-        The end points, one per seed.
+        The end points (the learned predictor's ``P``, ``ω``), one per seed.
 
     Examples
     --------
@@ -240,10 +262,19 @@ def population_descent(model, seeds, *, steps=4000, learning_rate=1e-2, init_sca
                         lambda v, n: as_integer(v, n, minimum=0, maximum=_MAX_SEED), of="int")
     steps = as_integer(steps, "steps", minimum=1)
     learning_rate = as_real(learning_rate, "learning_rate", minimum=0.0, strict_minimum=True)
-    arch = Architecture.build(model, parameterisation="wpgd", init_scale=init_scale)
+    if gating == "wpgd":
+        arch = Architecture.build(model, parameterisation="wpgd", init_scale=init_scale)
+    else:
+        arch = Architecture.build(model, gating, "constrained", init_scale=init_scale)
+        if arch.gating == "vector":
+            raise ValueError("gating must be 'wpgd', 'linear', 'decay' or 'scalar' (gates that "
+                             "give a WPGD predictor), got 'vector'")
     ends = []
     for s in seeds:
         init_key = jax.random.split(jax.random.PRNGKey(s))[0]       # as in train()
         start = arch.init(init_key)
-        ends.append(_adam_descent(dense, start["P"], start["omega"], steps, learning_rate))
+        if arch.gating == "wpgd":
+            ends.append(_adam_descent(dense, start["P"], start["omega"], steps, learning_rate))
+        else:
+            ends.append(_adam_descent_gla(arch, start, steps, learning_rate))
     return ends

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -77,11 +76,12 @@ from ..core.uniqueness import (
     Uniqueness,
     spectral_uniqueness,
 )
+from ..core.validation import as_integer
 from ..multitask.model import MultitaskModel, MultitaskSolution
 from .enclosures import IntervalSpectra as _IntervalSpectra
 from .enclosures import interval_spectra as _interval_spectra
 
-__all__ = ["certify_fixed_point", "FixedPointCertificate", "certify_uniqueness",
+__all__ = ["MAX_CERTIFY_DIGITS", "MAX_CERTIFY_BOXES", "certify_fixed_point", "FixedPointCertificate", "certify_uniqueness",
            "certify_solution", "solve_certified"]
 
 
@@ -245,10 +245,6 @@ def certify_fixed_point(spectra, *, digits=30, max_boxes=4000, contraction_refin
             proved, residual)
 
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
 def _check_target(value, name):
     """Raise ``TypeError`` naming ``name`` unless ``value`` is a model, a solution or spectral
     data (``sigma_eigenvalues``, ``R_eigenvalues``, ``r_coefficients`` and ``sigma2`` or ``M``)."""
@@ -269,15 +265,19 @@ def _check_rigorous(rigorous):
         raise TypeError(f"rigorous must be None, True or False, got {rigorous!r}")
 
 
+#: Most decimal digits ``digits`` accepts (as the ``certify`` verb): interval arithmetic at 10⁶
+#: digits runs for hours.
+MAX_CERTIFY_DIGITS = 1000
+#: Most boxes ``max_boxes`` (and ``contraction_refinements``) accepts.
+MAX_CERTIFY_BOXES = 10**7
+
+
 def _check_budget(digits, max_boxes, contraction_refinements, mp_eigen_limit):
-    if not _is_int(digits) or digits < 15:
-        raise ValueError(f"digits must be an int >= 15, got {digits!r}")
-    for name, value in (("max_boxes", max_boxes), ("contraction_refinements",
-                                                    contraction_refinements),
-                        ("mp_eigen_limit", mp_eigen_limit)):
-        if not _is_int(value) or value < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    return int(digits), int(max_boxes), int(contraction_refinements), int(mp_eigen_limit)
+    return (as_integer(digits, "digits", minimum=15, maximum=MAX_CERTIFY_DIGITS),
+            as_integer(max_boxes, "max_boxes", minimum=0, maximum=MAX_CERTIFY_BOXES),
+            as_integer(contraction_refinements, "contraction_refinements", minimum=0,
+                       maximum=MAX_CERTIFY_BOXES),
+            as_integer(mp_eigen_limit, "mp_eigen_limit", minimum=0))
 
 
 # --------------------------------------------------------------------------- uniqueness

@@ -334,7 +334,14 @@ def enclose_spectra(Sigma, sigma2, R, r, *, sizes=None, digits=30, mp_eigen_limi
     ...
     ValueError: r must have shape (1,) like R (1 x 1), got shape (2,)
     """
-    Sigma, sigma2, R, r, sizes = _check_inputs(Sigma, sigma2, R, r, sizes)
+    return _enclose_spectra(Sigma, sigma2, R, r, sizes, digits, mp_eigen_limit, rigorous,
+                            check_psd=True)
+
+
+def _enclose_spectra(Sigma, sigma2, R, r, sizes, digits, mp_eigen_limit, rigorous, check_psd):
+    # check_psd=False for a validated model: it was accepted with the tolerance of its own input
+    # type (core.validation.check_psd_eigenvalues), which a float64 re-check would not repeat.
+    Sigma, sigma2, R, r, sizes = _check_inputs(Sigma, sigma2, R, r, sizes, check_psd)
     digits = as_integer(digits, "digits", minimum=1)
     mp_eigen_limit = as_integer(mp_eigen_limit, "mp_eigen_limit", minimum=0)
     if rigorous is not None and not isinstance(rigorous, (bool, np.bool_)):
@@ -369,12 +376,12 @@ def enclose_spectra(Sigma, sigma2, R, r, *, sizes=None, digits=30, mp_eigen_limi
     return SpectralEnclosure(s, M, pairs, bool(rigorous), float(max(s_radius, l_radius)))
 
 
-def _check_inputs(Sigma, sigma2, R, r, sizes):
+def _check_inputs(Sigma, sigma2, R, r, sizes, check_psd=True):
     """The arguments of :func:`enclose_spectra` as validated float arrays (``sizes``: int64)."""
     Sigma = as_symmetric_matrix(Sigma, "Sigma")
     sigma2 = as_nonnegative_scalar(sigma2, "sigma2")
     R = as_symmetric_matrix(R, "R")
-    for name, matrix in (("Sigma", Sigma), ("R", R)):
+    for name, matrix in (("Sigma", Sigma), ("R", R)) if check_psd else ():
         check_psd_eigenvalues(np.linalg.eigvalsh(matrix), name)
     n = R.shape[0]
     r = as_real_array(r, "r", ndim=1)
@@ -412,15 +419,14 @@ def _unwrap(spectra):
 def interval_spectra(spectra, digits, mp_eigen_limit, rigorous=None):
     """``(IntervalSpectra, rigorous, radius)`` for a model, a solution or spectral data."""
     spectra = _unwrap(spectra)
+    # A model is valid everywhere or nowhere: its matrices are not re-checked for PSD here.
     if isinstance(spectra, CorrelatedTaskModel):
-        enclosure = enclose_spectra(spectra.Sigma, spectra.sigma2, spectra.R, spectra.r,
-                                    digits=digits, mp_eigen_limit=mp_eigen_limit,
-                                    rigorous=rigorous)
+        enclosure = _enclose_spectra(spectra.Sigma, spectra.sigma2, spectra.R, spectra.r, None,
+                                     digits, mp_eigen_limit, rigorous, check_psd=False)
     elif isinstance(spectra, MultitaskModel):
-        enclosure = enclose_spectra(spectra.Sigma, spectra.sigma2, spectra.task_correlation,
-                                    spectra.query_correlation, sizes=spectra.sizes,
-                                    digits=digits, mp_eigen_limit=mp_eigen_limit,
-                                    rigorous=rigorous)
+        enclosure = _enclose_spectra(spectra.Sigma, spectra.sigma2, spectra.task_correlation,
+                                     spectra.query_correlation, spectra.sizes, digits,
+                                     mp_eigen_limit, rigorous, check_psd=False)
     else:
         s, M, lam, a = _validated_spectra(spectra)
         return _assemble(s, M, _merge_equal(lam, a)), True, 0.0

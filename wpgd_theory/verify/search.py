@@ -42,6 +42,7 @@ from ..core.risk import (
 )
 from ..core.spectral import MAX_GRID_SIZE, find_fixed_points, h2, spectral_gap_condition
 from ..core.validation import (
+    as_bool,
     as_integer,
     as_nonnegative_scalar,
     as_real,
@@ -562,6 +563,7 @@ def random_search(n, d, *, trials=200, seed=0, executor=None, block_size=50, pro
     seed = as_seed(seed)
     seed = np.random.SeedSequence() if seed is None else seed   # None: fresh entropy
     block_size = as_integer(block_size, "block_size", minimum=1, maximum=MAX_SEARCH_TRIALS)
+    progress = as_bool(progress, "progress")
     blocks = map_chunks(partial(_random_search_block, n, d), trials, seed=seed,
                         block_size=block_size, executor=executor, progress=progress,
                         description="random_search")

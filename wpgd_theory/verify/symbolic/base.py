@@ -26,6 +26,8 @@ from sympy import (
 from sympy.logic.boolalg import BooleanFunction
 from sympy.printing.numpy import NumPyPrinter
 
+from ...core.validation import as_bool
+
 __all__ = [
     "Statement", "Evaluation", "PositiveSemidefinite", "model_hypotheses", "MAX_EXPLICIT_TERMS",
     "check_explicit_size",
@@ -117,7 +119,7 @@ class Statement:
         r"""LaTeX of the conclusion; with ``hypotheses=True``, followed by ``\quad\text{if}``
         and the hypotheses and definitions."""
         text = sympy.latex(self.conclusion)
-        if hypotheses:
+        if as_bool(hypotheses, "hypotheses"):
             conditions = [sympy.latex(h) for h in self.hypotheses + self.definitions]
             text += r" \quad\text{if}\quad " + r",\; ".join(conditions)
         return text
@@ -406,6 +408,7 @@ def model_hypotheses(d_size=d, n_size=n, *, eigenbasis=True):
     >>> [str(h) for h in model_hypotheses(None, 2, eigenbasis=False)]
     ['Eq(R, R.T)', 'Eq(R[i, i], 1)', 'PSD(Matrix([\\n[  R, r],\\n[r.T, I]]))']
     """
+    eigenbasis = as_bool(eigenbasis, "eigenbasis")
     hypotheses = []
     if d_size is not None:
         Sigma = MatrixSymbol("Sigma", d_size, d_size)
@@ -492,6 +495,8 @@ def symbol_matrix(name, rows, cols=None, *, symmetric=False, unit_diagonal=False
     [   1, R_12],
     [R_12,    1]])
     """
+    symmetric = as_bool(symmetric, "symmetric")
+    unit_diagonal = as_bool(unit_diagonal, "unit_diagonal")
     cols = rows if cols is None else cols
 
     def entry(j, k):

@@ -29,6 +29,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
+from ...core.validation import as_bool
 from . import instances
 from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 from .theorem1 import gla_recurrence_expression
@@ -199,6 +200,7 @@ def prove_delimiter_gates_reach(K_size=3, *, signed=False):
     (0, 0)
     """
     check_explicit_size("prove_delimiter_gates_reach", limit=8, K=K_size)
+    signed = as_bool(signed, "signed")
     scale = Symbol("s", positive=True)
 
     def gates(monotone):

@@ -22,7 +22,7 @@ import sympy
 from ...core.model import CorrelatedTaskModel
 from ...core.risk import weight_moments as numeric_weight_moments
 from ...core.solver import solve_model
-from ...core.validation import as_real_array
+from ...core.validation import as_real, as_real_array
 from ...multitask.model import MultitaskModel, solve_multitask
 from .base import _as_lists
 
@@ -71,10 +71,7 @@ def _check_sizes(what, spectra, d_terms=None, n_terms=None):
 def _scalar(value, name):
     if value is None:
         raise TypeError(f"{name}= is required")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
+    return as_real(value, name)
 
 
 def _gamma_star(model):
@@ -185,17 +182,26 @@ def risk_instance(d_size, n_size):
         _check_dense_sizes("risk_statement", dense, d_size, n_size)
         if P is None or weights is None:
             raise TypeError("P= and weights= are required")
-        P = np.asarray(P, dtype=float).reshape(d_size, d_size)
-        w = np.asarray(weights, dtype=float).reshape(n_size)
+        P = _exact_shape(as_real_array(P, "P"), (d_size, d_size), "P")
+        w = _exact_shape(as_real_array(weights, "weights"), (n_size,), "weights")
         arguments = (dense.Sigma, dense.R, dense.r, dense.sigma2, P, w)
         return arguments, lambda raw: {"risk": _as_float(raw)}
     return instance
+
+
+def _exact_shape(array, shape, name):
+    if array.shape != shape:    # never reshaped: a (1, 4) P is not a 2 × 2 one
+        raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+    return array
 
 
 def _moments(model, weights, what):
     dense = _dense(model, what) if not isinstance(model, MultitaskModel) else model
     if weights is None:
         raise TypeError("weights= is required (block weights for a MultitaskModel)")
+    if not np.any(as_real_array(weights, "weights")):
+        raise ValueError(f"{what}: weights must not be all zero (at ω = 0 the moments A, B, C "
+                         "vanish and the formula is 0/0; the predictor is 0 and the risk M)")
     if isinstance(dense, MultitaskModel):
         return dense, dense.block_moments(weights)
     return dense, tuple(float(m) for m in numeric_weight_moments(dense, weights))
@@ -251,10 +257,7 @@ def _prompt(what, model, d_size, n_size):
 def _shaped(what, value, name, shape):
     if value is None:
         raise TypeError(f"{what}: {name}= is required")
-    array = as_real_array(value, name)
-    if array.shape != tuple(shape):
-        raise ValueError(f"{what}: {name} must have shape {tuple(shape)}, got {array.shape}")
-    return array
+    return _exact_shape(as_real_array(value, name), tuple(shape), name)
 
 
 def _gate_shape(gating, d_size, n_size):

@@ -20,6 +20,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
+from ...core.validation import as_bool
 from . import instances
 from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 from .theorem1 import _gate_symbols, gla_recurrence_expression, symbolic_gates
@@ -63,6 +64,7 @@ def coupled_iterates_expression(x, X, y, P_q, P_k, gates, *, coupled=True):
 
     ``coupled=False`` takes token j's residual at position i's iterate ``β_i`` instead of its
     own ``β_j`` (one trajectory per position, the natural *wrong* reading): a mutant."""
+    coupled = as_bool(coupled, "coupled")
     d_size, n_size = X.cols, X.rows
     inputs = [X[i, :].T for i in range(n_size)] + [x]
     labels = list(y) + [sympy.Integer(0)]
@@ -150,6 +152,7 @@ def prove_theorem6(d_size=1, n_size=2, layers=2, gating="vector", *, coupled=Tru
     >>> prove_theorem6(1, 2, 2, "scalar", coupled=False)[1] != 0   # uncoupled reading fails
     True
     """
+    coupled = as_bool(coupled, "coupled")
     parts = _parts(d_size, n_size, layers, gating, coupled)
     inputs = [parts["X"][i, :].T for i in range(n_size)] + [parts["x"]]
     labels = list(parts["y"]) + [sympy.Integer(0)]

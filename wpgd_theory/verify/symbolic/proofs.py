@@ -15,12 +15,14 @@ from sympy import (
     zeros,
 )
 
+from ...core.validation import as_bool
 from .base import (
     A_,
     B_,
     C_,
     _eigenbasis_weights,
     _theorem2_preconditioner,
+    check_explicit_size,
     closed_form_risk,
     d,
     fixed_point_map_expression,
@@ -76,6 +78,7 @@ def fixed_point_parametrisation(d_size, n_size):
         in terms of the free symbol ``h̄``; ``gamma`` the value ``1 + Σλw²/Σw²`` and ``h_bar``
         the value ``h₂(γ)`` as a function of the free symbol γ (substitute ``h̄`` first, then γ).
     """
+    check_explicit_size("fixed_point_parametrisation", limit=8, d_size=d_size, n_size=n_size)
     w_k, lam_k = symbol_vector("w", n_size), symbol_vector("lambda", n_size)
     norm2 = sum(w**2 for w in w_k)
     return {
@@ -140,6 +143,7 @@ def prove_h1_is_rayleigh_quotient(n_size):
     >>> prove_h1_is_rayleigh_quotient(2)
     0
     """
+    check_explicit_size("prove_h1_is_rayleigh_quotient", limit=8, n_size=n_size)
     lam_k, a_k = symbol_vector("lambda", n_size), symbol_vector("a", n_size)
     omega = _eigenbasis_weights(h_bar, lam_k, a_k)
     quotient = (omega.T * diag(*lam_k) * omega)[0, 0] / (omega.T * omega)[0, 0]
@@ -148,8 +152,8 @@ def prove_h1_is_rayleigh_quotient(n_size):
 
 @lru_cache(maxsize=None)
 def prove_stationarity(d_size, n_size, *, assume_fixed_point=True, form="theorem"):
-    """(a) Theorem 2: ``∇L(P*, ω*) = 0`` when ``γ = φ(γ)``, for ``d, n ∈ {1, 2}`` (any sizes
-    work; larger ones are slower).
+    """(a) Theorem 2: ``∇L(P*, ω*) = 0`` when ``γ = φ(γ)``, for ``d, n ∈ {1, 2}`` (sizes up
+    to 4 are accepted; larger ones would take minutes of SymPy work).
 
     ``L`` is the closed form (:func:`closed_form_risk`) in the eigenbases with general symbolic
     ``P`` (d×d) and ``ω``; its gradient (by ``sympy.diff``) is evaluated at Theorem 2's
@@ -177,6 +181,10 @@ def prove_stationarity(d_size, n_size, *, assume_fixed_point=True, form="theorem
     >>> prove_stationarity(1, 1, assume_fixed_point=False)[1]   # ∝ fixed-point residual
     -2*s_1**3*(M + lambda_1*s_1 + s_1)**2*(gamma - lambda_1 - 1)
     """
+    check_explicit_size("prove_stationarity", limit=4, d_size=d_size, n_size=n_size)
+    assume_fixed_point = as_bool(assume_fixed_point, "assume_fixed_point")
+    if form not in ("theorem", "poster"):
+        raise ValueError(f"form must be 'theorem' or 'poster', got {form!r}")
     L, P, omega, s_k, lam_k, _ = _eigenbasis_problem(d_size, n_size)
     parametrisation = fixed_point_parametrisation(d_size, n_size)
     a_k, w_k = parametrisation["a"], parametrisation["w"]
@@ -204,6 +212,8 @@ def prove_optimal_preconditioner(d_size, *, symmetric_sigma=True):
     [0, 0],
     [0, 0]])
     """
+    check_explicit_size("prove_optimal_preconditioner", limit=4, d_size=d_size)
+    symmetric_sigma = as_bool(symmetric_sigma, "symmetric_sigma")
     Sigma = symbol_matrix("Sigma", d_size, symmetric=symmetric_sigma)
     P = symbol_matrix("P", d_size)
     L = sympy.expand(risk_in_moments(Sigma, P, A_, B_, C_).doit())
@@ -223,6 +233,8 @@ def preconditioner_hessian(d_size):
     similar to ``diag(s) ⊗ diag(s(Bs + C))`` for every symmetric Σ (same U diagonalises Σ and
     K), H is PSD in general, and ``L`` is convex in P: ``A(BΣ + CI)⁻¹`` is a global minimiser.
     """
+    check_explicit_size("preconditioner_hessian", limit=4, d_size=d_size)
+
     def hessian(Sigma):
         P = symbol_matrix("P", d_size)
         L = sympy.expand(risk_in_moments(Sigma, P, A_, B_, C_).doit())
@@ -246,6 +258,7 @@ def prove_risk_of_weights(d_size):
     >>> prove_risk_of_weights(2)
     0
     """
+    check_explicit_size("prove_risk_of_weights", limit=8, d_size=d_size)
     Sigma = diag(*symbol_vector("s", d_size))
     P = optimal_preconditioner_statement(d_size).expression.xreplace(
         dict(zip(symbol_matrix("Sigma", d_size), Sigma)))
@@ -266,6 +279,7 @@ def prove_corollary(d_size, n_size):
     >>> prove_corollary(2, 2)
     0
     """
+    check_explicit_size("prove_corollary", limit=8, d_size=d_size, n_size=n_size)
     R = symbol_matrix("R", n_size, symmetric=True, unit_diagonal=True)
     r = Matrix(symbol_vector("r", n_size))
     P = symbol_matrix("P", d_size)
@@ -289,6 +303,7 @@ def prove_corollary(d_size, n_size):
 def prove_fixed_point_map_constant(d_size, n_size):
     """``φ'(γ)`` simplified: identically 0 when ``d = 1`` (h₂ ≡ s₁/(s₁ + M)) or ``n = 1``
     (h₁ ≡ λ₁), so Theorem 3's conclusion holds trivially there; nonzero for ``d = n = 2``."""
+    check_explicit_size("prove_fixed_point_map_constant", limit=8, d_size=d_size, n_size=n_size)
     return _simplify(sympy.diff(fixed_point_map_expression(d_size, n_size), gamma))
 
 
