@@ -9,14 +9,18 @@ from ._report import (
     VERDICTS,
     CheckReport,
     Measurement,
+    Provenance,
     StatementReport,
     collect_reports,
     format_report,
+    report_text,
     run_report,
+    timed_reports,
 )
 
-__all__ = ["CheckReport", "Measurement", "StatementReport", "VERDICTS", "all_check_modules",
-           "collect_reports", "format_report", "run_report"]
+__all__ = ["CheckReport", "Measurement", "Provenance", "StatementReport", "VERDICTS",
+           "all_check_modules", "collect_reports", "format_report", "report_text", "run_report",
+           "timed_reports"]
 
 
 def all_check_modules():

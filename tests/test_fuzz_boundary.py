@@ -225,6 +225,7 @@ NOT_VALIDATED = {
     "SCALAR_GATING_COUNTEREXAMPLES",
     "BatchedFixedPoints", "BatchedWPGDSolution", "ChunkPlan", "PhaseDiagram", "SeedBlock",
     "sweep_main",    # the CLI's dict-of-options entry point: tests/test_cli.py (sweep verb)
+    "all_statements",  # takes no arguments: tests/test_symbolic_statements.py
     "TrainResult", "TheoryOptimum", "TrapOutcome",
     "BayesRisk",
     # JSON-config and plotting entry points of training: tests/test_training.py, tests/test_cli.py

@@ -42,7 +42,7 @@ def test_theorem1_holds_exactly(d, n, gating):
 
 def test_theorem1_rejects_weights_that_include_the_token_own_gate():
     statement = sym.theorem1_statement(2, 2, "vector")
-    gla = statement.conclusion.lhs
+    gla = statement.side("lhs")
     x, X, y, P_q, P_k, gates = (sympy.Matrix(statement.symbols[0]), statement.symbols[1],
                                 sympy.Matrix(statement.symbols[2]), statement.symbols[3],
                                 statement.symbols[4], statement.symbols[5])

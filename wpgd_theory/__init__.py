@@ -131,6 +131,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "optimisation_outcomes", "SearchResult", "adversarial_search", "random_instance",
         "random_search",
     ),
+    # SymPy statements: importing the name loads SymPy (only then).
+    "verify.symbolic": (
+        "all_statements",
+    ),
     "sweeps.phase": (
         "run_phase_diagram", "PhaseDiagram", "clopper_pearson", "wilson_interval", "cell_seed",
         "spectral_problem",

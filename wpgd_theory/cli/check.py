@@ -30,13 +30,14 @@ def _as_dict(row):
 
 
 def run(args):
-    from proofs_checks import collect_reports, run_report
+    from proofs_checks import run_report, timed_reports
 
-    rows = collect_reports(examples=args.examples, seed=args.seed,
-                           progress=progress_enabled(args))
+    rows, provenance = timed_reports(examples=args.examples, seed=args.seed,
+                                     progress=progress_enabled(args))
     failed = [row.statement for row in rows if row.verdict == "fails"]
     if args.json:
         emit(args, {"passed": not failed, "failed": failed,
+                    "provenance": dataclasses.asdict(provenance),
                     "statements": [_as_dict(row) for row in rows]}, "")
         return 1 if failed else 0
-    return run_report(reports=rows)
+    return run_report(reports=rows, provenance=provenance)

@@ -84,6 +84,28 @@ class Statement:
             target = self.conclusion
         return self._substitute_definitions(target)
 
+    def side(self, which="lhs"):
+        """One side of an ``Eq`` conclusion with every definition substituted.
+
+        The theorems about GLA keep a named left-hand side (e.g. ``(o_{n+1})_{d+1}``) so that
+        the conclusion does not print as ``X = X``; its value (the GLA run symbolically) is a
+        definition, and ``side("lhs")`` returns it.
+
+        Examples
+        --------
+        >>> from wpgd_theory.verify.symbolic import theorem1_statement
+        >>> statement = theorem1_statement(1, 1, "scalar")
+        >>> statement.conclusion.lhs
+        (o_{n+1})_{d+1}
+        >>> statement.side("lhs")
+        Pk_11*Pq_11*X_11*gamma_2*x_1*y_1
+        """
+        if which not in ("lhs", "rhs"):
+            raise ValueError(f"which must be 'lhs' or 'rhs', got {which!r}")
+        if not isinstance(self.conclusion, Eq):
+            raise TypeError(f"{self.name!r}: the conclusion is not an equation")
+        return self._substitute_definitions(getattr(self.conclusion, which))
+
     def _substitute_definitions(self, target):
         for _ in range(len(self.definitions) + 1):  # definitions may refer to one another
             previous = target
@@ -122,6 +144,15 @@ class Statement:
     def _numeric(self):
         return self.lambdify()
 
+    @cached_property
+    def _numeric_lhs(self):
+        return self.lambdify(self.conclusion.lhs)
+
+    @property
+    def _defined_lhs(self):
+        return (isinstance(self.conclusion, Eq)
+                and any(definition.lhs == self.conclusion.lhs for definition in self.definitions))
+
     def _instance(self, model, parameters):
         if self.instance is None:
             raise TypeError(f"{self.name!r} has no numeric instance: pass integer sizes for the "
@@ -154,7 +185,10 @@ class Statement:
             When the model's sizes do not match the statement's.
         """
         arguments, finish = self._instance(model, parameters)
-        values = finish(self._numeric(*arguments))
+        raw = self._numeric(*arguments)
+        if self._defined_lhs:       # GLA statements: the named left side is computed too
+            raw = (raw, self._numeric_lhs(*arguments))
+        values = finish(raw)
         names = [_symbol_name(symbol) for symbol in self.symbols]
         return Evaluation(self.name, values, dict(zip(names, arguments)))
 
@@ -184,6 +218,62 @@ class Statement:
             return sympy.Tuple(*[Eq(part.lhs.xreplace(mapping), numbers(part.rhs),
                                     evaluate=False) for part in self.conclusion])
         return numbers(self.conclusion)
+
+    @property
+    def free_symbols(self):
+        """``{name: Symbol}`` of every symbol in the conclusion, hypotheses and definitions."""
+        found = {}
+        for part in (self.conclusion, *self.hypotheses, *self.definitions):
+            for symbol in getattr(part, "free_symbols", ()):
+                if isinstance(symbol, Symbol):
+                    found.setdefault(symbol.name, symbol)
+        return found
+
+    def subs(self, mapping):
+        """The statement with symbols replaced, given by ``Symbol`` or by name.
+
+        Parameters
+        ----------
+        mapping : dict
+            ``{symbol or name: value}``; a name is looked up in :attr:`free_symbols` (the
+            symbol carries assumptions, so ``Symbol("g_1")`` alone would not match).
+
+        Returns
+        -------
+        Statement
+            Conclusion, hypotheses and definitions substituted (no numeric instance).
+
+        Raises
+        ------
+        ValueError
+            For a name or symbol the statement does not contain.
+
+        Examples
+        --------
+        >>> from wpgd_theory.verify.symbolic import delimiter_weights_statement
+        >>> st = delimiter_weights_statement(1, (1, 1))
+        >>> st.subs({"g_1": 0}).conclusion == st.subs({st.free_symbols["g_1"]: 0}).conclusion
+        True
+        """
+        known = self.free_symbols
+        replacements = {}
+        for key, value in dict(mapping).items():
+            name = key if isinstance(key, str) else getattr(key, "name", None)
+            if name not in known or (not isinstance(key, str) and known[name] != key):
+                raise ValueError(f"mapping: {key!r} is not a symbol of {self.name!r} "
+                                 f"(its symbols: {', '.join(sorted(known))})")
+            replacements[known[name]] = sympy.sympify(value)
+
+        def substituted(part):
+            if isinstance(part, sympy.Tuple):
+                return sympy.Tuple(*[substituted(item) for item in part])
+            if isinstance(part, sympy.core.relational.Relational):   # keep both sides shown
+                return type(part)(substituted(part.lhs), substituted(part.rhs), evaluate=False)
+            return part.subs(replacements) if isinstance(part, sympy.Basic) else part
+
+        return Statement(self.name, tuple(substituted(h) for h in self.hypotheses),
+                         substituted(self.conclusion), self.symbols,
+                         tuple(substituted(d) for d in self.definitions))
 
     def __str__(self):
         lines = [self.name, f"  {self.conclusion}"]

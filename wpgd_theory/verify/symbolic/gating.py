@@ -30,6 +30,7 @@ import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
 from ...core.validation import as_bool
+from . import instances
 from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 from .theorem1 import gla_recurrence_expression
 
@@ -81,8 +82,9 @@ def _gla_output(d_size, sizes, *, vector):
     x, X, y, tokens = _prompt(d_size, sizes)
     K_size = len(sizes)
     P = symbol_matrix("P", d_size)
-    plus = [Symbol(f"g_{k + 1}", positive=True) for k in range(K_size)]
-    minus = [Symbol(f"h_{k + 1}", positive=True) for k in range(K_size)] if vector else []
+    # Gates admit 0 (a delimiter gate may close the past completely): nonnegative, not positive.
+    plus = [Symbol(f"g_{k + 1}", nonnegative=True) for k in range(K_size)]
+    minus = [Symbol(f"h_{k + 1}", nonnegative=True) for k in range(K_size)] if vector else []
     width = 2 * d_size if vector else d_size
     queries, keys, values, gates = [], [], [], []
     for feature, label, delimiter in tokens:
@@ -112,8 +114,10 @@ def delimiter_weights_statement(d_size=1, sizes=(1, 2), gating="scalar"):
     with delimiter gates equals WPGD with block weights ``ω_k = Π_{l≥k} g_l`` (scalar) or
     ``Π_{l≥k} g_l − Π_{l≥k} h_l`` (vector: ``g`` gates the first key copy, ``h`` the second).
 
-    Symbols ``(x, X, y, P, g[, h])``; :meth:`Statement.lambdify` evaluates the WPGD side and
-    ``lambdify(conclusion.lhs)`` the GLA side (compare with
+    The left-hand side is the named GLA output ``(o_{n+1})_{d+1}`` (its value, the GLA run
+    symbolically, is a definition: ``statement.side("lhs")``). Symbols ``(x, X, y, P, g[, h])``;
+    :meth:`Statement.lambdify` evaluates the WPGD side and ``lambdify(conclusion.lhs)`` the GLA
+    side (compare with
     :func:`wpgd_theory.multitask.gating.scalar_gla_construction`).
 
     Examples
@@ -137,14 +141,17 @@ def delimiter_weights_statement(d_size=1, sizes=(1, 2), gating="scalar"):
                   Eq(Symbol("gate(data, query)"), 1, evaluate=False),
                   Eq(Symbol("x_delimiter"), 0, evaluate=False),
                   Eq(Symbol("y_delimiter"), 0, evaluate=False))
-    hypotheses += tuple(sympy.Ge(g, 0) for g in parts["plus"] + parts["minus"])
+    hypotheses += tuple(sympy.Ge(g, 0, evaluate=False) for g in parts["plus"] + parts["minus"])
     variables = (parts["x"], parts["X"], tuple(parts["y"]), parts["P"], tuple(parts["plus"]))
     if vector:
         variables += (tuple(parts["minus"]),)
     theorem = "Theorem 5: vector" if vector else "Theorem 4: scalar"
+    name = Symbol("(o_{n+1})_{d+1}")
     return Statement(f"{theorem} delimiter gates give block weights (d={d_size}, "
                      f"sizes={list(sizes)})", hypotheses,
-                     Eq(output, _wpgd(parts, weights), evaluate=False), variables)
+                     Eq(name, _wpgd(parts, weights), evaluate=False), variables,
+                     definitions=(Eq(name, output, evaluate=False),),
+                     instance=instances.delimiter_weights_instance(d_size, tuple(sizes), vector))
 
 
 @lru_cache(maxsize=None)
@@ -158,7 +165,7 @@ def prove_scalar_delimiter_weights(d_size=1, sizes=(1, 2)):
     0
     """
     statement = delimiter_weights_statement(d_size, tuple(sizes), "scalar")
-    return sympy.expand(statement.conclusion.lhs - statement.conclusion.rhs)
+    return sympy.expand(statement.side("lhs") - statement.side("rhs"))
 
 
 @lru_cache(maxsize=None)
@@ -172,7 +179,7 @@ def prove_vector_delimiter_weights(d_size=1, sizes=(1, 2)):
     0
     """
     statement = delimiter_weights_statement(d_size, tuple(sizes), "vector")
-    return sympy.expand(statement.conclusion.lhs - statement.conclusion.rhs)
+    return sympy.expand(statement.side("lhs") - statement.side("rhs"))
 
 
 @lru_cache(maxsize=None)

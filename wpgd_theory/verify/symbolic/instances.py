@@ -236,3 +236,83 @@ def corollary_instance(n_size):
                              "identity")
         return (dense.d, dense.sigma2, dense.R, dense.r), lambda raw: {"risk": _as_float(raw)}
     return instance
+
+
+# ----------------------------------------------------------------- GLA statements (Thms 1, 4-6)
+
+def _prompt(what, model, d_size, n_size):
+    """``model`` as one prompt ``(x, X, y)`` with ``x`` (d,), ``X`` (n, d), ``y`` (n,)."""
+    if not isinstance(model, (tuple, list)) or len(model) != 3:
+        raise TypeError(f"{what} is about the GLA forward pass on one prompt: model must be a "
+                        f"tuple (x, X, y), got {type(model).__name__}")
+    x, X, y = (as_real_array(value, name) for value, name in zip(model, ("x", "X", "y")))
+    for array, name, shape in ((x, "x", (d_size,)), (X, "X", (n_size, d_size)),
+                               (y, "y", (n_size,))):
+        if array.shape != shape:
+            raise ValueError(f"{what}: {name} must have shape {shape} (the statement's d = "
+                             f"{d_size}, n = {n_size}), got {array.shape}")
+    return x[:, None], X, y
+
+
+def _shaped(what, value, name, shape):
+    if value is None:
+        raise TypeError(f"{what}: {name}= is required")
+    return _exact_shape(as_real_array(value, name), tuple(shape), name)
+
+
+def _gate_shape(gating, d_size, n_size):
+    return {"scalar": (n_size + 1,), "vector": (n_size + 1, d_size + 1),
+            "matrix": (n_size + 1, d_size + 1, d_size + 1)}[gating]
+
+
+def _both_sides(lhs_name, rhs_name):
+    def finish(raw):
+        rhs, lhs = raw
+        return {lhs_name: _as_float(lhs), rhs_name: _as_float(rhs)}
+    return finish
+
+
+def theorem1_instance(d_size, n_size, gating):
+    """``model = (x, X, y)``; ``P_q, P_k`` (d, d); ``gates`` of shape (n+1,) scalar,
+    (n+1, d+1) vector or (n+1, d+1, d+1) matrix. Values ``gla`` and ``dwpgd``."""
+    what = "theorem1_statement"
+
+    def instance(model, *, P_q=None, P_k=None, gates=None):
+        arguments = (*_prompt(what, model, d_size, n_size),
+                     _shaped(what, P_q, "P_q", (d_size, d_size)),
+                     _shaped(what, P_k, "P_k", (d_size, d_size)),
+                     _shaped(what, gates, "gates", _gate_shape(gating, d_size, n_size)))
+        return arguments, _both_sides("gla", "dwpgd")
+    return instance
+
+
+def delimiter_weights_instance(d_size, sizes, vector):
+    """``model = (x, X, y)`` with n = Σ sizes; ``P`` (d, d); ``gates`` (K,) (and ``minus_gates``
+    (K,) for key-wise gating). Values ``gla`` and ``wpgd``."""
+    what = "delimiter_weights_statement"
+    K, n_size = len(sizes), int(sum(sizes))
+
+    def instance(model, *, P=None, gates=None, minus_gates=None):
+        arguments = (*_prompt(what, model, d_size, n_size), _shaped(what, P, "P", (d_size, d_size)),
+                     _shaped(what, gates, "gates", (K,)))
+        if vector:
+            arguments += (_shaped(what, minus_gates, "minus_gates", (K,)),)
+        elif minus_gates is not None:
+            raise TypeError(f"{what}: minus_gates= is only for gating='vector'")
+        return arguments, _both_sides("gla", "wpgd")
+    return instance
+
+
+def multilayer_instance(d_size, n_size, layers, gating):
+    """``model = (x, X, y)``; ``P_q, P_k`` (L, d, d); ``gates`` (L, …) with each layer's gates
+    shaped as for Theorem 1. Values ``gla`` (``−(z^{(L)}_{n+1})_{d+1}``) and ``wpgd``."""
+    what = "multilayer_statement"
+
+    def instance(model, *, P_q=None, P_k=None, gates=None):
+        arguments = (*_prompt(what, model, d_size, n_size),
+                     _shaped(what, P_q, "P_q", (layers, d_size, d_size)),
+                     _shaped(what, P_k, "P_k", (layers, d_size, d_size)),
+                     _shaped(what, gates, "gates",
+                             (layers, *_gate_shape(gating, d_size, n_size))))
+        return arguments, _both_sides("gla", "wpgd")
+    return instance

@@ -21,6 +21,7 @@ import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
 from ...core.validation import as_bool
+from . import instances
 from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 from .theorem1 import _gate_symbols, gla_recurrence_expression, symbolic_gates
 
@@ -101,14 +102,17 @@ def multilayer_statement(d_size=1, n_size=2, layers=2, gating="vector"):
     The left side runs the L-layer causal GLA symbolically, the right side the coupled
     recursion (module docstring); :func:`prove_theorem6` also checks every intermediate token.
     Symbols ``(x, X, y, P_q, P_k, gates)``: ``P_q``, ``P_k`` one d×d matrix per layer, gates per
-    layer and token as :func:`~.theorem1.symbolic_gates`. ``lambdify()`` evaluates the
+    layer and token as :func:`~.theorem1.symbolic_gates`. The left side is named; its value (the
+    GLA run symbolically) is a definition, ``statement.side("lhs")``. ``lambdify()`` evaluates the
     recursion; ``lambdify(conclusion.lhs)`` the GLA (compare with
     :func:`wpgd_theory.gla.multilayer.multilayer_gla` and ``multilayer_wpgd``).
 
     Examples
     --------
     >>> statement = multilayer_statement(1, 1, 2, "scalar")
-    >>> sympy.expand(statement.conclusion.lhs - statement.conclusion.rhs)
+    >>> statement.conclusion.lhs
+    -(z^{(L)}_{n+1})_{d+1}
+    >>> sympy.expand(statement.side("lhs") - statement.side("rhs"))
     0
     """
     parts = _parts(d_size, n_size, layers, gating)
@@ -119,13 +123,15 @@ def multilayer_statement(d_size=1, n_size=2, layers=2, gating="vector"):
                   Eq(Symbol(r"z^{(0)}_i"), Symbol("[x_i; y_i]"), evaluate=False),
                   Eq(Symbol(r"z^{(0)}_{n+1}"), Symbol("[x; 0]"), evaluate=False),
                   Eq(Symbol(r"\beta^{(0)}"), 0, evaluate=False),
-                  Eq(Symbol("causal"), sympy.true, evaluate=False))
+                  Eq(Symbol("mask"), Symbol("causal"), evaluate=False))
     gate_symbols = tuple(_gate_symbols(layer, gating) for layer in parts["gates"])
     variables = (parts["x"], parts["X"], tuple(parts["y"]), tuple(parts["P_q"]),
                  tuple(parts["P_k"]), gate_symbols)
     return Statement(f"Theorem 6 (derived): {layers}-layer causal GLA = coupled WPGD "
                      f"(d={d_size}, n={n_size}, {gating} gates)", hypotheses,
-                     Eq(output, prediction, evaluate=False), variables)
+                     Eq(-Symbol("(z^{(L)}_{n+1})_{d+1}"), prediction, evaluate=False), variables,
+                     definitions=(Eq(-Symbol("(z^{(L)}_{n+1})_{d+1}"), output, evaluate=False),),
+                     instance=instances.multilayer_instance(d_size, n_size, layers, gating))
 
 
 @lru_cache(maxsize=None)

@@ -343,7 +343,8 @@ def _moment_hypotheses():
     omega = MatrixSymbol("omega", n, 1)
     return (Eq(A_, omega.T * MatrixSymbol("r", n, 1), evaluate=False),
             Eq(B_, omega.T * (MatrixSymbol("R", n, n) + Identity(n)) * omega, evaluate=False),
-            Eq(C_, M * omega.T * omega, evaluate=False), B_ >= 0, C_ > 0)
+            Eq(C_, M * omega.T * omega, evaluate=False), sympy.Ge(B_, 0, evaluate=False),
+            C_ > 0)
 
 
 def risk_of_weights_statement(d_terms=None):
@@ -401,10 +402,31 @@ def corollary_statement(n_size=None):
 
 
 def all_statements():
-    """The general form of every statement, by name."""
+    """Every statement, by name: the general form where there is one, else (Theorems 1, 4, 5,
+    6) the smallest explicit form that shows it (d = 1, n = 2 or two blocks of one token;
+    ``statement.evaluate`` needs the explicit form of the model's sizes).
+
+    Examples
+    --------
+    >>> sorted(all_statements())[:4]
+    ['corollary', 'h1', 'h2', 'multitask_corollary']
+    >>> all_statements()["theorem4"].name
+    'Theorem 4: scalar delimiter gates give block weights (d=1, sizes=[1, 1])'
+    """
+    from .gating import delimiter_weights_statement
+    from .multilayer import multilayer_statement
+    from .multitask import multitask_corollary_statement, multitask_stationary_point_statement
+    from .theorem1 import theorem1_statement
+
     return {
         "h1": h1_statement(), "h2": h2_statement(), "phi": fixed_point_map_statement(),
+        "theorem1": theorem1_statement(1, 2, "matrix"),
         "theorem2": stationary_point_statement(), "theorem3": spectral_gap_statement(None, None),
+        "theorem4": delimiter_weights_statement(1, (1, 1), "scalar"),
+        "theorem5": delimiter_weights_statement(1, (1, 1), "vector"),
+        "theorem6": multilayer_statement(1, 2, 2, "vector"),
         "risk": risk_statement(), "optimal_preconditioner": optimal_preconditioner_statement(),
         "risk_of_weights": risk_of_weights_statement(), "corollary": corollary_statement(),
+        "multitask_stationary_point": multitask_stationary_point_statement(),
+        "multitask_corollary": multitask_corollary_statement(),
     }

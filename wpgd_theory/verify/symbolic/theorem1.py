@@ -20,6 +20,7 @@ from functools import lru_cache
 import sympy
 from sympy import Eq, Matrix, Symbol, zeros
 
+from . import instances
 from .base import Statement, check_explicit_size, symbol_matrix, symbol_vector
 
 __all__ = [
@@ -118,18 +119,19 @@ def _theorem1_parts(d_size, n_size, gating):
 def theorem1_statement(d_size=1, n_size=2, gating="matrix"):
     """Theorem 1 for explicit sizes: ``(o_{n+1})_{d+1} = xᵀ P_q (X P_k ⊙ Ω)ᵀ y``.
 
-    The left-hand side is the GLA recurrence run symbolically (an expanded polynomial in the
-    inputs, projections and gates), the right-hand side the DWPGD form with Ω from
+    The left-hand side is the named GLA output ``(o_{n+1})_{d+1}``, defined (in
+    ``definitions``) as the GLA recurrence run symbolically (an expanded polynomial in the
+    inputs, projections and gates); the right-hand side is the DWPGD form with Ω from
     :func:`theorem1_weights_expression`. Symbols ``(x, X, y, P_q, P_k, gates)``, gates as in
     :func:`symbolic_gates` (one ``(d+1)×(d+1)`` matrix per token). :meth:`Statement.lambdify`
-    gives the DWPGD side; ``statement.lambdify(statement.conclusion.lhs)`` the GLA side.
-    Proved by :func:`prove_theorem1`.
+    gives the DWPGD side; ``statement.lambdify(statement.conclusion.lhs)`` (or
+    ``statement.side("lhs")``) the GLA side. Proved by :func:`prove_theorem1`.
 
     Examples
     --------
     >>> statement = theorem1_statement(1, 1, "scalar")
     >>> statement.conclusion
-    Eq(Pk_11*Pq_11*X_11*gamma_2*x_1*y_1, Pk_11*Pq_11*X_11*gamma_2*x_1*y_1)
+    Eq((o_{n+1})_{d+1}, Pk_11*Pq_11*X_11*gamma_2*x_1*y_1)
     >>> statement.lambdify()([[2.0]], [[3.0]], [5.0], [[1.0]], [[1.0]], [0.9, 0.5])
     15.0
     """
@@ -144,8 +146,11 @@ def theorem1_statement(d_size=1, n_size=2, gating="matrix"):
                   Eq(Symbol(r"\Omega"), parts["Omega"], evaluate=False))
     variables = (parts["x"], parts["X"], tuple(parts["y"]), parts["P_q"], parts["P_k"],
                  _gate_symbols(parts["gates"], gating))
+    output = Symbol("(o_{n+1})_{d+1}")
     return Statement(f"Theorem 1: GLA = DWPGD (d={d_size}, n={n_size}, {gating} gates)",
-                     hypotheses, Eq(parts["gla"], parts["dwpgd"], evaluate=False), variables)
+                     hypotheses, Eq(output, parts["dwpgd"], evaluate=False), variables,
+                     definitions=(Eq(output, parts["gla"], evaluate=False),),
+                     instance=instances.theorem1_instance(d_size, n_size, gating))
 
 
 def _gate_symbols(gates, gating):
