@@ -19,6 +19,12 @@ def test_api_reference_lists_every_public_name():
     assert text == make_api.render(), "docs/api.md is stale: run python docs/make_api.py"
     listed = set(re.findall(r"^- `(\w+)", text, flags=re.MULTILINE))
     assert set(wpgd_theory.__all__) - {"__version__"} <= listed
+    reference = ROOT / "docs" / "reference"
+    expected = make_api.render_reference()
+    assert sorted(path.name for path in reference.glob("*.md")) == sorted(expected)
+    for file_name, page in expected.items():
+        assert (reference / file_name).read_text(encoding="utf-8") == page, (
+            f"docs/reference/{file_name} is stale: run python docs/make_api.py")
 
 
 def test_readme_has_exactly_the_two_setup_commands():

@@ -53,7 +53,18 @@ def _valid_calls():
     full_gates = RNG.uniform(size=(N + 1, D + 1, D + 1))
     curves = wt.theory_curves([2, 4], 0.3, 0.9, d=2, sigma2=0.1)
     prompts = multitask.sample(2, seed=0)
+    W_q, W_k, W_v = wt.theorem1_projections(np.eye(D), np.eye(D))
+    keywise = RNG.uniform(0.5, 1.0, size=(N + 1, D + 1))
+    state_dict = {"q_proj.weight": np.eye(D + 1), "k_proj.weight": np.eye(D + 1),
+                  "v_proj.weight": np.eye(D + 1), "o_proj.weight": np.eye(D + 1),
+                  "gk_proj.0.weight": np.ones((1, D + 1)), "gk_proj.1.weight": np.ones((D + 1, 1)),
+                  "gk_proj.1.bias": np.zeros(D + 1)}
     calls = {
+        "example_preconditioners": ((W_q, W_k, W_v, wt.keywise_induced_weights(keywise)), {}),
+        "keywise_induced_weights": ((keywise,), {}),
+        "rank_one_fit": ((RNG.standard_normal((N, D, D)),), {}),
+        "read_gla": ((W_q, W_k, W_v, keywise, model), {}),
+        "fla_gla_arrays": ((state_dict,), {}),
         "CorrelatedTaskModel": ((np.diag([1.0, 2.0]), [[1, .5], [.5, 1]], [.9, .3], 0.1), {}),
         "effective_spectral_gap": (([1.0, 2.0],), {}),
         "wpgd_predict": ((x, X, y, P, w), {}),
@@ -234,6 +245,10 @@ NOT_VALIDATED = {
     "GatingExplanation", "GatingVerdict",
     "evaluate",      # takes a trained Architecture and its parameters: tests/test_training.py
     "PairedEvaluation",   # evaluate()'s result record
+    "GLAReading", "FLAGLAArrays",
+    "load_fla_state_dict",   # needs PyTorch: tests/test_checkpoint.py (skipped without it)
+    "SAAOptimum", "MultiLayerArchitecture",
+    "saa_optimum",   # an L-BFGS fit on sampled prompts (seconds): tests/test_training_depth.py
 }
 
 VALID = _valid_calls()
@@ -299,6 +314,7 @@ ACCEPTED = {
     ("gla_recurrence", "gates", "wrong shape"), ("gla_parallel", "gates", "wrong shape"),
     ("gated_attention_matrix", "gates", "wrong shape"), ("cumulative_gates", "gates", "wrong shape"),
     # Valid batch axes: leading axes broadcast in the predictors.
+    ("keywise_induced_weights", "gates", "wrong shape"),   # (..., n + 1, d_k): a batch of prompts
 }
 
 def _cases():
@@ -465,6 +481,12 @@ def _large_results():
             np.eye(3), [.6, .1, .5], np.full(3, 10**6), np.eye(d), 0.1)),
         "VectorGatingOptimum": wt.vector_gating_optimum(multitask),
         "DecayOptimum": wt.decay_gating_optimum(multitask, grid_size=20),
+        "GLAReading": _large_gla_reading(),
+        "FLAGLAArrays": wt.fla_gla_arrays({
+            "q_proj.weight": np.ones((64, 41)), "k_proj.weight": np.ones((64, 41)),
+            "v_proj.weight": np.ones((64, 41)), "o_proj.weight": np.ones((41, 64)),
+            "gk_proj.0.weight": np.ones((16, 41)), "gk_proj.1.weight": np.ones((64, 16)),
+            "gk_proj.1.bias": np.zeros(64)}),
         "GLAConstruction": wt.scalar_gla_construction(multitask, weights),
         "DelimiterGate": wt.scalar_gla_construction(multitask, weights).gates,
         "TheoryCurves": wt.theory_curves(np.arange(2, 30, 2), 0.3, 0.9, d=2, sigma2=0.1),
@@ -487,6 +509,13 @@ def _large_results():
     }
 
 
+def _large_gla_reading():
+    """A GLAReading with d = 40, n = 60 (its P, ω and per-example stack far too big to print)."""
+    model = wt.CorrelatedTaskModel(np.eye(40), np.eye(60), np.full(60, 0.1), 0.1)
+    W_q, W_k, W_v = wt.theorem1_projections(np.eye(40), np.eye(40))
+    return wt.read_gla(W_q, W_k, W_v, np.ones((61, 41)), model)
+
+
 def _large_training_results():
     """TrainResult and TheoryOptimum with d = 64 and n = 200 (P and ω far too big to print), and
     a TrapOutcome on the n = 200, d = 50 instance (its runs' results and stationary points)."""
@@ -500,7 +529,9 @@ def _large_training_results():
 
 #: Result classes outside core with their own short repr (small records) or owned elsewhere.
 REPR_EXEMPT = {"GateFamily", "MonotoneFace", "FixedPointCertificate",
-               "PairedEvaluation"}   # six scalars whatever the input size
+               "PairedEvaluation",   # six scalars whatever the input size
+               # scalars and shapes only, whatever the size (their own __repr__, doctested)
+               "SAAOptimum", "MultiLayerArchitecture"}
 
 
 def test_result_reprs_are_compact_for_large_inputs():

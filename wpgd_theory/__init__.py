@@ -78,6 +78,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "gla.fla_adapter": (
         "to_fla", "from_fla", "fla_scale",
     ),
+    "gla.checkpoint": (
+        "example_preconditioners", "keywise_induced_weights", "rank_one_fit", "GLAReading",
+        "read_gla", "FLAGLAArrays", "fla_gla_arrays", "load_fla_state_dict",
+    ),
     "gla.multilayer": (
         "MultiLayerWPGD", "multilayer_construction", "multilayer_gla", "multilayer_wpgd",
         "multistep_wpgd",

@@ -33,6 +33,7 @@ import numpy as np
 from ..core.model import CorrelatedTaskModel
 from ..core.predictor import wpgd_predict
 from ..core.validation import as_real
+from ..gla.checkpoint import example_preconditioners
 from ..gla.forward import gla_last_output
 from ..gla.gates import GATE_FAMILIES, gla_gate, mlstm_gate
 from ..gla.theorem1 import induced_weights
@@ -342,7 +343,8 @@ class Architecture:
         data_rows = np.argsort(token_layout(self.model.sizes, self.delimiters))[:self.n]
         Omega = Omega[:, data_rows]                               # rows of the n data tokens
         W_q, W_k, W_v = (np.asarray(W, float) for W in self.projections(params))
-        d = self.d
+        d = self.d                      # the prediction reads value channel 0 of token row d
         if average:                                   # P⁽ⁱ⁾ is linear in Ω: average Ω first
-            return W_v[d, 0] * np.einsum("ib,nb,jb->nij", W_q[:d], Omega.mean(axis=0), W_k[:d])
-        return W_v[d, 0] * np.einsum("ib,snb,jb->snij", W_q[:d], Omega, W_k[:d])
+            Omega = Omega.mean(axis=0)
+        return example_preconditioners(W_q[:d + 1], W_k[:d + 1], W_v[:d + 1], Omega,
+                                       readout=np.eye(W_v.shape[1])[0])

@@ -22,6 +22,7 @@ from ..core.predictor import wpgd_predict
 from ..core.risk import risk as closed_form_risk
 from ..core.solver import solve_model
 from ..core.validation import as_bool, as_integer, as_real, as_real_array, as_sequence
+from ..gla.checkpoint import rank_one_fit, shape_error
 from ..multitask.gating import (
     decay_gating_optimum,
     linear_attention_optimum,
@@ -140,52 +141,6 @@ def theory_optimum(arch):
         model)
     return TheoryOptimum(arch.gating, float(best.risk), best.preconditioner,
                          _per_example(model, best.block_weights), float(wpgd.risk))
-
-
-def shape_error(learned, target):
-    """``min_c ‖c·learned − target‖ / ‖target‖`` (sign and scale free; 1 if ``learned = 0``).
-
-    Examples
-    --------
-    >>> shape_error([2.0, 4.0], [1.0, 2.0]), round(shape_error([1.0, 0.0], [1.0, 1.0]), 6)
-    (0.0, 0.707107)
-    """
-    a, b = np.ravel(np.asarray(learned, float)), np.ravel(np.asarray(target, float))
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na == 0 or nb == 0:
-        return 1.0
-    cosine = min(1.0, abs(float(a @ b)) / (na * nb))
-    return float(np.sqrt(max(0.0, 1.0 - cosine**2)))
-
-
-def rank_one_fit(token_preconditioners):
-    """Best ``P⁽ⁱ⁾ ≈ ω_i P`` (SVD) of per-example preconditioners ``(n, d, d)``.
-
-    Returns ``(P, ω, residual)`` with ``ω`` scaled so its last entry is 1 (or its largest
-    entry, if the last is 0) and ``residual`` the relative Frobenius norm of what ``ω P`` misses.
-
-    Examples
-    --------
-    >>> stack = np.array([0.5, 1.0])[:, None, None] * (2 * np.eye(2))
-    >>> P, omega, residual = rank_one_fit(stack)
-    >>> np.round(P, 12) + 0.0, omega, residual < 1e-12
-    (array([[2., 0.],
-           [0., 2.]]), array([0.5, 1. ]), True)
-    """
-    stack = as_real_array(token_preconditioners, "token_preconditioners", ndim=3)
-    n, d = stack.shape[0], stack.shape[-1]
-    if n == 0 or d == 0 or stack.shape[1] != d:
-        raise ValueError(f"token_preconditioners must have shape (n, d, d) with n, d >= 1, got "
-                         f"{stack.shape}")
-    U, s, Vt = np.linalg.svd(stack.reshape(n, d * d), full_matrices=False)
-    omega, P = U[:, 0] * s[0], Vt[0].reshape(d, d)
-    pivot = omega[-1] if abs(omega[-1]) > 1e-9 * np.max(np.abs(omega)) else omega[
-        np.argmax(np.abs(omega))]
-    if s[0] == 0:
-        raise ValueError("token_preconditioners are all zero: no rank-one fit P, ω exists")
-    total = float(np.sqrt(np.sum(s**2)))
-    residual = float(np.sqrt(np.sum(s[1:] ** 2)) / total) if total > 0 else 0.0
-    return P * pivot, omega / pivot, residual
 
 
 # ---------------------------------------------------------------------- result
