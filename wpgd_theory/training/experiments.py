@@ -352,7 +352,7 @@ def overlay_figure(rows, path, *, n_grid=None, bayes_draws=1000):
     n_trained = sorted({k[2] for k in summary})
     if n_grid is None:
         n_grid = np.unique(2 * np.round(np.geomspace(min(n_trained), max(n_trained), 40) / 2))
-    figure, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 4.2),
+    figure, axes = plt.subplots(1, len(settings), figsize=(5.5 * len(settings), 5.2),
                                 squeeze=False)
     colors = dict(zip(FIGURE1_CLASSES, ("C0", "C1", "C2", "C3")))
     for ax, (r1, r2) in zip(axes[0], settings):
@@ -382,7 +382,8 @@ def overlay_figure(rows, path, *, n_grid=None, bayes_draws=1000):
         ax.set_ylabel("risk")
         ax.set_title(f"(r₁, r₂) = ({r1:g}, {r2:g}), d = {d}, σ² = {sigma2:g}; "
                      "markers: trained (mean ± SE)", fontsize=9)
-        ax.legend(fontsize=7)
+        # below the axes: inside, it hid the markers near the top (softmax attention)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=150)
     plt.close(figure)
