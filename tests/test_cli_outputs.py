@@ -71,8 +71,9 @@ def test_solve_certify_reports_the_certified_verdict(tmp_path):
 
 def test_curves_family_file_with_parameters_in_the_csv_header(tmp_path):
     """`curves --family FILE` for a 3-task family: the CSV header carries the parameters, the
-    reader skips it, and the vector-gating column equals L*_WPGD of the multitask solver (the
-    independent route: vector gating reaches the WPGD optimum)."""
+    reader skips it, and the vector-gating column equals the closed form of key-wise gating
+    written out here, ``M − Σ_j s_j² hᵀ G_j⁻¹ h`` (docs/theory.md §7), below L*_WPGD of the
+    multitask solver for this anisotropic Σ."""
     import numpy as np
 
     from wpgd_theory.multitask.curves import MultitaskFamily, read_curves_csv
@@ -91,8 +92,14 @@ def test_curves_family_file_with_parameters_in_the_csv_header(tmp_path):
     family = MultitaskFamily(setting["C"], setting["c"], setting["proportions"],
                              np.array(setting["Sigma"]), setting["sigma2"])
     for n, vector in zip(columns["n"], columns["gla_vector"]):
-        # 1e-12 relative: two float routes to the same optimum (gating optimum vs solver).
-        assert vector == pytest.approx(solve_multitask(family.model(n)).risk, rel=1e-12)
+        model = family.model(n)
+        N = np.diag(model.sizes.astype(float))
+        C, h, M = np.asarray(setting["C"], float), N @ setting["c"], model.M
+        closed = M - sum(s**2 * h @ np.linalg.solve(s * (N @ C @ N + N) + M * N, h)
+                         for s in (1.0, 0.5))
+        # 1e-12 relative: two float routes to one closed form; strictly below WPGD's optimum
+        assert vector == pytest.approx(closed, rel=1e-12)
+        assert vector < solve_multitask(model).risk * (1 - 1e-6)
     status, _ = _run(["curves", "--family", str(family_file), "--n", "4", "--d", "3"])
     assert status == 2
 

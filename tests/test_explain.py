@@ -46,7 +46,9 @@ def test_scalar_verdict_agrees_with_brute_force_over_the_cone(c, scalar_reaches)
     assert explanation["vector"].reaches and not explanation["linear"].reaches
     assert ("leaves the monotone cone" in explanation["scalar"].reason) is not scalar_reaches
     risks = [explanation[kind].risk for kind in ("vector", "scalar", "decay", "linear")]
-    assert risks == sorted(risks)       # L*_WPGD = L*_vector <= L*_scalar <= L*_wo <= L*_ATT
+    # L*_vector <= L*_WPGD <= L*_scalar <= L*_wo <= L*_ATT; here (C = I, equal blocks) the first
+    # two are equal and scalar gating may reach L*_WPGD too: ties hold to round-off (1e-12)
+    assert all(a <= b * (1 + 1e-12) for a, b in zip(risks, risks[1:])), risks
 
 
 def test_explanation_names_the_face_and_the_why_verb_prints_it(tmp_path):
