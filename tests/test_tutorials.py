@@ -14,7 +14,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "docs" / "tutorials"
 #: Tutorials that must show at least one figure.
-WITH_FIGURES = {"certify.md", "figure1.md", "dask_sweep.md"}
+WITH_FIGURES = {"certify.md", "figure1.md", "dask_sweep.md", "bayes_depth.md"}
 
 jupytext = pytest.importorskip("jupytext", reason="the docs extra is not installed")
 nbclient = pytest.importorskip("nbclient", reason="the docs extra is not installed")
