@@ -304,7 +304,10 @@ def _refine_subspaces(backend, A, X, groups, target):
         X = X + backend.matmul(X, backend.from_objects(E))
         if not clustered and size * size <= 256 * target:
             return backend.to_mpf(X), backend.to_mpf(lam), S
-    raise ArithmeticError("eigenvector refinement did not converge")  # pragma: no cover
+    # Unreachable: _max_steps is twice the worst case the step's gain guarantees (see there).
+    # Not an ArithmeticError a caller should catch for a valid input: a bug to report.
+    raise AssertionError("refine_eigh exceeded its proven step bound (a bug; please report "
+                         "the matrix)")  # pragma: no cover
 
 
 def _largest(backend, objects):
