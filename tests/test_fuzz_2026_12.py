@@ -313,3 +313,47 @@ def test_a_multitask_model_is_valid_everywhere_or_nowhere(data):
     for optimum in (scalar_gating_optimum, decay_gating_optimum, linear_attention_optimum):
         assert optimum(model).risk >= solution.risk * (1 - 1e-9)
     assert 0 <= vector_gating_optimum(model).risk <= solution.risk * (1 + 1e-9)
+
+
+def test_float32_multitask_keeps_a_real_block_direction():
+    """Issue #18, the draw of random seeds 4242 and 90210: C = [[1, x], [x, 1]], c = (1, x) at
+    float32, blocks (1, 12200). The block correlation D^{1/2}CD^{1/2} has eigenvalues 0.1997 and
+    12200.8; the accepted slack of the joint correlation (float32 round-off, 1.6e-5) scaled by the
+    block gain 12200 is 0.195, and the solver used to *zero* every eigenvalue up to it: it dropped
+    the 0.1997 direction and reported 0.380688, below the true optimum. The slack only widens what
+    is accepted; zeroed is the matrix's own round-off."""
+    from scipy.optimize import minimize_scalar
+    x = np.float32(0.8946059)
+    Sigma = np.diag([1.0, 0.5])
+    as32 = wt.MultitaskModel(np.array([[1, x], [x, 1]], np.float32), np.array([1, x], np.float32),
+                             [1, 12200], Sigma, 0.1)
+    as64 = wt.MultitaskModel([[1, float(x)], [float(x), 1]], [1, float(x)], [1, 12200], Sigma, 0.1)
+    np.testing.assert_allclose(as32.spectra.R_eigenvalues, [0.19966723, 12200.80033277], rtol=1e-8)
+    solution = wt.solve_multitask(as32)
+    # Independent routes: (1) THEORY §2's L(ω) = M − A² Σ s²/(Bs + C) written out here in 40-digit
+    # mpmath on the exact float32 values (A = Σ n_k w_k c_k, B = Σ n_k n_l w_k w_l C_kl + Σ n_k w_k²,
+    # C = M Σ n_k w_k²), minimised over the one free ratio t = w₂/w₁ by a root of dL/dt;
+    # (2) brute force over t of the float64 model's block risk (bounded Brent, xatol 1e-12).
+    with mpmath.workdps(40):
+        n, xs = (1, 12200), mpmath.mpf(float(x))
+        Cm, cm, s = [[1, xs], [xs, 1]], [1, xs], [mpmath.mpf(1), mpmath.mpf("0.5")]
+        M = mpmath.mpf("0.1") + sum(s)
+
+        def risk(t):
+            w = (1, t)
+            A = sum(n[k] * w[k] * cm[k] for k in range(2))
+            norm = sum(n[k] * w[k] ** 2 for k in range(2))
+            B = sum(n[k] * n[j] * w[k] * w[j] * Cm[k][j] for k in range(2) for j in range(2))
+            return M - A**2 * sum(si**2 / ((B + norm) * si + M * norm) for si in s)
+
+        t_float = solution.block_weights[1] / solution.block_weights[0]
+        exact = risk(mpmath.findroot(lambda t: mpmath.diff(risk, t), t_float))
+    brute = minimize_scalar(lambda t: as64.block_risk([1.0, t]), bounds=(-10, 10),
+                            method="bounded", options={"xatol": 1e-12}).fun
+    assert solution.risk == pytest.approx(float(exact), rel=1e-12)
+    assert solution.risk == pytest.approx(brute, rel=1e-9) and solution.risk <= brute * (1 + 1e-12)
+    assert solution.risk == pytest.approx(wt.solve_multitask(as64).risk, rel=1e-12)
+    # Its own (P, ω) evaluated on the model: it attains what it reports.
+    assert as64.block_risk(solution.block_weights) == pytest.approx(solution.risk, rel=1e-12)
+    from wpgd_theory.multitask import vector_gating_optimum
+    assert vector_gating_optimum(as32).risk <= solution.risk

@@ -192,8 +192,14 @@ def stationarity_residual(spectra, coefficients, p):
     p = p / _last(alpha) if np.ndim(alpha) else p / alpha
     grad = weights_gradient_from_coefficients(coefficients, p, unit) / _last(spectra.M)
     trace = np.sum(p * _last(spectra.M) * unit_sigma(unit) ** 2, axis=-1)     # tr(PΣ²) / M
-    return (np.sqrt(np.sum(grad * grad, axis=-1))
-            / (2 * np.abs(trace) * np.sqrt(np.sum(a * a, axis=-1))))
+    numerator = np.sqrt(np.sum(grad * grad, axis=-1))
+    denominator = 2 * np.abs(trace) * np.sqrt(np.sum(a * a, axis=-1))
+    if np.asarray(numerator).dtype == object:
+        return numerator / denominator
+    # Σ/M below √(smallest normal) (σ² ≥ 1e154 tr Σ): both terms underflow to 0, the gradient
+    # vanishes to every representable digit, and the residual is 0, not a 0/0 warning and NaN.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((numerator == 0) & (denominator == 0), 0.0, numerator / denominator)[()]
 
 
 def weight_moments(model, weights):
