@@ -62,9 +62,16 @@ def all_outputs(queries, keys, values, gates):
     decay = jnp.exp(jnp.where(causal, exponent, -jnp.inf))
     if decay.shape[-1] == 1:
         scores = jnp.einsum("...tc,...sc->...ts", queries, keys) * decay[..., 0]
+        return jnp.einsum("...ts,...sv->...tv", scores, values)
+    # Key-wise gates: o_t = Σ_c q_tc Σ_s D_tsc k_sc v_s, contracted over s first (a batched matrix
+    # product per key channel) — never the (..., t, s, c) product of the decays with q and k,
+    # which made an L = 4 vector-gated model 25× slower per step (benchmarks/bench_training.py).
+    kv = keys[..., :, :, None] * values[..., :, None, :]                 # (..., s, c, v)
+    if all(size == 1 for size in decay.shape[:-3]):   # gates shared by the batch (constrained)
+        pulled = jnp.einsum("tsc,...scv->...tcv", decay.reshape(decay.shape[-3:]), kv)
     else:
-        scores = jnp.einsum("...tsc,...tc,...sc->...ts", decay, queries, keys)
-    return jnp.einsum("...ts,...sv->...tv", scores, values)
+        pulled = jnp.einsum("...tsc,...scv->...tcv", decay, kv)
+    return jnp.einsum("...tc,...tcv->...tv", queries, pulled)
 
 
 def as_layers(value, name="layers"):
