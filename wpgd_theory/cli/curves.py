@@ -1,12 +1,14 @@
-"""``wpgd-theory curves``: the Figure-1 theory table (risk against n) as CSV or JSON.
+"""``wpgd-theory curves``: the Figure-1 theory table (risk against n) of the paper's setting or of
+any task family, as CSV or JSON.
 
-Setting: ``K = 2``, ``n₁ = n₂ = n/2``, ``corr(β₁, β₂) = 0``, ``Σ = I_d``; columns
-``n, linatt, gla, gla_wo, gla_vector`` (see :func:`wpgd_theory.multitask.curves.theory_curves`),
-and ``bayes, bayes_se`` — the Bayes-optimal floor — with ``--bayes-draws N``.
-``--family FILE`` takes any task family instead: a JSON object with ``C`` (K × K), ``c`` (K),
-``proportions`` (K positive integers: block k has n·p_k/Σp examples), ``sigma2`` and ``Sigma``
-(d × d) or ``d``. A ``--csv`` file starts with ``#`` comment lines holding the parameters (K, c,
-C, proportions, d, Σ, σ², normalisation, package version); the table on stdout has none.
+Columns ``n, linatt, gla, gla_wo, gla_vector`` (see
+:func:`wpgd_theory.multitask.curves.theory_curves`), and ``bayes, bayes_se`` — the Bayes-optimal
+floor — with ``--bayes-draws N``. The task family is either the paper's setting, given by
+``--r1 --r2 --d --sigma2`` (``K = 2``, ``n₁ = n₂ = n/2``, ``corr(β₁, β₂) = 0``, ``Σ = I_d``), or
+``--family FILE``: a JSON object with ``C`` (K × K), ``c`` (K), ``proportions`` (K positive
+integers: block k has n·p_k/Σp examples), ``sigma2`` and ``Sigma`` (d × d) or ``d``. A ``--csv``
+file starts with ``#`` comment lines holding the parameters (K, c, C, proportions, d, Σ, σ²,
+normalisation, package version); the table on stdout has none.
 """
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ def add_setting_arguments(parser, defaults=None, *, family=False):
     option("--r2", "r2", "corr(β_2, β)", type=float)
     option("--d", "d", "feature dimension", type=int)
     option("--sigma2", "sigma2", "label-noise variance", type=float)
-    option("--n", "n", "even context lengths", type=int, nargs="+", metavar="N")
+    option("--n", "n", "context lengths: even in the paper's setting; with --family, multiples "
+                       "of the sum of the proportions" if family else "even context lengths",
+           type=int, nargs="+", metavar="N")
     bayes = 0 if defaults is None else defaults.get("bayes_draws", 0)
     parser.add_argument("--bayes-draws", type=int, default=bayes, metavar="N",
                         help="Monte Carlo draws of the Bayes-optimal floor per n (0: none; "
@@ -119,8 +123,8 @@ def _wrote(curves, args):
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
-        NAME, help="optimal risks of LinAtt / GLA / GLA-wo / GLA-vector against n (K = 2, "
-                   "n_1 = n_2 = n/2, corr(β_1, β_2) = 0, Σ = I)", description=__doc__)
+        NAME, help="optimal risks of LinAtt / GLA / GLA-wo / GLA-vector against n, for the "
+                   "paper's setting or any task family (--family)", description=__doc__)
     add_setting_arguments(parser, family=True)
     parser.add_argument("--family", type=Path, metavar="FILE",
                         help="a task family (JSON: C, c, proportions, sigma2, Sigma or d) "

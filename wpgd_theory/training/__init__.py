@@ -5,7 +5,16 @@
 * :mod:`~wpgd_theory.training.multilayer` — L-layer GLA (Theorem 6), the SAA optimum of L-step
   WPGD;
 * :mod:`~wpgd_theory.training.softmax` — one-layer softmax attention, a trained baseline;
-* :mod:`~wpgd_theory.training.train` — :func:`train`, :func:`train_seeds`, :class:`TrainResult`;
+* :mod:`~wpgd_theory.training.train` — :func:`train`, :func:`train_seeds`,
+  :func:`build_architecture` (and the names of the modules below, re-exported);
+* :mod:`~wpgd_theory.training.theory` — the class optimum (:func:`theory_optimum`) and the learned
+  weights read against it;
+* :mod:`~wpgd_theory.training.result` — :class:`TrainResult`;
+* :mod:`~wpgd_theory.training.evaluation` — Monte Carlo test risk paired with the optimum
+  (:func:`evaluate`);
+* :mod:`~wpgd_theory.training.scale`, :mod:`~wpgd_theory.training.arguments`,
+  :mod:`~wpgd_theory.training.fit` — the normalised model (:func:`task_scale`), argument checks and
+  size limits, the jitted training loop;
 * :mod:`~wpgd_theory.training.experiments` — Figure 1 overlay, JSON configurations;
 * :mod:`~wpgd_theory.training.trap` — where training from many initialisations ends when the risk
   has several minima.

@@ -348,3 +348,32 @@ class Architecture:
             Omega = Omega.mean(axis=0)
         return example_preconditioners(W_q[:d + 1], W_k[:d + 1], W_v[:d + 1], Omega,
                                        readout=np.eye(W_v.shape[1])[0])
+
+
+class LayerWrapper:
+    """Base of the architectures built around a one-layer :class:`Architecture` held as
+    ``layer`` (:class:`~wpgd_theory.training.MultiLayerArchitecture`,
+    :class:`~wpgd_theory.training.SoftmaxArchitecture`): the task model, the initial scale, the
+    prompts' shapes and their tokens are the layer's.
+
+    Examples
+    --------
+    >>> from wpgd_theory import paper_setting_model
+    >>> from wpgd_theory.training import MultiLayerArchitecture, SoftmaxArchitecture
+    >>> model = paper_setting_model(8, 0.2, 0.8, 4, 0.1)
+    >>> wrappers = [MultiLayerArchitecture.build(model, layers=2),
+    ...             SoftmaxArchitecture.build(model)]
+    >>> [(w.d, w.n, w.T, w.D, w.model is model) for w in wrappers]
+    [(4, 8, 11, 7, True), (4, 8, 11, 7, True)]
+    """
+
+    model = property(lambda self: self.layer.model)
+    init_scale = property(lambda self: self.layer.init_scale)
+    d = property(lambda self: self.layer.d)
+    n = property(lambda self: self.layer.n)
+    T = property(lambda self: self.layer.T)
+    D = property(lambda self: self.layer.D)
+
+    def tokens(self, prompts):
+        """The layer's tokens of ``prompts``."""
+        return self.layer.tokens(prompts)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core.validation import as_integer
 from ..gla.forward import gla_last_output
-from .models import Architecture
+from .models import Architecture, LayerWrapper
 from ._jax import jax, jnp
 
 __all__ = ["MultiLayerArchitecture", "SAAOptimum", "all_outputs", "saa_optimum"]
@@ -80,7 +80,7 @@ def as_layers(value, name="layers"):
 
 
 @dataclass(frozen=True)
-class MultiLayerArchitecture:
+class MultiLayerArchitecture(LayerWrapper):
     """``L`` layers of a one-layer architecture on a residual stream (see the module notes).
 
     Examples
@@ -102,15 +102,10 @@ class MultiLayerArchitecture:
                              "got parameterisation 'wpgd'")
         return cls(Architecture.build(model, gating, parameterisation, init_scale), layers)
 
-    # delegated shapes and names
-    model = property(lambda self: self.layer.model)
+    # every layer has the one layer's gating, parameterisation, key width and tokens (the model
+    # and the prompts' shapes come from LayerWrapper)
     gating = property(lambda self: self.layer.gating)
     parameterisation = property(lambda self: self.layer.parameterisation)
-    init_scale = property(lambda self: self.layer.init_scale)
-    d = property(lambda self: self.layer.d)
-    n = property(lambda self: self.layer.n)
-    T = property(lambda self: self.layer.T)
-    D = property(lambda self: self.layer.D)
     d_k = property(lambda self: self.layer.d_k)
     delimiters = property(lambda self: self.layer.delimiters)
 
@@ -130,9 +125,6 @@ class MultiLayerArchitecture:
                                                                       (D, D)) / np.sqrt(D))
             out.append(params)
         return {"layers": out}
-
-    def tokens(self, prompts):
-        return self.layer.tokens(prompts)
 
     def weights(self, params):
         """Per-layer ``(W_q, W_k, W_v)``, ``W_v`` of shape ``(D, D)`` (the residual write), the

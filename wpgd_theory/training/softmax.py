@@ -22,14 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..multitask.model import MultitaskModel
-from .models import Architecture
+from .models import Architecture, LayerWrapper
 from ._jax import jax, jnp
 
 __all__ = ["SoftmaxArchitecture"]
 
 
 @dataclass(frozen=True)
-class SoftmaxArchitecture:
+class SoftmaxArchitecture(LayerWrapper):
     """One causal softmax-attention layer read at the query (see the module notes).
 
     Examples
@@ -43,12 +43,6 @@ class SoftmaxArchitecture:
     parameterisation: str
 
     gating = "softmax"
-    model = property(lambda self: self.layer.model)
-    init_scale = property(lambda self: self.layer.init_scale)
-    d = property(lambda self: self.layer.d)
-    n = property(lambda self: self.layer.n)
-    T = property(lambda self: self.layer.T)
-    D = property(lambda self: self.layer.D)
     delimiters = property(lambda self: True)
 
     @property
@@ -81,9 +75,6 @@ class SoftmaxArchitecture:
         else:
             params["scale"] = jnp.asarray(1.0)
         return params
-
-    def tokens(self, prompts):
-        return self.layer.tokens(prompts)
 
     def predict(self, params, prompts):
         """Predictions ``ŷ`` (shape ``(b,)``)."""

@@ -29,7 +29,8 @@ from ..core.validation import as_integer, as_real, as_real_array, as_sequence
 from ..verify.search import StationaryPoint, stationary_points
 from ._jax import jax, jnp, optax
 from .models import Architecture
-from .train import DEFAULT_TEST_SEED, dense_model, train_seeds
+from .theory import dense_model
+from .train import DEFAULT_TEST_SEED, train_seeds
 
 __all__ = ["TrapOutcome", "match_stationary_points", "population_descent", "trap_experiment"]
 
