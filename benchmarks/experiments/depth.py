@@ -8,11 +8,10 @@ n₁ = n₂ = 8, C = I, c = (0.2, 0.9), σ² = 0.1).
 Writes docs/figures/depth.csv (one row per trained seed and per SAA estimate), depth.png
 (risk against L) and depth.txt (the summary printed at the end).
 
-THE BAYES FLOOR IS COMPUTED LOCALLY HERE (`local_bayes_floor`, a Monte Carlo over the inputs of
-the exact Gaussian posterior variance) because `bayes_risk` is not on this branch: swap in the
-library's `bayes_risk` when it lands.
+The Bayes floor is :func:`wpgd_theory.bayes_risk` (Wishart route, ``--bayes-draws`` draws, its
+standard error in the CSV).
 
-Run: ``PYTHONPATH=$PWD nice python benchmarks/experiments/depth.py [--steps 2000] [--seeds 2]``
+Run: ``PYTHONPATH=$PWD python benchmarks/experiments/depth.py [--steps 3000] [--seeds 2]``
 (``--from-csv`` redraws the figure and the summary only).
 """
 from __future__ import annotations
@@ -24,7 +23,7 @@ import time
 
 import numpy as np
 
-from wpgd_theory import MultitaskModel, paper_setting_model, solve_multitask
+from wpgd_theory import MultitaskModel, bayes_risk, paper_setting_model, solve_multitask
 from wpgd_theory.training import saa_optimum, train_seeds
 
 SETTINGS = {
@@ -38,36 +37,6 @@ COLUMNS = ("setting", "kind", "gating", "layers", "seed", "test_risk", "test_ris
            "bayes_floor", "bayes_floor_se", "gap_closed", "seconds")
 
 
-# --------------------------------------------------------------------------- LOCAL Bayes floor
-
-def local_bayes_floor(model, prompts=4000, seed=12345):
-    """LOCAL STAND-IN for ``bayes_risk`` (swap it in when it lands on the branch).
-
-    Given the inputs, ``vec(β_1..β_K, β) ~ N(0, R ⊗ I_d)`` (R the joint correlation, Σ_β = I)
-    and ``y = A vec β + ε``; the Bayes risk is ``σ² + E_X[a_qᵀ Σ_post a_q]`` with
-    ``Σ_post = Σ − ΣAᵀ(AΣAᵀ + σ²I)⁺AΣ``. Returns (mean, SE) over ``prompts`` input draws, and a
-    check: the Monte Carlo ``E(y − ŷ_Bayes)²`` with the posterior mean on sampled labels.
-    """
-    K, d, n = model.K, model.d, model.n
-    prior = np.kron(model.joint_correlation, np.eye(d))                 # ((K+1)d)²
-    sample = model.sample(prompts, seed=seed)
-    blocks = np.concatenate([model.block_labels(), [K]])
-    exact, squared = [], []
-    for b in range(prompts):
-        inputs = np.vstack([sample.context_inputs[b], sample.query_input[b]])
-        A = np.zeros((n + 1, (K + 1) * d))
-        for i, k in enumerate(blocks):
-            A[i, k * d:(k + 1) * d] = inputs[i]
-        Ac, a_q = A[:n], A[n]
-        gram = Ac @ prior @ Ac.T + model.sigma2 * np.eye(n)
-        gain = prior @ Ac.T @ np.linalg.pinv(gram, hermitian=True)
-        exact.append(model.sigma2 + a_q @ (prior - gain @ Ac @ prior) @ a_q)
-        squared.append((sample.query_label[b] - a_q @ gain @ sample.context_labels[b]) ** 2)
-    exact, squared = np.asarray(exact), np.asarray(squared)
-    se = lambda v: float(v.std(ddof=1) / np.sqrt(v.size))
-    return float(exact.mean()), se(exact), float(squared.mean()), se(squared)
-
-
 # --------------------------------------------------------------------------- experiment
 
 def run(args, writer_rows, out_csv):
@@ -75,10 +44,10 @@ def run(args, writer_rows, out_csv):
     for name in args.settings:
         model = SETTINGS[name]()
         wpgd = float(solve_multitask(model).risk)
-        bayes, bayes_se, check, check_se = local_bayes_floor(model, args.bayes_prompts)
-        print(f"[{time.perf_counter() - start:6.0f} s] {name}: L*_WPGD = {wpgd:.4f}, LOCAL Bayes "
-              f"floor {bayes:.4f} ± {bayes_se:.4f} (check: MC of the posterior mean "
-              f"{check:.4f} ± {check_se:.4f})", flush=True)
+        floor = bayes_risk(model, draws=args.bayes_draws, seed=12345)
+        bayes, bayes_se = floor.risk, floor.standard_error
+        print(f"[{time.perf_counter() - start:6.0f} s] {name}: L*_WPGD = {wpgd:.4f}, Bayes "
+              f"floor {bayes:.4f} ± {bayes_se:.4f}", flush=True)
 
         def row(kind, gating, layers, seed, risk, se, gap, gap_se, one_layer, seconds):
             closed = (wpgd - risk) / (wpgd - bayes)
@@ -130,7 +99,7 @@ def summary(rows):
     for name in dict.fromkeys(r["setting"] for r in rows):
         mine = [r for r in rows if r["setting"] == name]
         wpgd, bayes = mine[0]["wpgd_risk"], mine[0]["bayes_floor"]
-        lines.append(f"{name}: L*_WPGD = {wpgd:.4f}, Bayes floor (LOCAL) = {bayes:.4f} ± "
+        lines.append(f"{name}: L*_WPGD = {wpgd:.4f}, Bayes floor = {bayes:.4f} ± "
                      f"{mine[0]['bayes_floor_se']:.4f}")
         for r in mine:
             if r["kind"] == "saa":
@@ -178,7 +147,7 @@ def figure(rows, path):
         if saa:
             ax.plot(*zip(*saa), "k^--", ms=6, mfc="none", label="SAA optimum, scalar L-step WPGD")
         ax.axhline(mine[0]["wpgd_risk"], color="gray", ls="-", label="L*_WPGD (one layer)")
-        ax.axhline(mine[0]["bayes_floor"], color="k", ls=":", label="Bayes floor (local MC)")
+        ax.axhline(mine[0]["bayes_floor"], color="k", ls=":", label="Bayes floor (bayes_risk)")
         ax.set_xlabel("layers L")
         ax.set_ylabel("test risk")
         ax.set_xticks(sorted({int(r["layers"]) for r in mine}))
@@ -195,11 +164,11 @@ def main(argv=None):
     parser.add_argument("--gatings", nargs="+", default=list(GATINGS), choices=list(GATINGS))
     parser.add_argument("--layers", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--lr", type=float, default=0.03)
     parser.add_argument("--test-prompts", type=int, default=65_536)
-    parser.add_argument("--bayes-prompts", type=int, default=4000)
+    parser.add_argument("--bayes-draws", type=int, default=100_000)
     parser.add_argument("--skip-saa", action="store_true")
     parser.add_argument("--saa-max-layers", type=int, default=4)
     parser.add_argument("--saa-prompts", type=int, default=20_000)
