@@ -7,6 +7,7 @@ Tiny seeded instances; tolerances stated at each assertion.
 """
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -165,6 +166,11 @@ def test_trained_two_layers_reach_the_saa_optimum_and_beat_one_layer():
     # ... and training lands on the independent SAA estimate: within 3 % (two independent test
     # sets of 100 000 prompts, SE ≈ 0.5 % each; Adam's residual ≈ 1 %)
     assert abs(r.test_risk - saa.risk) < 0.03 * saa.risk, (r.test_risk, saa.risk, one)
+    # no per-example P⁽ⁱ⁾ to read at depth: the errors are None (JSON null), not NaN in the
+    # repr and invalid JSON in the summary
+    assert r.preconditioner_error is None and r.rank_one_residual is None
+    assert "nan" not in repr(r) and "P error" not in repr(r)
+    json.dumps(r.to_dict(), allow_nan=False)
 
 
 def test_starts_report_every_start_and_pick_the_lowest_training_loss():

@@ -41,10 +41,12 @@ class TrainResult:
     preconditioner, weights, block_weights : ndarray
         Learned ``P`` and per-example ``ω`` (rank-one fit of ``P⁽ⁱ⁾``, ``ω_n = 1``), block means.
     theory_block_weights : ndarray
-    preconditioner_error, weights_error : float
-        :func:`shape_error` of the learned ``P``, ``ω`` against ``P*``, ``ω*``.
-    rank_one_residual : float
-        How far the learned ``P⁽ⁱ⁾`` are from the WPGD form ``ω_i P``.
+    preconditioner_error, weights_error : float or None
+        :func:`shape_error` of the learned ``P``, ``ω`` against ``P*``, ``ω*``; ``None`` (JSON
+        ``null``, not ``NaN``) where there is no per-example ``P⁽ⁱ⁾`` to read (several layers,
+        softmax attention).
+    rank_one_residual : float or None
+        How far the learned ``P⁽ⁱ⁾`` are from the WPGD form ``ω_i P``; ``None`` as above.
     loss_history : ndarray
         Training loss (batch mean) at every step.
     params : dict
@@ -80,9 +82,9 @@ class TrainResult:
     weights: np.ndarray
     block_weights: Any
     theory_block_weights: Any
-    preconditioner_error: float
-    weights_error: float
-    rank_one_residual: float
+    preconditioner_error: float | None
+    weights_error: float | None
+    rank_one_residual: float | None
     loss_history: np.ndarray
     seconds: float
     params: dict = field(repr=False)
@@ -117,6 +119,8 @@ class TrainResult:
         blocks = ("" if self.block_weights is None else
                   f", block_weights={np.round(self.block_weights, 3).tolist()} "
                   f"(theory {np.round(self.theory_block_weights, 3).tolist()})")
+        errors = ("" if self.preconditioner_error is None else
+                  f"P error={self.preconditioner_error:.3f}, ω error={self.weights_error:.3f}, ")
         depth = "" if self.layers == 1 else f", layers={self.layers}"
         starts = "" if not self.start_runs else f", starts={len(self.start_runs)}"
         return (f"TrainResult({self.parameterisation} {self.gating}{depth}, seed={self.seed}"
@@ -126,8 +130,7 @@ class TrainResult:
                 f"gap={100 * self.relative_gap:+.2f}% (paired "
                 f"{100 * self.relative_paired_gap:+.2f}% ± "
                 f"{100 * self.paired_gap_se / self.optimum.risk:.2f}%){blocks}, "
-                f"P error={self.preconditioner_error:.3f}, ω error={self.weights_error:.3f}, "
-                f"{self.seconds:.1f} s)")
+                f"{errors}{self.seconds:.1f} s)")
 
     def to_dict(self, *, history_stride=None):
         """JSON-ready summary (no parameters); the loss history every ``history_stride``-th step

@@ -111,8 +111,8 @@ def _analyse(arch, params, optimum, scale=1.0):
     if not isinstance(arch, Architecture):
         # several layers or softmax attention: no per-example P⁽ⁱ⁾ to read
         return dict(preconditioner=None, weights=None, block_weights=None,
-                    theory_block_weights=None, preconditioner_error=float("nan"),
-                    weights_error=float("nan"), rank_one_residual=float("nan"),
+                    theory_block_weights=None, preconditioner_error=None,
+                    weights_error=None, rank_one_residual=None,
                     closed_form_risk=None)
     prompts = model.sample(64, seed=0)
     per_token = arch.token_preconditioners(params, prompts, average=True)
