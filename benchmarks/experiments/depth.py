@@ -11,8 +11,10 @@ Writes docs/figures/depth.csv (one row per trained seed and per SAA estimate), d
 The Bayes floor is :func:`wpgd_theory.bayes_risk` (Wishart route, ``--bayes-draws`` draws, its
 standard error in the CSV).
 
-Run: ``PYTHONPATH=$PWD python benchmarks/experiments/depth.py [--steps 3000] [--seeds 2]``
-(``--from-csv`` redraws the figure and the summary only).
+Run: ``PYTHONPATH=$PWD python benchmarks/experiments/depth.py`` reproduces the committed table
+(the defaults are the run's settings; the cells run ``--jobs`` at a time, default one per core,
+and their numbers do not depend on ``--jobs``); ``--from-csv`` redraws the figure and the
+summary only.
 """
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ SETTINGS = {
     "label-gate": lambda: MultitaskModel(np.eye(2), [0.2, 0.9], [8, 8], np.eye(4), 0.1),
 }
 GATINGS = ("linear", "decay", "scalar", "vector")
+# SAA of scalar L-step WPGD up to this depth: at the Figure-1 size (d = 10) L >= 3 does not
+# converge within its iteration budget (docs/findings.md §10), so it is not run by default.
+SAA_MAX_LAYERS = {"fig1 (0.2,0.8)": 2, "fig1 (0.8,0.2)": 2, "label-gate": 4}
 COLUMNS = ("setting", "kind", "gating", "layers", "seed", "test_risk", "test_risk_se",
            "paired_gap_vs_one_layer", "paired_gap_se", "one_layer_optimum", "wpgd_risk",
            "bayes_floor", "bayes_floor_se", "gap_closed", "seconds")
@@ -39,43 +44,104 @@ COLUMNS = ("setting", "kind", "gating", "layers", "seed", "test_risk", "test_ris
 
 # --------------------------------------------------------------------------- experiment
 
-def run(args, writer_rows, out_csv):
+def run(args, rows, out_csv):
+    """Train and estimate every (setting, L, class) cell, ``args.jobs`` cells at a time.
+
+    Each cell is one process's work (``train_seeds`` vmaps the seeds; SAA is one optimisation),
+    so the cells are independent and their numbers do not depend on ``--jobs``: the seeds, the
+    prompts and the test set are fixed per cell. ``seconds`` is the cell's own wall time, which
+    is longer when cells share the cores.
+    """
     start = time.perf_counter()
+    references = {}
     for name in args.settings:
         model = SETTINGS[name]()
-        wpgd = float(solve_multitask(model).risk)
         floor = bayes_risk(model, draws=args.bayes_draws, seed=12345)
-        bayes, bayes_se = floor.risk, floor.standard_error
-        print(f"[{time.perf_counter() - start:6.0f} s] {name}: L*_WPGD = {wpgd:.4f}, Bayes "
-              f"floor {bayes:.4f} ± {bayes_se:.4f}", flush=True)
+        references[name] = (float(solve_multitask(model).risk), floor.risk, floor.standard_error)
+        print(f"[{time.perf_counter() - start:6.0f} s] {name}: L*_WPGD = {references[name][0]:.4f}"
+              f", Bayes floor {floor.risk:.4f} ± {floor.standard_error:.4f}", flush=True)
+    cells = _cells(args)
+    order = {cell: k for k, cell in enumerate(sorted(cells, key=_canonical(args)))}
+    for cell, new_rows, line in _map(_run_cell, [(vars(args), cell) for cell in cells],
+                                     args.jobs):
+        rows.extend(_finish(row, references[cell[0]]) for row in new_rows)
+        rows.sort(key=lambda r: (order[_cell_of(r)], str(r["seed"])))
+        _write(rows, out_csv)
+        print(f"[{time.perf_counter() - start:6.0f} s] {line}", flush=True)
 
-        def row(kind, gating, layers, seed, risk, se, gap, gap_se, one_layer, seconds):
-            closed = (wpgd - risk) / (wpgd - bayes)
-            writer_rows.append(dict(zip(COLUMNS, (name, kind, gating, layers, seed, risk, se,
-                                                  gap, gap_se, one_layer, wpgd, bayes,
-                                                  bayes_se, closed, seconds))))
-            _write(writer_rows, out_csv)
 
+def _cells(args):
+    """The (setting, layers, kind, gating) cells, the most expensive first (deep, key-wise,
+    Figure-1 size) so that the processes finish together."""
+    cells = []
+    for name in args.settings:
+        saa_layers = args.saa_max_layers or SAA_MAX_LAYERS[name]
         for layers in args.layers:
-            if not args.skip_saa and layers <= args.saa_max_layers:
-                t = time.perf_counter()
-                saa = saa_optimum(model, "scalar", layers=layers,
-                                  train_prompts=args.saa_prompts, test_prompts=args.saa_test,
-                                  max_iterations=args.saa_iterations)
-                row("saa", "scalar", layers, "", saa.risk, saa.risk_se, "", "", "",
-                    time.perf_counter() - t)
-                print(f"[{time.perf_counter() - start:6.0f} s] {name} L={layers} {saa}",
-                      flush=True)
-            for gating in ([] if args.saa_only else args.gatings):
-                results = train_seeds(model, gating, seeds=list(range(args.seeds)), layers=layers,
-                                      steps=args.steps, batch_size=args.batch,
-                                      learning_rate=args.lr, test_prompts=args.test_prompts)
-                for r in results:
-                    row("trained", gating, layers, r.seed, r.test_risk, r.test_risk_se,
-                        r.paired_gap, r.paired_gap_se, r.optimum.risk, r.seconds)
-                print(f"[{time.perf_counter() - start:6.0f} s] {name} L={layers} {gating:<7s} "
-                      + ", ".join(f"{r.test_risk:.4f}" for r in results)
-                      + f"  (one layer {results[0].optimum.risk:.4f})", flush=True)
+            if not args.skip_saa and layers <= saa_layers:
+                cells.append((name, layers, "saa", "scalar"))
+            if not args.saa_only:
+                cells.extend((name, layers, "trained", gating) for gating in args.gatings)
+    cost = {"linear": 1.0, "decay": 1.1, "scalar": 1.1, "vector": 1.6}
+    size = {"label-gate": 0.4}
+    return sorted(cells, key=lambda c: -size.get(c[0], 1.0) * (c[1] + 1) * (
+        2.0 if c[2] == "saa" else cost[c[3]]))
+
+
+def _canonical(args):
+    settings, gatings = list(args.settings), list(GATINGS)
+    return lambda c: (settings.index(c[0]), c[1], c[2] != "saa", gatings.index(c[3]))
+
+
+def _cell_of(row):
+    return (row["setting"], int(row["layers"]), row["kind"], row["gating"])
+
+
+def _map(function, arguments, jobs):
+    """``function(*a)`` for each ``a``, yielding results as they finish; ``jobs`` processes
+    (spawned: JAX does not survive a fork) or, with ``jobs = 1``, in this process in order."""
+    if jobs == 1:
+        for a in arguments:
+            yield function(*a)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for future in as_completed([pool.submit(function, *a) for a in arguments]):
+            yield future.result()
+
+
+def _run_cell(options, cell):
+    """One cell's rows (without the reference columns) and its log line."""
+    name, layers, kind, gating = cell
+    model = SETTINGS[name]()
+    start = time.perf_counter()
+    if kind == "saa":
+        saa = saa_optimum(model, "scalar", layers=layers, train_prompts=options["saa_prompts"],
+                          test_prompts=options["saa_test"],
+                          max_iterations=options["saa_iterations"])
+        rows = [_row(name, kind, gating, layers, "", saa.risk, saa.risk_se, "", "", "",
+                     time.perf_counter() - start)]
+        return cell, rows, f"{name} L={layers} {saa}"
+    results = train_seeds(model, gating, seeds=list(range(options["seeds"])), layers=layers,
+                          steps=options["steps"], batch_size=options["batch"],
+                          learning_rate=options["lr"], test_prompts=options["test_prompts"])
+    rows = [_row(name, kind, gating, layers, r.seed, r.test_risk, r.test_risk_se, r.paired_gap,
+                 r.paired_gap_se, r.optimum.risk, r.seconds) for r in results]
+    return cell, rows, (f"{name} L={layers} {gating:<7s} "
+                        + ", ".join(f"{r.test_risk:.4f}" for r in results)
+                        + f"  (one layer {results[0].optimum.risk:.4f})")
+
+
+def _row(name, kind, gating, layers, seed, risk, se, gap, gap_se, one_layer, seconds):
+    return dict(zip(COLUMNS, (name, kind, gating, layers, seed, risk, se, gap, gap_se, one_layer,
+                              None, None, None, None, seconds)))
+
+
+def _finish(row, reference):
+    """Fill in L*_WPGD, the Bayes floor and the fraction of the gap between them closed."""
+    wpgd, bayes, bayes_se = reference
+    closed = (wpgd - row["test_risk"]) / (wpgd - bayes)
+    return dict(row, wpgd_risk=wpgd, bayes_floor=bayes, bayes_floor_se=bayes_se, gap_closed=closed)
 
 
 def _write(rows, path):
@@ -176,13 +242,18 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=0.03)
+    parser.add_argument("--lr", type=float, default=0.01,
+                        help="Adam learning rate (0.03 traps L = 3 label-gate models and lets "
+                             "L = 4 linear attention diverge)")
     parser.add_argument("--test-prompts", type=int, default=65_536)
     parser.add_argument("--bayes-draws", type=int, default=100_000)
     parser.add_argument("--skip-saa", action="store_true")
     parser.add_argument("--saa-only", action="store_true",
                         help="only the SAA estimates (rows to append to a training run's CSV)")
-    parser.add_argument("--saa-max-layers", type=int, default=4)
+    parser.add_argument("--saa-max-layers", type=int, default=None,
+                        help="deepest SAA estimate (default: 4 for label-gate, 2 for Figure 1)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="cells trained at once, one process each (default: the cores)")
     parser.add_argument("--saa-prompts", type=int, default=20_000)
     parser.add_argument("--saa-test", type=int, default=100_000)
     parser.add_argument("--saa-iterations", type=int, default=400)
