@@ -335,6 +335,28 @@ def test_trained_models_against_the_bayes_floor(trained):
         assert result.bayes_paired_gap > 10 * result.bayes_paired_gap_se, key
 
 
+def test_bayes_predictions_are_shared_by_equal_models_only():
+    # Evaluation keeps the Bayes predictions on the test prompts per model *value*: separately
+    # built equal models share them (every run in a process is scored on the same prompts), a
+    # model differing in sigma2 alone does not, and the kept values are the Bayes predictor's
+    # on prompts sampled afresh from the same key.
+    from wpgd_theory.training import evaluation
+    from wpgd_theory.training.bayes import bayes_predictor
+    first, same = (paper_setting_model(8, 0.2, 0.8, 3, 0.1) for _ in range(2))
+    other = paper_setting_model(8, 0.2, 0.8, 3, 0.2)
+    evaluation._bayes_tables.clear()
+    table = evaluation._bayes_table(first, 256, 7, 512)
+    assert evaluation._bayes_table(same, 256, 7, 512) is table
+    assert evaluation._bayes_table(other, 256, 7, 512) is not table
+    assert evaluation._bayes_table(first, 128, 7, 512) is not table      # other prompts
+    prompts = PromptSampler(first).sample(evaluation._test_key(7, 1), 256)
+    # jit against eager float32 evaluation of the same formula: agreement to float32 round-off
+    np.testing.assert_allclose(table(1), bayes_predictor(first)(prompts), rtol=1e-5, atol=1e-5)
+    assert table(1) is table(1)
+    big = evaluation._bayes_table(other, 64, 7, evaluation._BAYES_CACHE_PROMPTS + 1)
+    assert big(0) is not big(0)                                        # too many to keep
+
+
 @pytest.mark.parametrize("C, c, sigma2", [([[1, .5], [.5, 1]], [0.3, 0.8], 0.0),   # SVD route
                                           (np.ones((2, 2)), [1.0, 1.0], 0.0),       # singular C
                                           (np.eye(2), [0.3, 0.8], 0.2)])            # solve route

@@ -7,12 +7,14 @@ are scored too, so that the paired differences resolve gaps far below either ris
 """
 from __future__ import annotations
 
+import collections
 import functools
 from typing import NamedTuple
 
 import numpy as np
 
 from ..core.predictor import wpgd_predict
+from ..multitask.model import MultitaskModel
 from ._jax import jax, jnp
 from .arguments import (
     _architecture,
@@ -33,15 +35,67 @@ DEFAULT_TEST_SEED = 20_251_201
 """Key of the test prompts (shared by all runs; training keys come from ``seed``)."""
 
 
+def _test_key(test_seed, index):
+    """Key of the ``index``-th chunk of test prompts (the same for every run and architecture)."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(test_seed), 0x7E57), index)
+
+
+#: Bayes predictions are kept for test sets of at most this many prompts (4 bytes each), for
+#: the :data:`_BAYES_TABLES` most recent models.
+_BAYES_CACHE_PROMPTS = 2**22
+_BAYES_TABLES = 4
+_bayes_tables = collections.OrderedDict()
+
+
+def _model_key(model):
+    """The values that define ``model`` (two separately built equal models share a key)."""
+    if isinstance(model, MultitaskModel):
+        arrays = (model.task_correlation, model.query_correlation, model.sizes, model.Sigma)
+    else:
+        arrays = (model.R, model.r, model.Sigma)
+    return (type(model).__name__, float(model.sigma2),
+            *((a.shape, a.dtype.str, a.tobytes()) for a in arrays))
+
+
+class _BayesTable:
+    """The Bayes-optimal predictions on the test prompts of one (model, chunk, test_seed), one
+    chunk at a time, computed once: they do not depend on what is being evaluated, and the
+    Bayes predictor (an SVD per prompt where ``σ²`` is small) costs more than most models."""
+
+    def __init__(self, model, chunk, test_seed, keep):
+        sampler, bayes = PromptSampler(model), bayes_predictor(model)
+        self._predict = jax.jit(lambda index: bayes(sampler.sample(_test_key(test_seed, index),
+                                                                   chunk)))
+        self._keep, self._values = keep, {}
+
+    def __call__(self, index):
+        if index in self._values:
+            return self._values[index]
+        values = self._predict(index)
+        if self._keep:
+            self._values[index] = values
+        return values
+
+
+def _bayes_table(model, chunk, test_seed, num_prompts):
+    key = (_model_key(model), chunk, test_seed)
+    if key in _bayes_tables:
+        _bayes_tables.move_to_end(key)
+        return _bayes_tables[key]
+    table = _BayesTable(model, chunk, test_seed, keep=num_prompts <= _BAYES_CACHE_PROMPTS)
+    _bayes_tables[key] = table
+    while len(_bayes_tables) > _BAYES_TABLES:
+        _bayes_tables.popitem(last=False)
+    return table
+
+
 @functools.lru_cache(maxsize=32)
 def _evaluator(arch, chunk, test_seed):
     sampler = PromptSampler(arch.model)
-    base = jax.random.fold_in(jax.random.PRNGKey(test_seed), 0x7E57)
-    bayes = bayes_predictor(arch.model)
 
     @jax.jit
-    def sums(params, reference, index):
-        prompts = sampler.sample(jax.random.fold_in(base, index), chunk)
+    def sums(params, reference, index, bayes_predictions):
+        prompts = sampler.sample(_test_key(test_seed, index), chunk)
         errors = (prompts.query_label - jax.vmap(arch.predict, in_axes=(0, None))(
             params, prompts)) ** 2                                  # (S, chunk)
         # The theory's optimal predictor on the same prompts: the paired difference has a far
@@ -50,7 +104,7 @@ def _evaluator(arch, chunk, test_seed):
             prompts.query_input, prompts.context_inputs, prompts.context_labels,
             reference[0], reference[1])) ** 2                       # (chunk,)
         paired = errors - optimal
-        floor = (prompts.query_label - bayes(prompts)) ** 2              # (chunk,)
+        floor = (prompts.query_label - bayes_predictions) ** 2     # (chunk,)
         above = errors - floor
         return (jnp.sum(errors, axis=1), jnp.sum(errors**2, axis=1), jnp.sum(optimal),
                 jnp.sum(optimal**2), jnp.sum(paired, axis=1), jnp.sum(paired**2, axis=1),
@@ -88,11 +142,12 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, reference):
     chunk = min(_chunk_size(arch), num_prompts)
     num_chunks = -(-num_prompts // chunk)
     sums = _evaluator(arch, chunk, test_seed)
+    bayes = _bayes_table(arch.model, chunk, test_seed, num_chunks * chunk)
     reference = (jnp.asarray(reference[0], jnp.float32), jnp.asarray(reference[1], jnp.float32))
     totals = [0.0] * 10
     for index in range(num_chunks):
-        totals = [t + np.asarray(s, float) for t, s in zip(totals, sums(stacked_params,
-                                                                         reference, index))]
+        chunk_sums = sums(stacked_params, reference, index, bayes(index))
+        totals = [t + np.asarray(s, float) for t, s in zip(totals, chunk_sums)]
     total = num_chunks * chunk
     mean, se = _mean_and_se(totals[0], totals[1], total)
     optimum_mean, optimum_se = _mean_and_se(totals[2], totals[3], total)
