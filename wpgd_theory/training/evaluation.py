@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -45,6 +46,7 @@ def _test_key(test_seed, index):
 _BAYES_CACHE_PROMPTS = 2**22
 _BAYES_TABLES = 4
 _bayes_tables = collections.OrderedDict()
+_bayes_tables_lock = threading.Lock()
 
 
 def _model_key(model):
@@ -79,14 +81,15 @@ class _BayesTable:
 
 def _bayes_table(model, chunk, test_seed, num_prompts):
     key = (_model_key(model), chunk, test_seed)
-    if key in _bayes_tables:
-        _bayes_tables.move_to_end(key)
-        return _bayes_tables[key]
-    table = _BayesTable(model, chunk, test_seed, keep=num_prompts <= _BAYES_CACHE_PROMPTS)
-    _bayes_tables[key] = table
-    while len(_bayes_tables) > _BAYES_TABLES:
-        _bayes_tables.popitem(last=False)
-    return table
+    with _bayes_tables_lock:                    # runs may share the process in threads
+        if key in _bayes_tables:
+            _bayes_tables.move_to_end(key)
+            return _bayes_tables[key]
+        table = _BayesTable(model, chunk, test_seed, keep=num_prompts <= _BAYES_CACHE_PROMPTS)
+        _bayes_tables[key] = table
+        while len(_bayes_tables) > _BAYES_TABLES:
+            _bayes_tables.popitem(last=False)
+        return table
 
 
 @functools.lru_cache(maxsize=32)
