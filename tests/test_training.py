@@ -345,16 +345,16 @@ def test_bayes_predictions_are_shared_by_equal_models_only():
     first, same = (paper_setting_model(8, 0.2, 0.8, 3, 0.1) for _ in range(2))
     other = paper_setting_model(8, 0.2, 0.8, 3, 0.2)
     evaluation._bayes_tables.clear()
-    table = evaluation._bayes_table(first, 256, 7, 512)
-    assert evaluation._bayes_table(same, 256, 7, 512) is table
-    assert evaluation._bayes_table(other, 256, 7, 512) is not table
-    assert evaluation._bayes_table(first, 128, 7, 512) is not table      # other prompts
+    table = evaluation._bayes_table(first, 256, 7)
+    assert evaluation._bayes_table(same, 256, 7) is table
+    assert evaluation._bayes_table(other, 256, 7) is not table
+    assert evaluation._bayes_table(first, 128, 7) is not table      # other prompts
     prompts = PromptSampler(first).sample(evaluation._test_key(7, 1), 256)
     # jit against eager float32 evaluation of the same formula: agreement to float32 round-off
     np.testing.assert_allclose(table(1), bayes_predictor(first)(prompts), rtol=1e-5, atol=1e-5)
     assert table(1) is table(1)
-    big = evaluation._bayes_table(other, 64, 7, evaluation._BAYES_CACHE_PROMPTS + 1)
-    assert big(0) is not big(0)                                        # too many to keep
+    beyond = evaluation._BAYES_CACHE_PROMPTS // 256                   # the first chunk not kept
+    assert table(beyond - 1) is table(beyond - 1) and table(beyond) is not table(beyond)
 
 
 @pytest.mark.parametrize("C, c, sigma2", [([[1, .5], [.5, 1]], [0.3, 0.8], 0.0),   # SVD route

@@ -41,8 +41,8 @@ def _test_key(test_seed, index):
     return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(test_seed), 0x7E57), index)
 
 
-#: Bayes predictions are kept for test sets of at most this many prompts (4 bytes each), for
-#: the :data:`_BAYES_TABLES` most recent models.
+#: Bayes predictions are kept for the first this many test prompts (4 bytes each; later chunks
+#: are recomputed when asked for), for the :data:`_BAYES_TABLES` most recent models.
 _BAYES_CACHE_PROMPTS = 2**22
 _BAYES_TABLES = 4
 _bayes_tables = collections.OrderedDict()
@@ -64,28 +64,28 @@ class _BayesTable:
     chunk at a time, computed once: they do not depend on what is being evaluated, and the
     Bayes predictor (an SVD per prompt where ``σ²`` is small) costs more than most models."""
 
-    def __init__(self, model, chunk, test_seed, keep):
+    def __init__(self, model, chunk, test_seed):
         sampler, bayes = PromptSampler(model), bayes_predictor(model)
         self._predict = jax.jit(lambda index: bayes(sampler.sample(_test_key(test_seed, index),
                                                                    chunk)))
-        self._keep, self._values = keep, {}
+        self._kept_chunks, self._values = _BAYES_CACHE_PROMPTS // chunk, {}
 
     def __call__(self, index):
         if index in self._values:
             return self._values[index]
         values = self._predict(index)
-        if self._keep:
+        if index < self._kept_chunks:
             self._values[index] = values
         return values
 
 
-def _bayes_table(model, chunk, test_seed, num_prompts):
+def _bayes_table(model, chunk, test_seed):
     key = (_model_key(model), chunk, test_seed)
     with _bayes_tables_lock:                    # runs may share the process in threads
         if key in _bayes_tables:
             _bayes_tables.move_to_end(key)
             return _bayes_tables[key]
-        table = _BayesTable(model, chunk, test_seed, keep=num_prompts <= _BAYES_CACHE_PROMPTS)
+        table = _BayesTable(model, chunk, test_seed)
         _bayes_tables[key] = table
         while len(_bayes_tables) > _BAYES_TABLES:
             _bayes_tables.popitem(last=False)
@@ -145,7 +145,7 @@ def _evaluate(arch, stacked_params, num_prompts, test_seed, reference):
     chunk = min(_chunk_size(arch), num_prompts)
     num_chunks = -(-num_prompts // chunk)
     sums = _evaluator(arch, chunk, test_seed)
-    bayes = _bayes_table(arch.model, chunk, test_seed, num_chunks * chunk)
+    bayes = _bayes_table(arch.model, chunk, test_seed)
     reference = (jnp.asarray(reference[0], jnp.float32), jnp.asarray(reference[1], jnp.float32))
     totals = [0.0] * 10
     for index in range(num_chunks):
