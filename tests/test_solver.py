@@ -32,6 +32,36 @@ def test_solver_matches_joint_bfgs_and_is_never_worse(model):
     assert brute.risk - solution.risk <= 1e-8 * model.M
 
 
+def test_joint_bfgs_does_not_stop_in_the_rescaling_valley():
+    # Found by --hypothesis-seed=303 (random profile): plain BFGS drifts along (cP, ω/c) to
+    # ‖ω‖ ≈ 1e-9, ‖P‖ ≈ 1e7 and stops on precision loss 6e-4 relative above the minimum, in all
+    # three starts; minimize_risk_jointly restarts it from the balanced point.
+    from scipy.optimize import minimize
+    Sigma = np.array([
+        [1.7145034413739653, 0.13510322331013064, -0.05637942689659495, 0.13628873689125692,
+         -0.15301462077515368],
+        [0.13510322331013064, 2.2043184884977354, -0.22783364443822485, 0.13201433434245938,
+         0.2858470721813605],
+        [-0.05637942689659495, -0.22783364443822485, 1.293077608141523, -0.01497393034351902,
+         0.5250495332574527],
+        [0.13628873689125692, 0.13201433434245938, -0.01497393034351902, 1.3381039747666803,
+         0.17440538997994282],
+        [-0.15301462077515368, 0.2858470721813605, 0.5250495332574527, 0.17440538997994282,
+         1.2150744405910554]])
+    model = CorrelatedTaskModel(Sigma, [[1.0]], [-0.16783426899405646], 0.0)
+    solution = solve_model(model)
+
+    def objective(z):
+        P, w = z[:25].reshape(5, 5), z[25:]
+        grad_P, grad_w = risk_gradient(model, P, w)
+        return risk(model, P, w), np.concatenate([grad_P.ravel(), grad_w])
+    plain = minimize(objective, np.random.default_rng(0).standard_normal(26), jac=True,
+                     method="BFGS", options={"gtol": 1e-10, "maxiter": 20_000})
+    assert plain.fun - solution.risk > 1e-4 * model.M          # the valley is real
+    brute = minimize_risk_jointly(model, starts=3, seed=0)
+    assert np.all(np.abs(brute.end_risks - solution.risk) <= 1e-12 * model.M)
+
+
 @given(st.one_of(models(), degenerate_models()))
 def test_matrix_gradient_vanishes_at_the_solution(model):
     """Independent of the eigenbasis residual: the full (P, ω) gradient computed with matrices."""
