@@ -40,7 +40,6 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.optimize import minimize
 from scipy.stats import random_correlation
 
 from wpgd_theory.core.model import CorrelatedTaskModel
@@ -54,7 +53,7 @@ from wpgd_theory.core.spectral import (
     h2,
     h2_derivative,
 )
-from wpgd_theory.verify.brute_force import minimize_risk_jointly
+from wpgd_theory.verify.brute_force import _joint_descent, minimize_risk_jointly
 
 from ._report import CheckReport, Measurement, StatementReport
 from .strategies import degenerate_models
@@ -200,14 +199,7 @@ def polish(model, P, weights, *, gtol=1e-10):
     if norm == 0:
         return P, weights
     d = model.d
-
-    def objective(z):
-        grad_P, grad_w = risk_gradient(model, z[: d * d].reshape(d, d), z[d * d:])
-        return (risk(model, z[: d * d].reshape(d, d), z[d * d:]),
-                np.concatenate([grad_P.ravel(), grad_w]))
-
-    z = minimize(objective, np.concatenate([(P * norm).ravel(), weights / norm]), jac=True,
-                 method="BFGS", options={"gtol": gtol, "maxiter": 20_000}).x
+    z = _joint_descent(model, np.concatenate([(P * norm).ravel(), weights / norm]), gtol=gtol).x
     return z[: d * d].reshape(d, d), z[d * d:]
 
 

@@ -77,14 +77,8 @@ def minimize_risk_jointly(model, *, starts=5, seed=0, method="BFGS", gtol=1e-10,
     def unpack(z):
         return z[: d * d].reshape(d, d), z[d * d:]
 
-    def objective(z):
-        P, weights = unpack(z)
-        grad_P, grad_w = risk_gradient(model, P, weights)
-        return risk(model, P, weights), np.concatenate([grad_P.ravel(), grad_w])
-
     def descend(z):
-        return minimize(objective, z, jac=True, method=method,
-                        options={"gtol": gtol, "maxiter": maxiter})
+        return _joint_descent(model, z, method=method, gtol=gtol, maxiter=maxiter)
 
     rng = np.random.default_rng(seed)
     ends = [_rebalanced(descend, descend(rng.standard_normal(d * d + n)), d)
@@ -93,6 +87,24 @@ def minimize_risk_jointly(model, *, starts=5, seed=0, method="BFGS", gtol=1e-10,
     best = unpack(ends[int(np.argmin(end_risks))].x)
     return BruteForceResult(float(end_risks.min()), best[0], best[1], end_risks,
                             [unpack(end.x) for end in ends])
+
+
+def _joint_descent(model, z, *, method="BFGS", gtol=1e-10, maxiter=20_000):
+    """One :func:`scipy.optimize.minimize` run on ``L(P, ω)`` from ``z = (vec P, ω)``, with the
+    analytic gradient; the ``OptimizeResult`` (``x`` in the same layout).
+
+    No input checks: the building block of :func:`minimize_risk_jointly` (which checks them) and
+    of the polishing steps of ``proofs_checks``.
+    """
+    d = model.d
+
+    def objective(z):
+        P, weights = z[: d * d].reshape(d, d), z[d * d:]
+        grad_P, grad_w = risk_gradient(model, P, weights)
+        return risk(model, P, weights), np.concatenate([grad_P.ravel(), grad_w])
+
+    return minimize(objective, z, jac=True, method=method,
+                    options={"gtol": gtol, "maxiter": maxiter})
 
 
 def _rebalanced(descend, end, d):
